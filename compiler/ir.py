@@ -1,0 +1,333 @@
+"""The integer-only IR: what lowering produces and every later stage consumes.
+
+A :class:`Program` is a list of ops over activation buffers (:class:`Value`). Ops are frozen,
+slotted dataclasses holding only integers and integer arrays: weights, biases with the input
+zero-point term already folded in, per-channel (multiplier, shift) pairs, offsets and clamps.
+The only floats are the scales of the edge conversions (:class:`Quantize`, :class:`Dequantize`)
+that turn a float model input into int8 and back, which is what the user's API exchanges.
+
+Conventions shared with the numpy interpreter (``compiler.interp``) and the C runtime
+(``runtime_c/include/edgec_nn.h``):
+
+- Activations are NHWC, batch included; convolution weights are OHWI ``[OC, KH, KW, IC]``,
+  depthwise weights ``[KH, KW, OC]`` with ``OC = IC * depth_multiplier``, fully connected
+  weights ``[OC, IC]``.
+- ``shift`` follows TFLite: positive shifts left, negative right; a rescale is
+  ``multiply_by_quantized_multiplier(acc, multiplier, shift)``.
+- Convolutions compute ``acc = bias[oc] + sum(x * w)`` where an out-of-bounds (padding) input
+  reads ``pad_value`` (the input zero point). That equals TFLite's
+  ``sum((x - zp_in) * w) + bias`` exactly because the bias already carries ``-zp_in * sum(w)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import ClassVar
+
+import numpy as np
+
+from .errors import InternalError
+
+
+class DType(str, Enum):
+    INT8 = "int8"
+    INT32 = "int32"
+    FLOAT32 = "float32"
+
+    @property
+    def itemsize(self) -> int:
+        return np.dtype(self.value).itemsize
+
+    @property
+    def ctype(self) -> str:
+        return {"int8": "int8_t", "int32": "int32_t", "float32": "float"}[self.value]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """An activation buffer: a model input, output or intermediate tensor."""
+
+    id: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: DType
+    scale: float | None = None  # kept for reports and edge conversions; never used by kernels
+    zero_point: int = 0
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.dtype.itemsize
+
+
+class OpKind(Enum):
+    """Every IR op kind with its static facts: C kernel, family, elementwise or not."""
+
+    CONV_2D = ("edgec_convolve_s8", "conv", False)
+    DEPTHWISE_CONV_2D = ("edgec_depthwise_conv_s8", "conv", False)
+    FULLY_CONNECTED = ("edgec_fully_connected_s8", "conv", False)
+    AVERAGE_POOL_2D = ("edgec_avgpool_s8", "pool", False)
+    MAX_POOL_2D = ("edgec_maxpool_s8", "pool", False)
+    ADD = ("edgec_add_s8", "elementwise", True)
+    SOFTMAX = ("edgec_softmax_s8", "softmax", False)
+    RESHAPE = ("memmove", "layout", True)
+    QUANTIZE = ("edgec_quantize_f32_s8", "convert", True)
+    DEQUANTIZE = ("edgec_dequantize_s8_f32", "convert", True)
+
+    def __init__(self, kernel: str, family: str, elementwise: bool) -> None:
+        self.kernel = kernel
+        self.family = family
+        self.elementwise = elementwise
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Op:
+    """Base of all ops: a name (from the source model) and its input/output value ids."""
+
+    name: str
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+
+    kind: ClassVar[OpKind]
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        """The op's constant arrays by field name (weights, bias, multipliers, ...)."""
+        return {}
+
+    @property
+    def macs(self) -> int:
+        return 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Conv2D(Op):
+    weights: np.ndarray  # int8 [OC, KH, KW, IC]
+    bias: np.ndarray  # int32 [OC], input zero-point term folded in
+    multiplier: np.ndarray  # int32 [OC]
+    shift: np.ndarray  # int32 [OC]
+    stride: tuple[int, int]  # (h, w)
+    dilation: tuple[int, int]
+    padding: tuple[int, int]  # (top, left); bottom/right follow from the output shape
+    pad_value: int  # what an out-of-bounds input reads: the input zero point
+    output_offset: int
+    act_min: int
+    act_max: int
+    macs_: int = 0
+
+    kind = OpKind.CONV_2D
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        return {"weights": self.weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+
+    @property
+    def macs(self) -> int:
+        return self.macs_
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class DepthwiseConv2D(Op):
+    weights: np.ndarray  # int8 [KH, KW, OC]
+    bias: np.ndarray  # int32 [OC], input zero-point term folded in
+    multiplier: np.ndarray
+    shift: np.ndarray
+    depth_multiplier: int
+    stride: tuple[int, int]
+    dilation: tuple[int, int]
+    padding: tuple[int, int]
+    pad_value: int
+    output_offset: int
+    act_min: int
+    act_max: int
+    macs_: int = 0
+
+    kind = OpKind.DEPTHWISE_CONV_2D
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        return {"weights": self.weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+
+    @property
+    def macs(self) -> int:
+        return self.macs_
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FullyConnected(Op):
+    """out[b, o] = requantize(bias[o] + sum_i x[b, i] * w[o, i]); input is viewed as [batches, IC]."""
+
+    weights: np.ndarray  # int8 [OC, IC]
+    bias: np.ndarray  # int32 [OC], input zero-point term folded in
+    multiplier: np.ndarray  # int32 [OC] (per-tensor quantization repeats one pair)
+    shift: np.ndarray
+    output_offset: int
+    act_min: int
+    act_max: int
+    macs_: int = 0
+
+    kind = OpKind.FULLY_CONNECTED
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        return {"weights": self.weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+
+    @property
+    def macs(self) -> int:
+        return self.macs_
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pool2D(Op):
+    """Average or max pooling over windows clipped to the input (TFLite counts only valid cells)."""
+
+    filter: tuple[int, int]  # (h, w)
+    stride: tuple[int, int]
+    padding: tuple[int, int]  # (top, left)
+    act_min: int
+    act_max: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AveragePool2D(Pool2D):
+    kind = OpKind.AVERAGE_POOL_2D
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MaxPool2D(Pool2D):
+    kind = OpKind.MAX_POOL_2D
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Add(Op):
+    """TFLite's int8 ADD: both inputs rescaled to a common 2*max(scale) grid with 20 bits of headroom."""
+
+    input1_offset: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_offset: int
+    input2_multiplier: int
+    input2_shift: int
+    left_shift: int
+    output_multiplier: int
+    output_shift: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+    kind = OpKind.ADD
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Softmax(Op):
+    """TFLite's int8 softmax over the last axis (gemmlowp fixed point), output scale 1/256, zp -128."""
+
+    input_multiplier: int
+    input_left_shift: int
+    diff_min: int
+
+    kind = OpKind.SOFTMAX
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Reshape(Op):
+    """Same bytes, new shape."""
+
+    kind = OpKind.RESHAPE
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Quantize(Op):
+    """float32 -> int8 at a model input: q = clamp(round(x / scale) + zero_point)."""
+
+    scale: float  # a float32 value
+    zero_point: int
+
+    kind = OpKind.QUANTIZE
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Dequantize(Op):
+    """int8 -> float32 at a model output: x = (float)(scale * (q - zero_point)) with scale in double."""
+
+    scale: float
+    zero_point: int
+
+    kind = OpKind.DEQUANTIZE
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Program:
+    """A lowered model: values, ops in execution order, and which values are the model's inputs/outputs."""
+
+    name: str
+    values: tuple[Value, ...]
+    ops: tuple[Op, ...]
+    inputs: tuple[int, ...]
+    outputs: tuple[int, ...]
+    source_sha256: str
+
+    def value(self, vid: int) -> Value:
+        return self.values[vid]
+
+    @property
+    def macs(self) -> int:
+        return sum(op.macs for op in self.ops)
+
+
+def _expect(cond: bool, op: Op, what: str) -> None:
+    if not cond:
+        raise InternalError(f"IR check failed at op {op.name!r} ({op.kind.name}): {what}")
+
+
+def verify(program: Program) -> None:
+    """Check the IR's invariants; raises InternalError naming the op. Always on in tests."""
+    for i, v in enumerate(program.values):
+        if v.id != i:
+            raise InternalError(f"value {v.name!r} has id {v.id} at position {i}")
+    produced = set(program.inputs)
+    for op in program.ops:
+        for vid in op.inputs:
+            _expect(0 <= vid < len(program.values), op, f"input id {vid} out of range")
+            _expect(vid in produced, op, f"reads value {program.values[vid].name!r} before it is produced")
+        for vid in op.outputs:
+            _expect(0 <= vid < len(program.values), op, f"output id {vid} out of range")
+            _expect(vid not in produced, op, f"writes value {program.values[vid].name!r} a second time")
+            produced.add(vid)
+        for name, arr in op.constants.items():
+            _expect(isinstance(arr, np.ndarray), op, f"{name} is not an array")
+            _expect(arr.dtype.kind in "iu", op, f"{name} holds {arr.dtype}, not integers")
+        if hasattr(op, "act_min"):
+            _expect(op.act_min <= op.act_max, op, f"empty clamp [{op.act_min}, {op.act_max}]")  # type: ignore[attr-defined]
+        _verify_shapes(program, op)
+    for vid in program.outputs:
+        if vid not in produced:
+            raise InternalError(f"model output {program.values[vid].name!r} is never produced")
+
+
+def _verify_shapes(program: Program, op: Op) -> None:
+    ins = [program.values[i] for i in op.inputs]
+    outs = [program.values[i] for i in op.outputs]
+    if isinstance(op, Conv2D):
+        oc, kh, kw, ic = op.weights.shape
+        _expect(op.weights.dtype == np.int8, op, "weights must be int8")
+        _expect(ins[0].shape[3] == ic and outs[0].shape[3] == oc, op, "channel counts disagree with weights")
+        for arr in (op.bias, op.multiplier, op.shift):
+            _expect(arr.shape == (oc,) and arr.dtype == np.int32, op, "per-channel arrays must be int32 [OC]")
+    elif isinstance(op, DepthwiseConv2D):
+        kh, kw, oc = op.weights.shape
+        _expect(ins[0].shape[3] * op.depth_multiplier == oc == outs[0].shape[3], op, "depthwise channels disagree")
+        for arr in (op.bias, op.multiplier, op.shift):
+            _expect(arr.shape == (oc,) and arr.dtype == np.int32, op, "per-channel arrays must be int32 [OC]")
+    elif isinstance(op, FullyConnected):
+        oc, ic = op.weights.shape
+        _expect(ins[0].size % ic == 0, op, f"input size {ins[0].size} is not a multiple of {ic}")
+        _expect(outs[0].size == ins[0].size // ic * oc, op, "output size disagrees with weights")
+    elif isinstance(op, (Add,)):
+        _expect(ins[0].shape == ins[1].shape == outs[0].shape, op, "ADD operands must have one shape")
+    elif isinstance(op, (Reshape, Softmax, Quantize, Dequantize)):
+        _expect(ins[0].size == outs[0].size, op, "element counts differ")

@@ -1,0 +1,47 @@
+/*
+ * edgec runtime: integer requantization with TFLite's reference rounding.
+ *
+ * Mirrors compiler/fixedpoint.py bit for bit: a rescale is
+ *   rounding_divide_by_pot(srdhm(x << left, multiplier), right)
+ * with (left, right) split from a TFLite-convention shift (positive = left).
+ */
+#ifndef EDGEC_FIXEDPOINT_H
+#define EDGEC_FIXEDPOINT_H
+
+#include <stdint.h>
+
+/* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating INT32_MIN * INT32_MIN. */
+static inline int32_t edgec_srdhm(int32_t a, int32_t b)
+{
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* gemmlowp RoundingDivideByPOT: x / 2^exponent, rounding half away from zero; 0 <= exponent <= 31. */
+static inline int32_t edgec_rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* TFLite MultiplyByQuantizedMultiplier (double rounding). */
+static inline int32_t edgec_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    const int32_t shifted = (int32_t)((uint32_t)x << left); /* wraps like the reference's int32 multiply */
+    return edgec_rounding_divide_by_pot(edgec_srdhm(shifted, multiplier), right);
+}
+
+static inline int32_t edgec_clamp(int32_t x, int32_t lo, int32_t hi)
+{
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#endif /* EDGEC_FIXEDPOINT_H */

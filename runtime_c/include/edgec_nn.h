@@ -1,0 +1,156 @@
+/*
+ * edgec runtime: int8 neural-network kernels (portable C99).
+ *
+ * Conventions (shared with compiler/ir.py and the numpy interpreter compiler/interp):
+ *  - Activations are NHWC int8. Conv weights OHWI [OC][KH][KW][IC]; depthwise weights
+ *    [KH][KW][OC] with OC = IC * depth_multiplier; fully connected weights [OC][IC].
+ *  - Biases are int32 with the input zero-point term already folded in, so a convolution
+ *    accumulates acc = bias[oc] + sum(x * w), where an input outside the tensor (padding)
+ *    reads params->pad_value (the input zero point).
+ *  - A rescale is edgec_requantize(acc, multiplier[oc], shift[oc]) (TFLite shift convention,
+ *    positive = left), then + output_offset, then a clamp to [act_min, act_max].
+ *  - No allocation, no global state: every buffer and constant is an argument. Kernels
+ *    return EDGEC_OK or EDGEC_ARG_ERROR (a null pointer or inconsistent dimension).
+ */
+#ifndef EDGEC_NN_H
+#define EDGEC_NN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    EDGEC_OK = 0,
+    EDGEC_ARG_ERROR = -1,
+} edgec_status;
+
+/** Tensor dimensions, NHWC. Unused dimensions are 1. */
+typedef struct {
+    int32_t n;
+    int32_t h;
+    int32_t w;
+    int32_t c;
+} edgec_dims;
+
+/** Per-output-channel requantization: arrays of length OC. */
+typedef struct {
+    const int32_t *multiplier;
+    const int32_t *shift;
+} edgec_per_channel_quant;
+
+/** Geometry and output range of a convolution (regular or depthwise). */
+typedef struct {
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t dilation_h;
+    int32_t dilation_w;
+    int32_t pad_top;
+    int32_t pad_left;
+    int32_t pad_value;      /**< value of an out-of-bounds input: the input zero point, in [-128, 127] */
+    int32_t depth_multiplier; /**< depthwise only; 1 for regular convolution */
+    int32_t output_offset;  /**< output zero point */
+    int32_t act_min;        /**< clamp, in [-128, 127] */
+    int32_t act_max;
+} edgec_conv_params;
+
+/** Output range of a fully connected layer. */
+typedef struct {
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+} edgec_fc_params;
+
+/** Geometry and output range of a pooling layer. */
+typedef struct {
+    int32_t stride_h;
+    int32_t stride_w;
+    int32_t pad_top;
+    int32_t pad_left;
+    int32_t filter_h;
+    int32_t filter_w;
+    int32_t act_min;
+    int32_t act_max;
+} edgec_pool_params;
+
+/** TFLite int8 ADD: inputs rescaled to a shared grid with left_shift bits of headroom. */
+typedef struct {
+    int32_t input1_offset;
+    int32_t input1_multiplier;
+    int32_t input1_shift;
+    int32_t input2_offset;
+    int32_t input2_multiplier;
+    int32_t input2_shift;
+    int32_t left_shift;
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+} edgec_add_params;
+
+/** TFLite int8 softmax (gemmlowp fixed point); output scale 1/256, zero point -128. */
+typedef struct {
+    int32_t input_multiplier;
+    int32_t input_left_shift;
+    int32_t diff_min;
+} edgec_softmax_params;
+
+/**
+ * 2-D convolution, int8 in/out, int8 weights, int32 bias.
+ * input [input_dims->n][h][w][c]; filter [OC][KH][KW][IC] with filter_dims = {OC, KH, KW, IC};
+ * output [n][out_h][out_w][OC]. Output geometry comes from output_dims.
+ */
+edgec_status edgec_convolve_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                               const edgec_dims *input_dims, const int8_t *input,
+                               const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                               const edgec_dims *output_dims, int8_t *output);
+
+/**
+ * Depthwise 2-D convolution; filter [KH][KW][OC] with filter_dims = {1, KH, KW, OC},
+ * OC = IC * params->depth_multiplier; output channel oc reads input channel oc / depth_multiplier.
+ */
+edgec_status edgec_depthwise_conv_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                     const edgec_dims *input_dims, const int8_t *input,
+                                     const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                     const edgec_dims *output_dims, int8_t *output);
+
+/**
+ * Fully connected: out[b][o] = clamp(requantize(bias[o] + sum_i in[b][i] * w[o][i]) + output_offset).
+ * batches rows of in_features int8 inputs; filter [out_features][in_features].
+ */
+edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const edgec_per_channel_quant *quant,
+                                      int32_t batches, int32_t in_features, const int8_t *input,
+                                      int32_t out_features, const int8_t *filter, const int32_t *bias,
+                                      int8_t *output);
+
+/** Average pooling; averages only the cells inside the input, rounding half away from zero. */
+edgec_status edgec_avgpool_s8(const edgec_pool_params *params, const edgec_dims *input_dims, const int8_t *input,
+                              const edgec_dims *output_dims, int8_t *output);
+
+/** Max pooling over the cells inside the input. */
+edgec_status edgec_maxpool_s8(const edgec_pool_params *params, const edgec_dims *input_dims, const int8_t *input,
+                              const edgec_dims *output_dims, int8_t *output);
+
+/** Elementwise ADD of two int8 tensors of size elements each. */
+edgec_status edgec_add_s8(const edgec_add_params *params, const int8_t *input1, const int8_t *input2,
+                          int32_t size, int8_t *output);
+
+/** Softmax over rows of row_size elements. */
+edgec_status edgec_softmax_s8(const edgec_softmax_params *params, const int8_t *input, int32_t rows,
+                              int32_t row_size, int8_t *output);
+
+/** float32 -> int8: out = clamp(round_half_away(in / scale) + zero_point), division in float. */
+edgec_status edgec_quantize_f32_s8(const float *input, int32_t size, float scale, int32_t zero_point,
+                                   int8_t *output);
+
+/** int8 -> float32: out = (float)(scale * (in - zero_point)), product in double. */
+edgec_status edgec_dequantize_s8_f32(const int8_t *input, int32_t size, double scale, int32_t zero_point,
+                                     float *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEC_NN_H */
