@@ -21,6 +21,20 @@ from compiler.resources import runtime_dir
 
 _CACHE = Path(tempfile.gettempdir()) / "edgec-cffi-cache"
 
+# The fixed-point helpers are static inline in C; these exported wrappers let tests call them.
+_TEST_WRAPPERS = """
+#include "edgec_nn.h"
+#include "edgec_fixedpoint.h"
+int32_t edgec_test_srdhm(int32_t a, int32_t b) { return edgec_srdhm(a, b); }
+int32_t edgec_test_rdbpot(int32_t x, int32_t e) { return edgec_rounding_divide_by_pot(x, e); }
+int32_t edgec_test_requantize(int32_t x, int32_t m, int32_t s) { return edgec_requantize(x, m, s); }
+"""
+_TEST_CDEF = """
+int32_t edgec_test_srdhm(int32_t a, int32_t b);
+int32_t edgec_test_rdbpot(int32_t x, int32_t e);
+int32_t edgec_test_requantize(int32_t x, int32_t m, int32_t s);
+"""
+
 
 def _cdef(header: str) -> str:
     lines = [ln for ln in header.splitlines() if not ln.lstrip().startswith("#")]
@@ -44,10 +58,10 @@ def load_runtime():  # -> (ffi, lib)
     built = list(build_dir.glob(f"{name}*.so"))
     if not built:
         ffi = cffi.FFI()
-        ffi.cdef(_cdef((include / "edgec_nn.h").read_text()))
+        ffi.cdef(_cdef((include / "edgec_nn.h").read_text()) + _TEST_CDEF)
         ffi.set_source(
             name,
-            '#include "edgec_nn.h"\n',
+            _TEST_WRAPPERS,
             sources=[str(s) for s in sources],
             include_dirs=[str(include)],
             extra_compile_args=["-O1", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",

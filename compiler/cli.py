@@ -1,0 +1,184 @@
+"""The ``edgec`` command line: compile, run, targets, inspect.
+
+Library code raises CompilerError subclasses; this is the only place that turns them into a
+message and an exit code (a traceback only with --debug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import CompilerError, UsageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="edgec", description="Compile TFLite models to integer-only C for microcontrollers.")
+    p.add_argument("--version", action="version", version=f"edgec {__version__}")
+    p.add_argument("--debug", action="store_true", help="show the Python traceback on errors")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    c = sub.add_parser("compile", help="write a self-contained C project for a target")
+    c.add_argument("model", help="a .tflite model")
+    c.add_argument("--target", default=None, help="target name (see `edgec targets`); default mps2-an386")
+    c.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
+    c.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+
+    r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
+    r.add_argument("model")
+    r.add_argument("--target", default=None)
+    r.add_argument("--input", action="append", metavar="IN.npy",
+                   help=".npy input, once per model input in order (default: every input at its zero point)")
+    r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
+    r.add_argument("--report", help="write report.json here")
+    r.add_argument("--sram-budget", default=None)
+    r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
+    r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
+
+    sub.add_parser("targets", help="list targets")
+
+    i = sub.add_parser("inspect", help="print the per-layer table of a model")
+    i.add_argument("model")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except CompilerError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"edgec: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("edgec: interrupted", file=sys.stderr)
+        return 130
+
+
+def _target(args: argparse.Namespace) -> str:
+    from .targets import DEFAULT_TARGET
+
+    return args.target or DEFAULT_TARGET
+
+
+def _budget(args: argparse.Namespace) -> int | None:
+    if args.sram_budget is None:
+        return None
+    try:
+        return int(args.sram_budget)
+    except ValueError:
+        raise UsageError(f"--sram-budget takes a number of bytes, not {args.sram_budget!r}") from None
+
+
+def _check_budget(arena: int, budget: int | None) -> None:
+    from .errors import DoesNotFitError
+
+    if budget is not None and arena > budget:
+        raise DoesNotFitError(f"the activation arena needs {arena} bytes, {arena - budget} more than the "
+                              f"--sram-budget of {budget}; tiling to a budget is not implemented yet")
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from .driver import compile_model
+
+    compiled = compile_model(args.model, _target(args), args.output_dir, force=args.force)
+    _check_budget(compiled.plan.arena_bytes, _budget(args))
+    p = compiled.program
+    print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
+          f"arena {compiled.plan.arena_bytes:,} B; build it with `make -C {compiled.outdir}`")
+    return 0
+
+
+def _load_inputs(paths: list[str] | None, model: str) -> list[np.ndarray]:
+    from .driver import compile_program
+
+    program, _ = compile_program(model)
+    if not paths:
+        return [np.full(program.value(v).shape, program.value(v).zero_point, dtype=program.value(v).dtype.value)
+                for v in program.inputs]
+    arrays = []
+    for path in paths:
+        try:
+            arrays.append(np.load(path, allow_pickle=False))
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"cannot read input {path}: {exc}") from None
+    return arrays
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .driver import run_model
+
+    arrays = _load_inputs(args.input, args.model)
+    result = run_model(args.model, _target(args), arrays, workdir=args.keep, check_reference=not args.no_check)
+    _check_budget(result.compiled.plan.arena_bytes, _budget(args))
+    for path, output in zip(args.output or [], result.outputs):
+        np.save(path, output)
+    if args.report:
+        from .report import write_report
+
+        write_report(Path(args.report), result.report)
+    _print_summary(result.report, result.outputs)
+    if result.matches_reference is False:
+        print("edgec: error: the output differs from the TFLite reference interpreter's", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
+    print(f"model        {report['model']}  ->  {report['target']}")
+    for entry, output in zip(report["outputs"], outputs):
+        flat = output.ravel()
+        shown = np.array2string(flat[:12], separator=" ") + (" ..." if flat.size > 12 else "")
+        print(f"prediction   class {entry['argmax']}   output {shown}")
+    if report["outputs"] and "matches_reference" in report["outputs"][0]:
+        same = all(e["matches_reference"] for e in report["outputs"])
+        print(f"reference    matches TFLite's reference interpreter: {'yes, bit-identical' if same else 'NO'}")
+    instr = report["instructions"]
+    if instr is not None:
+        print(f"instructions {instr:,} per inference ({report['instructions_per_mac']} per MAC, {report['macs']:,} MACs;"
+              " counted on QEMU, a proxy for cycles)")
+    else:
+        print(f"instructions not measured on this target ({report['macs']:,} MACs)")
+    f, s = report["flash_bytes"], report["sram_bytes"]
+    print(f"flash        {f['total']:,} B  (weights {f['weights']:,} + code {f['code']:,})")
+    stack = "not measured" if s["stack"] is None else f"{s['stack']:,}"
+    total = "" if s["total"] is None else f"{s['total']:,} B  "
+    print(f"sram         {total}(arena {s['arena']:,} + static {s['static']:,} + stack {stack})")
+
+
+def _cmd_targets(args: argparse.Namespace) -> int:
+    from .targets import DEFAULT_TARGET, list_targets
+
+    for t in list_targets():
+        mark = "*" if t.name == DEFAULT_TARGET else " "
+        print(f"{mark} {t.name:14s} {t.kind:5s} {t.description}")
+    return 0
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .driver import compile_program
+
+    program, plan = compile_program(args.model)
+    print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
+          f"weights {sum(a.nbytes for op in program.ops for a in op.constants.values()):,} B, "
+          f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
+    print(f"{'#':>3} {'op':18s} {'output shape':18s} {'MACs':>12} {'const B':>9} {'live B':>9}  name")
+    for step, op in enumerate(program.ops):
+        shape = "x".join(str(d) for d in program.value(op.outputs[0]).shape)
+        consts = sum(a.nbytes for a in op.constants.values())
+        print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {op.name}")
+    return 0
+
+
+_COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The compiler as one script: read, check, lower, plan, emit, build, run, report.
+
+Each function here is a line per stage; the stages live in their own modules. Library
+callers (and the CLI) use :func:`compile_model` and :func:`run_model`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import ir
+from .codegen.model import ModelContext, header_line, write_model_sources
+from .codegen.project import write_project_support
+from .errors import UsageError
+from .frontend import read_tflite
+from .lower import lower
+from .report import build_report, write_report
+from .schedule import Plan, plan_memory
+from .targets import Target, load_target
+
+MARKER = ".edgec-output"  # marks a directory edgec created, so it may replace it
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    program: ir.Program
+    plan: Plan
+    context: ModelContext
+    target: Target
+    outdir: Path
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    compiled: Compiled
+    outputs: list[np.ndarray]
+    report: dict
+    reference: list[np.ndarray] | None
+
+    @property
+    def matches_reference(self) -> bool | None:
+        if self.reference is None:
+            return None
+        return all(np.array_equal(a, b) for a, b in zip(self.outputs, self.reference))
+
+
+def compile_program(model: str | Path | bytes) -> tuple[ir.Program, Plan]:
+    graph = read_tflite(model)
+    program = lower(graph)
+    plan = plan_memory(program)
+    return program, plan
+
+
+def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False) -> Compiled:
+    """Write a self-contained C project for the target into outdir (replaced atomically)."""
+    tgt = load_target(target)
+    program, plan = compile_program(model)
+    final = Path(outdir)
+    _check_replaceable(final, force)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
+    try:
+        context = write_model_sources(plan, staging)
+        write_project_support(staging, tgt, header_line(program))
+        (staging / MARKER).write_text(f"{header_line(program)}\n")
+        write_report(staging / "report.json", build_report(program, plan, tgt, _model_name(model)))
+        _replace(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return Compiled(program, plan, context, tgt, final)
+
+
+def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
+              check_reference: bool = True, sanitize: bool = False) -> RunResult:
+    """Compile, build, run one inference on the target (one array per model input), and measure it."""
+    from .build import build
+    from .footprint import measure
+    from .simulate import run
+
+    with tempfile.TemporaryDirectory(prefix="edgec-run-") as tmp:
+        outdir = Path(workdir) if workdir is not None else Path(tmp) / "project"
+        compiled = compile_model(model, target, outdir, force=True)
+        program = compiled.program
+        arrays = check_inputs(program, inputs)
+        executable = build(outdir, compiled.target, werror=True, sanitize=sanitize)
+        sim = run(executable, compiled.target, pack(arrays), sum(program.value(v).nbytes for v in program.outputs))
+        outputs = unpack(program, sim.output)
+        footprint = measure(executable, compiled.target)
+        reference = None
+        if check_reference:
+            from .reference import run_reference
+
+            reference = run_reference(model if isinstance(model, bytes) else Path(model), arrays)
+        report = build_report(program, compiled.plan, compiled.target, _model_name(model), sim=sim,
+                              footprint=footprint, outputs=outputs, reference=reference)
+        write_report(outdir / "report.json", report)
+        return RunResult(compiled, outputs, report, reference)
+
+
+def pack(arrays: list[np.ndarray]) -> bytes:
+    """The generated invoke's input layout: every input's bytes back to back, in model order."""
+    return b"".join(np.ascontiguousarray(a).tobytes() for a in arrays)
+
+
+def unpack(program: ir.Program, data: bytes) -> list[np.ndarray]:
+    """Split invoke's packed output bytes into one array per model output."""
+    outputs, at = [], 0
+    for vid in program.outputs:
+        v = program.value(vid)
+        outputs.append(np.frombuffer(data[at:at + v.nbytes], dtype=v.dtype.value).reshape(v.shape).copy())
+        at += v.nbytes
+    return outputs
+
+
+def _model_name(model: str | Path | bytes) -> str:
+    return "<bytes>" if isinstance(model, bytes) else str(model)
+
+
+def check_inputs(program: ir.Program, inputs: list[np.ndarray]) -> list[np.ndarray]:
+    """The user's arrays, checked against the model's inputs (count, dtype, element count) and reshaped."""
+    if len(inputs) != len(program.inputs):
+        raise UsageError(f"the model takes {len(program.inputs)} input(s), {len(inputs)} given")
+    checked = []
+    for array, vid in zip(inputs, program.inputs):
+        value = program.value(vid)
+        array = np.asarray(array)
+        want = f"{value.dtype.value} {list(value.shape)}"
+        if array.dtype != np.dtype(value.dtype.value):
+            raise UsageError(f"input {value.name!r} is {array.dtype}, the model takes {want}")
+        if array.shape != value.shape:
+            if array.size != value.size:
+                raise UsageError(f"input {value.name!r} has shape {list(array.shape)}, the model takes {want}")
+            array = array.reshape(value.shape)
+        checked.append(np.ascontiguousarray(array))
+    return checked
+
+
+def _check_replaceable(final: Path, force: bool) -> None:
+    if not final.exists():
+        return
+    if not final.is_dir():
+        raise UsageError(f"{final} exists and is not a directory; choose another -o")
+    if any(final.iterdir()) and not (final / MARKER).exists() and not force:
+        raise UsageError(f"{final} is not empty and was not written by edgec; choose another -o, or --force "
+                         "to replace it")
+
+
+def _replace(staging: Path, final: Path) -> None:
+    """Move the finished staging directory into place; the old output survives any failure before the swap."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(final)

@@ -1,0 +1,69 @@
+"""report.json: what a compiled model costs and what it computed.
+
+Fields (the contract in docs/ARCHITECTURE.md): ``model``, ``target``, ``macs``,
+``instructions`` (one inference measured on the emulator; null when not measured),
+``flash_bytes`` {total, weights, code}, ``sram_bytes`` {total, arena, static, stack}, and
+``layers`` (per op: name, op, macs, arena_bytes = bytes of buffers alive during the op,
+instructions = null until per-layer profiling exists). Instructions are a proxy for cycles.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__, ir
+from .schedule import Plan
+from .targets import Target
+
+
+def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *, sim: Any = None,
+                 footprint: Any = None, outputs: list[np.ndarray] | None = None,
+                 reference: list[np.ndarray] | None = None) -> dict[str, Any]:
+    layers = [
+        {"name": op.name, "op": op.kind.name, "macs": op.macs, "arena_bytes": plan.live_bytes(step),
+         "instructions": None}
+        for step, op in enumerate(program.ops)
+    ]
+    report: dict[str, Any] = {
+        "edgec_version": __version__,
+        "model": model,
+        "model_sha256": program.source_sha256,
+        "target": target.name,
+        "macs": program.macs,
+        "instructions": None,
+        "instructions_per_mac": None,
+        "flash_bytes": {"total": None, "weights": sum(a.nbytes for op in program.ops for a in op.constants.values()),
+                        "code": None},
+        "sram_bytes": {"total": None, "arena": plan.arena_bytes, "static": None, "stack": None},
+        "arena": {"bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
+                  "peak_op": program.ops[plan.peak_step].name if program.ops else None},
+        "layers": layers,
+    }
+    if footprint is not None:
+        report["flash_bytes"] = {"total": footprint.flash_total, "weights": footprint.flash_weights,
+                                 "code": footprint.flash_code}
+        static = footprint.data + footprint.bss - plan.arena_bytes
+        report["sram_bytes"]["static"] = static
+    if sim is not None:
+        report["instructions"] = sim.instructions
+        if sim.instructions is not None and program.macs:
+            report["instructions_per_mac"] = round(sim.instructions / program.macs, 3)
+        report["sram_bytes"]["stack"] = sim.stack_bytes
+        if report["sram_bytes"]["static"] is not None:
+            report["sram_bytes"]["total"] = (plan.arena_bytes + report["sram_bytes"]["static"]
+                                             + (sim.stack_bytes or 0))
+    if outputs is not None:
+        report["outputs"] = [{"shape": list(o.shape), "dtype": str(o.dtype), "argmax": int(np.argmax(o))}
+                             for o in outputs]
+        if reference is not None:
+            for entry, ours, ref in zip(report["outputs"], outputs, reference):
+                entry["matches_reference"] = bool(np.array_equal(ours, ref))
+    return report
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    path.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,0 +1,67 @@
+"""End-to-end on the MLPerf Tiny int8 models: bit-identical on the host and on QEMU Cortex-M4.
+
+Skips with a reason when ../shared/models is absent (set EDGEC_MODELS_DIR to point elsewhere).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import mlperf_model
+from e2e import assert_bit_identical, build_model
+
+from compiler.reference import run_reference
+
+MODELS = ["ad_fcae_int8", "kws_dscnn_int8", "resnet8_int8", "vww_mbv1_int8"]
+
+pytestmark = [pytest.mark.mlperf, pytest.mark.slow]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bit_identical_on_host(name: str, tmp_path) -> None:
+    path = mlperf_model(name)
+    built = build_model(path, "host", tmp_path)
+    assert_bit_identical(path, built, range(5))
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", MODELS)
+def test_bit_identical_on_cortex_m4(name: str, tmp_path) -> None:
+    path = mlperf_model(name)
+    built = build_model(path, "mps2-an386", tmp_path)
+    sims = assert_bit_identical(path, built, range(5))
+    counts = {s.instructions for s in sims}
+    assert all(c is not None and c > 0 for c in counts)
+    # The kernels have no data-dependent control flow beyond clamps and softmax, so counts stay close.
+    assert max(counts) - min(counts) < 0.01 * max(counts)
+    assert all(s.stack_bytes is not None and 0 < s.stack_bytes < 16384 for s in sims)
+
+
+@pytest.mark.qemu
+def test_cli_run_writes_output_and_full_report(tmp_path) -> None:
+    """The contract command: edgec run MODEL --target mps2-an386 --input X --output Y --report R."""
+    path = mlperf_model("kws_dscnn_int8")
+    x = np.random.default_rng(11).integers(-128, 128, (1, 49, 10, 1), dtype=np.int8)
+    np.save(tmp_path / "x.npy", x)
+    cmd = [sys.executable, "-m", "compiler.cli", "run", str(path), "--target", "mps2-an386",
+           "--input", str(tmp_path / "x.npy"), "--output", str(tmp_path / "y.npy"), "--report", str(tmp_path / "r.json")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "bit-identical" in done.stdout
+    y = np.load(tmp_path / "y.npy")
+    assert y.dtype == np.int8 and y.shape == (1, 12)
+    assert np.array_equal(y, run_reference(path, [x])[0])
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["model"] == str(path) and report["target"] == "mps2-an386"
+    assert report["instructions"] > 0 and report["macs"] > 2_000_000
+    for field in ("total", "weights", "code"):
+        assert report["flash_bytes"][field] > 0
+    for field in ("total", "arena", "static", "stack"):
+        assert report["sram_bytes"][field] > 0
+    assert len(report["layers"]) == 13 and all({"name", "op", "macs", "arena_bytes"} <= set(r) for r in report["layers"])
+    assert report["sram_bytes"]["total"] == sum(report["sram_bytes"][k] for k in ("arena", "static", "stack"))
+

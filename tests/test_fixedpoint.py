@@ -1,0 +1,92 @@
+"""Fixed-point arithmetic: literal goldens worked out by hand from the definitions, and the C mirror."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from compiler.fixedpoint import (
+    INT32_MAX,
+    INT32_MIN,
+    activation_range,
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+)
+
+
+@pytest.mark.parametrize(
+    "real, expected",
+    [
+        (0.0, (0, 0)),
+        (0.5, (1 << 30, 0)),  # frexp(0.5) = 0.5 * 2^0
+        (1.0, (1 << 30, 1)),  # 0.5 * 2^1
+        (0.75, (1610612736, 0)),  # 0.75 * 2^31
+        (0.1, (1717986918, -3)),  # 0.8 * 2^-3; 0.8 * 2^31 = 1717986918.4 rounds down
+        (2.0**-40, (0, 0)),  # shift -39 < -31 flushes to zero
+        ((1 - 2.0**-40) * 2.0**-3, (1 << 30, -2)),  # rounds up to 2^31, renormalised
+    ],
+)
+def test_quantize_multiplier_goldens(real: float, expected: tuple[int, int]) -> None:
+    assert quantize_multiplier(real) == expected
+
+
+def test_quantize_multiplier_rejects_negative() -> None:
+    with pytest.raises(ValueError):
+        quantize_multiplier(-0.5)
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (1 << 30, 1 << 30, 1 << 29),  # 2^60 / 2^31
+        (INT32_MIN, INT32_MIN, INT32_MAX),  # the one saturating case
+        (-3, 1 << 30, -1),  # -1.5: the nudge makes gemmlowp round this half upwards
+        (3, 1 << 30, 2),  # 1.5 rounds to 2
+        (INT32_MAX, INT32_MAX, INT32_MAX - 1),
+    ],
+)
+def test_srdhm_goldens(a: int, b: int, expected: int) -> None:
+    assert int(saturating_rounding_doubling_high_mul(a, b)) == expected
+
+
+@pytest.mark.parametrize(
+    "x, exponent, expected",
+    [(5, 1, 3), (-5, 1, -3), (4, 1, 2), (-4, 1, -2), (7, 2, 2), (-6, 2, -2), (-7, 2, -2), (123, 0, 123)],
+)
+def test_rounding_divide_by_pot_goldens(x: int, exponent: int, expected: int) -> None:
+    assert int(rounding_divide_by_pot(x, exponent)) == expected
+
+
+@pytest.mark.parametrize(
+    "x, mult, shift, expected",
+    # the last: srdhm(-100, 0.8 * 2^31) = -80, then -80 / 2^3 = -10, i.e. -100 * 0.1
+    [(100, 1 << 30, 0, 50), (100, 1 << 30, -1, 25), (3, 1 << 30, 1, 3), (-100, 1717986918, -3, -10)],
+)
+def test_multiply_by_quantized_multiplier_goldens(x: int, mult: int, shift: int, expected: int) -> None:
+    assert int(multiply_by_quantized_multiplier(x, mult, shift)) == expected
+
+
+def test_activation_ranges() -> None:
+    assert activation_range("NONE", 0.1, 3) == (-128, 127)
+    assert activation_range("RELU", 0.1, 5) == (5, 127)
+    assert activation_range("RELU6", 0.05, -128) == (-128, -8)  # -128 + 6 / 0.05 = -8
+    assert activation_range("RELU_N1_TO_1", 0.25, 0) == (-4, 4)
+
+
+def test_c_mirror_agrees_with_python(runtime) -> None:
+    _, lib = runtime
+    rng = np.random.default_rng(7)
+    xs = np.concatenate([rng.integers(INT32_MIN, INT32_MAX, 300, endpoint=True),
+                         [0, 1, -1, INT32_MIN, INT32_MAX, 5, -5, 1 << 20, -(1 << 20)]])
+    ms = rng.integers(1 << 30, INT32_MAX, xs.size, endpoint=True)
+    ms[:3] = [INT32_MIN, 1 << 30, INT32_MAX]
+    shifts = rng.integers(-31, 3, xs.size)
+    small = (xs >> 8)  # keep left shifts from saturating so the rounding paths are exercised
+    for x, m, s, xsmall in zip(xs, ms, shifts, small):
+        x, m, s, xsmall = int(x), int(m), int(s), int(xsmall)
+        assert lib.edgec_test_srdhm(x, m) == int(saturating_rounding_doubling_high_mul(x, m))
+        e = abs(s) % 32
+        assert lib.edgec_test_rdbpot(x, e) == int(rounding_divide_by_pot(x, e))
+        assert lib.edgec_test_requantize(xsmall, m, s) == int(multiply_by_quantized_multiplier(xsmall, m, s))
