@@ -1,0 +1,237 @@
+"""Targets as data: one TOML file per machine under ``targets/`` becomes one frozen :class:`Target`.
+
+A target says which CPU and toolchain flags to compile for, where code and data live
+(memory regions, rendered into the linker script), how much flash and SRAM the fit checks
+may assume, and how to run the result: as a host process (``kind = "host"``) or on a QEMU
+machine (``kind = "qemu"``) with a timer that counts executed instructions.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from compiler.errors import InternalError, UsageError
+from compiler.resources import targets_dir
+
+DEFAULT_TARGET = "mps2-an386"
+
+TargetKind = Literal["host", "qemu"]
+RegionRole = Literal["flash", "sram"]
+
+_KINDS: tuple[str, ...] = ("host", "qemu")
+_ROLES: tuple[str, ...] = ("flash", "sram")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryRegion:
+    """One region of the memory map, as the linker script's ``MEMORY`` block names it."""
+
+    name: str
+    role: RegionRole
+    origin: int
+    length: int
+
+    @property
+    def end(self) -> int:
+        return self.origin + self.length
+
+
+@dataclass(frozen=True, slots=True)
+class SimTimer:
+    """The free-running timer the simulation main reads around one inference.
+
+    ``kind`` is the peripheral model (only ``"cmsdk-apb-timer"`` so far), ``base`` its
+    address, ``irq`` its external interrupt number (used to count wraps), ``hz`` its clock.
+    """
+
+    kind: str
+    base: int
+    irq: int
+    hz: int
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A machine or board edgec compiles for, loaded from ``targets/<name>.toml``."""
+
+    name: str
+    description: str
+    kind: TargetKind
+    cpu: str
+    arch: str
+    features: tuple[str, ...]
+    toolchain_prefix: str
+    cflags: tuple[str, ...]
+    ldflags: tuple[str, ...]
+    qemu_machine: str | None = None
+    clock_hz: int | None = None
+    regions: tuple[MemoryRegion, ...] = ()
+    flash_bytes: int | None = None
+    """Capacity for fit checks; None means unlimited (host)."""
+    sram_bytes: int | None = None
+    """Capacity for fit checks; None means unlimited (host)."""
+    stack_bytes: int | None = None
+    """Main stack reserved by the linker script (bare-metal targets)."""
+    heap_bytes: int | None = None
+    """Heap reserved by the linker script for newlib's stdio (bare-metal targets)."""
+    irq_count: int = 0
+    """External interrupt vectors in the start-up code's vector table."""
+    timer: SimTimer | None = None
+    startup_template: str | None = None
+    """File name under ``targets/templates/`` rendered to ``target/startup.c``."""
+    linker_template: str | None = None
+    """File name under ``targets/templates/`` rendered to ``target/linker.ld``."""
+
+    @property
+    def is_host(self) -> bool:
+        return self.kind == "host"
+
+    @property
+    def is_qemu(self) -> bool:
+        return self.kind == "qemu"
+
+    @property
+    def executable_name(self) -> str:
+        """File name of the linked program under the project's ``build/`` folder."""
+        return "edgec_model.elf" if self.is_qemu else "edgec_model"
+
+    @property
+    def instructions_per_tick(self) -> int | None:
+        """Instructions per timer tick under ``-icount shift=0`` (1 ns of virtual time each)."""
+        if self.timer is None:
+            return None
+        return 1_000_000_000 // self.timer.hz
+
+    @property
+    def flash_region(self) -> MemoryRegion | None:
+        return next((r for r in self.regions if r.role == "flash"), None)
+
+    @property
+    def sram_region(self) -> MemoryRegion | None:
+        return next((r for r in self.regions if r.role == "sram"), None)
+
+    def tool(self, name: str) -> str:
+        """Command name of a toolchain program, e.g. ``tool("gcc") == "arm-none-eabi-gcc"``."""
+        return self.toolchain_prefix + name
+
+
+def _target_files() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(targets_dir().glob("*.toml"))}
+
+
+def _get(table: dict[str, Any], key: str, typ: type | tuple[type, ...], where: str, default: Any = ...) -> Any:
+    if key not in table:
+        if default is ...:
+            raise InternalError(f"{where}: missing key {key!r}")
+        return default
+    value = table[key]
+    if not isinstance(value, typ) or (isinstance(value, bool) and typ is int):
+        raise InternalError(f"{where}: {key!r} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _str_tuple(table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = _get(table, key, list, where, [])
+    if not all(isinstance(v, str) for v in values):
+        raise InternalError(f"{where}: {key!r} must be a list of strings")
+    return tuple(values)
+
+
+def _parse(path: Path) -> Target:
+    """Read one target file; a malformed file shipped with edgec is an InternalError."""
+    where = str(path)
+    try:
+        with path.open("rb") as f:
+            doc = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise InternalError(f"{where}: cannot read target description: {e}") from e
+    kind = _get(doc, "kind", str, where)
+    if kind not in _KINDS:
+        raise InternalError(f"{where}: kind must be one of {', '.join(_KINDS)}, not {kind!r}")
+    toolchain = _get(doc, "toolchain", dict, where, {})
+    qemu = _get(doc, "qemu", dict, where, {})
+    memory = _get(doc, "memory", dict, where, {})
+    templates = _get(doc, "templates", dict, where, {})
+    regions = []
+    for i, reg in enumerate(_get(memory, "regions", list, where, [])):
+        rwhere = f"{where}: memory.regions[{i}]"
+        role = _get(reg, "role", str, rwhere)
+        if role not in _ROLES:
+            raise InternalError(f"{rwhere}: role must be one of {', '.join(_ROLES)}")
+        regions.append(
+            MemoryRegion(
+                name=_get(reg, "name", str, rwhere),
+                role=role,
+                origin=_get(reg, "origin", int, rwhere),
+                length=_get(reg, "length", int, rwhere),
+            )
+        )
+    timer = None
+    if "timer" in doc:
+        t = _get(doc, "timer", dict, where)
+        twhere = f"{where}: timer"
+        timer = SimTimer(
+            kind=_get(t, "kind", str, twhere),
+            base=_get(t, "base", int, twhere),
+            irq=_get(t, "irq", int, twhere),
+            hz=_get(t, "hz", int, twhere),
+        )
+    target = Target(
+        name=_get(doc, "name", str, where),
+        description=_get(doc, "description", str, where),
+        kind=kind,
+        cpu=_get(doc, "cpu", str, where),
+        arch=_get(doc, "arch", str, where),
+        features=_str_tuple(doc, "features", where),
+        toolchain_prefix=_get(toolchain, "prefix", str, where, ""),
+        cflags=_str_tuple(toolchain, "cflags", where),
+        ldflags=_str_tuple(toolchain, "ldflags", where),
+        qemu_machine=_get(qemu, "machine", str, where, None),
+        clock_hz=_get(doc, "clock_hz", int, where, None),
+        regions=tuple(regions),
+        flash_bytes=_get(memory, "flash_bytes", int, where, None),
+        sram_bytes=_get(memory, "sram_bytes", int, where, None),
+        stack_bytes=_get(memory, "stack_bytes", int, where, None),
+        heap_bytes=_get(memory, "heap_bytes", int, where, None),
+        irq_count=_get(memory, "irq_count", int, where, 0),
+        timer=timer,
+        startup_template=_get(templates, "startup", str, where, None),
+        linker_template=_get(templates, "linker", str, where, None),
+    )
+    if target.name != path.stem:
+        raise InternalError(f"{where}: name {target.name!r} differs from the file name")
+    if target.is_qemu:
+        missing = [
+            k
+            for k, v in (
+                ("qemu.machine", target.qemu_machine),
+                ("memory.regions (flash and sram)", target.flash_region and target.sram_region),
+                ("memory.stack_bytes", target.stack_bytes),
+                ("memory.heap_bytes", target.heap_bytes),
+                ("timer", target.timer),
+                ("templates.startup", target.startup_template),
+                ("templates.linker", target.linker_template),
+            )
+            if not v
+        ]
+        if missing:
+            raise InternalError(f"{where}: a qemu target needs {', '.join(missing)}")
+    return target
+
+
+def list_targets() -> list[Target]:
+    """Every target shipped with edgec, sorted by name."""
+    return [_parse(p) for p in _target_files().values()]
+
+
+def load_target(name: str) -> Target:
+    """The target called ``name``; UsageError naming the known targets if there is none."""
+    files = _target_files()
+    path = files.get(name)
+    if path is None:
+        known = ", ".join(files) or "(none installed)"
+        raise UsageError(f"unknown target {name!r}; known targets: {known}")
+    return _parse(path)
