@@ -97,7 +97,7 @@ def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], 
         if check_reference:
             from .reference import run_reference
 
-            reference = run_reference(model if isinstance(model, bytes) else Path(model), arrays)
+            reference = run_reference(model if isinstance(model, bytes) else Path(model), arrays, isolated=True)
         report = build_report(program, compiled.plan, compiled.target, _model_name(model), sim=sim,
                               footprint=footprint, outputs=outputs, reference=reference)
         write_report(outdir / "report.json", report)

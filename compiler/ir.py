@@ -4,7 +4,10 @@ A :class:`Program` is a list of ops over activation buffers (:class:`Value`). Op
 slotted dataclasses holding only integers and integer arrays: weights, biases with the input
 zero-point term already folded in, per-channel (multiplier, shift) pairs, offsets and clamps.
 The only floats are the scales of the edge conversions (:class:`Quantize`, :class:`Dequantize`)
-that turn a float model input into int8 and back, which is what the user's API exchanges.
+that turn a float model input into int8 and back, and the per-channel output scale of
+:class:`FullyConnected`: TFLite's reference kernel (LiteRT 1.3 and later) rescales its int32
+accumulator as ``(int32)round((double)acc * scale)`` rather than with a Q31 multiplier, and
+bit-identical means doing the same. Ops name such arrays in ``float_constants``.
 
 Conventions shared with the numpy interpreter (``compiler.interp``) and the C runtime
 (``runtime_c/include/edgec_nn.h``):
@@ -93,6 +96,7 @@ class Op:
     outputs: tuple[int, ...]
 
     kind: ClassVar[OpKind]
+    float_constants: ClassVar[frozenset[str]] = frozenset()  # constants that are float64, not integers
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
@@ -159,22 +163,26 @@ class DepthwiseConv2D(Op):
 
 @dataclass(frozen=True, slots=True, eq=False)
 class FullyConnected(Op):
-    """out[b, o] = requantize(bias[o] + sum_i x[b, i] * w[o, i]); input is viewed as [batches, IC]."""
+    """out[b, o] = clamp(round_half_away(double(bias[o] + sum_i x[b, i] * w[o, i]) * scale[o]) + output_offset).
+
+    The input is viewed as [batches, IC]. ``scale[o]`` is double(s_in) * double(s_w[o]) / double(s_out),
+    computed in that order, as TFLite's reference kernel does.
+    """
 
     weights: np.ndarray  # int8 [OC, IC]
     bias: np.ndarray  # int32 [OC], input zero-point term folded in
-    multiplier: np.ndarray  # int32 [OC] (per-tensor quantization repeats one pair)
-    shift: np.ndarray
+    scale: np.ndarray  # float64 [OC] (per-tensor quantization repeats one value)
     output_offset: int
     act_min: int
     act_max: int
     macs_: int = 0
 
     kind = OpKind.FULLY_CONNECTED
+    float_constants = frozenset({"scale"})
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": self.weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+        return {"weights": self.weights, "bias": self.bias, "scale": self.scale}
 
     @property
     def macs(self) -> int:
@@ -300,7 +308,10 @@ def verify(program: Program) -> None:
             produced.add(vid)
         for name, arr in op.constants.items():
             _expect(isinstance(arr, np.ndarray), op, f"{name} is not an array")
-            _expect(arr.dtype.kind in "iu", op, f"{name} holds {arr.dtype}, not integers")
+            if name in op.float_constants:
+                _expect(arr.dtype == np.float64 and bool(np.all(np.isfinite(arr))), op, f"{name} must be finite float64")
+            else:
+                _expect(arr.dtype.kind in "iu", op, f"{name} holds {arr.dtype}, not integers")
         if hasattr(op, "act_min"):
             _expect(op.act_min <= op.act_max, op, f"empty clamp [{op.act_min}, {op.act_max}]")  # type: ignore[attr-defined]
         _verify_shapes(program, op)
@@ -327,6 +338,7 @@ def _verify_shapes(program: Program, op: Op) -> None:
         oc, ic = op.weights.shape
         _expect(ins[0].size % ic == 0, op, f"input size {ins[0].size} is not a multiple of {ic}")
         _expect(outs[0].size == ins[0].size // ic * oc, op, "output size disagrees with weights")
+        _expect(op.scale.shape == (oc,) and op.bias.shape == (oc,), op, "per-channel arrays must have OC entries")
     elif isinstance(op, (Add,)):
         _expect(ins[0].shape == ins[1].shape == outs[0].shape, op, "ADD operands must have one shape")
     elif isinstance(op, (Reshape, Softmax, Quantize, Dequantize)):

@@ -37,7 +37,9 @@ class ConstArray:
     def rows(self) -> list[str]:
         flat = self.values.ravel()
         step = 16 if self.ctype in ("int8_t", "uint8_t") else 8
-        return [", ".join(str(int(v)) for v in flat[i:i + step]) for i in range(0, flat.size, step)]
+        # repr() of a double is the shortest decimal that reads back to the same double (C rounds correctly).
+        fmt = (lambda v: repr(float(v))) if self.ctype == "double" else (lambda v: str(int(v)))
+        return [", ".join(fmt(v) for v in flat[i:i + step]) for i in range(0, flat.size, step)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,7 @@ def build_context(plan: Plan) -> ModelContext:
         step = Step(i, op.kind.name, _comment(f"{op.kind.name} {op.name}"), [buf(v) for v in op.inputs],
                     buf(op.outputs[0]))
         for role, arr in op.constants.items():
-            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t"}[arr.dtype]
+            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}[arr.dtype]
             name = f"edgec_const_l{i}_{role}"
             consts.append(ConstArray(name, ctype, arr))
             step.consts[role] = name

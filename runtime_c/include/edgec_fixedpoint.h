@@ -39,6 +39,29 @@ static inline int32_t edgec_requantize(int32_t x, int32_t multiplier, int32_t sh
     return edgec_rounding_divide_by_pot(edgec_srdhm(shifted, multiplier), right);
 }
 
+/*
+ * C's (int32_t)round(x) for doubles (half away from zero), saturating outside int32 where the
+ * plain cast is undefined. No libm: truncate, then compare the exact remainder.
+ */
+static inline int32_t edgec_round_to_int32(double x)
+{
+    if (!(x > -2147483648.0)) { /* also NaN */
+        return x != x ? 0 : INT32_MIN;
+    }
+    if (x >= 2147483647.0) {
+        return INT32_MAX;
+    }
+    const int32_t whole = (int32_t)x; /* truncates toward zero */
+    const double frac = x - (double)whole;
+    if (frac >= 0.5) {
+        return whole + 1;
+    }
+    if (frac <= -0.5) {
+        return whole - 1;
+    }
+    return whole;
+}
+
 static inline int32_t edgec_clamp(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);

@@ -117,10 +117,11 @@ edgec_status edgec_depthwise_conv_s8(const edgec_conv_params *params, const edge
                                      const edgec_dims *output_dims, int8_t *output);
 
 /**
- * Fully connected: out[b][o] = clamp(requantize(bias[o] + sum_i in[b][i] * w[o][i]) + output_offset).
- * batches rows of in_features int8 inputs; filter [out_features][in_features].
+ * Fully connected: out[b][o] = clamp(round(double(bias[o] + sum_i in[b][i] * w[o][i]) * scale[o]) + output_offset).
+ * batches rows of in_features int8 inputs; filter [out_features][in_features]; scale[o] is the per-channel
+ * double s_in * s_w[o] / s_out (TFLite's reference kernel rescales FC in double precision, not Q31).
  */
-edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const edgec_per_channel_quant *quant,
+edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const double *scale,
                                       int32_t batches, int32_t in_features, const int8_t *input,
                                       int32_t out_features, const int8_t *filter, const int32_t *bias,
                                       int8_t *output);
