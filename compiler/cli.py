@@ -72,24 +72,18 @@ def _budget(args: argparse.Namespace) -> int | None:
     if args.sram_budget is None:
         return None
     try:
-        return int(args.sram_budget)
+        budget = int(args.sram_budget)
     except ValueError:
         raise UsageError(f"--sram-budget takes a number of bytes, not {args.sram_budget!r}") from None
-
-
-def _check_budget(arena: int, budget: int | None) -> None:
-    from .errors import DoesNotFitError
-
-    if budget is not None and arena > budget:
-        raise DoesNotFitError(f"the activation arena needs {arena} bytes, {arena - budget} more than the "
-                              f"--sram-budget of {budget}; tiling to a budget is not implemented yet")
+    if budget <= 0:
+        raise UsageError(f"--sram-budget must be positive, not {budget}")
+    return budget
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
-    compiled = compile_model(args.model, _target(args), args.output_dir, force=args.force)
-    _check_budget(compiled.plan.arena_bytes, _budget(args))
+    compiled = compile_model(args.model, _target(args), args.output_dir, force=args.force, sram_budget=_budget(args))
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
           f"arena {compiled.plan.arena_bytes:,} B; build it with `make -C {compiled.outdir}`")
@@ -116,8 +110,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .driver import run_model
 
     arrays = _load_inputs(args.input, args.model)
-    result = run_model(args.model, _target(args), arrays, workdir=args.keep, check_reference=not args.no_check)
-    _check_budget(result.compiled.plan.arena_bytes, _budget(args))
+    result = run_model(args.model, _target(args), arrays, workdir=args.keep, check_reference=not args.no_check,
+                       sram_budget=_budget(args))
     for path, output in zip(args.output or [], result.outputs):
         np.save(path, output)
     if args.report:
@@ -147,7 +141,9 @@ def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
     else:
         print(f"instructions not measured on this target ({report['macs']:,} MACs)")
     f, s = report["flash_bytes"], report["sram_bytes"]
-    print(f"flash        {f['total']:,} B  (weights {f['weights']:,} + code {f['code']:,})")
+    split = (f"model code {f['model_code']:,} + harness and libc {f['harness']:,}"
+             if f.get("model_code") is not None else f"code {f['code']:,}")
+    print(f"flash        {f['total']:,} B  (weights {f['weights']:,} + {split})")
     stack = "not measured" if s["stack"] is None else f"{s['stack']:,}"
     total = "" if s["total"] is None else f"{s['total']:,} B  "
     print(f"sram         {total}(arena {s['arena']:,} + static {s['static']:,} + stack {stack})")
@@ -173,7 +169,8 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     for step, op in enumerate(program.ops):
         shape = "x".join(str(d) for d in program.value(op.outputs[0]).shape)
         consts = sum(a.nbytes for a in op.constants.values())
-        print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {op.name}")
+        name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
+        print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
     return 0
 
 

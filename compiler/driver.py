@@ -17,7 +17,7 @@ import numpy as np
 from . import ir
 from .codegen.model import ModelContext, header_line, write_model_sources
 from .codegen.project import write_project_support
-from .errors import UsageError
+from .errors import DoesNotFitError, UsageError
 from .frontend import read_tflite
 from .lower import lower
 from .report import build_report, write_report
@@ -57,10 +57,12 @@ def compile_program(model: str | Path | bytes) -> tuple[ir.Program, Plan]:
     return program, plan
 
 
-def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False) -> Compiled:
+def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False,
+                  sram_budget: int | None = None) -> Compiled:
     """Write a self-contained C project for the target into outdir (replaced atomically)."""
     tgt = load_target(target)
     program, plan = compile_program(model)
+    check_fit(plan, tgt, sram_budget)
     final = Path(outdir)
     _check_replaceable(final, force)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +80,7 @@ def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *,
 
 
 def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
-              check_reference: bool = True, sanitize: bool = False) -> RunResult:
+              check_reference: bool = True, sanitize: bool = False, sram_budget: int | None = None) -> RunResult:
     """Compile, build, run one inference on the target (one array per model input), and measure it."""
     from .build import build
     from .footprint import measure
@@ -86,7 +88,7 @@ def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], 
 
     with tempfile.TemporaryDirectory(prefix="edgec-run-") as tmp:
         outdir = Path(workdir) if workdir is not None else Path(tmp) / "project"
-        compiled = compile_model(model, target, outdir, force=True)
+        compiled = compile_model(model, target, outdir, force=workdir is None, sram_budget=sram_budget)
         program = compiled.program
         arrays = check_inputs(program, inputs)
         executable = build(outdir, compiled.target, werror=True, sanitize=sanitize)
@@ -117,6 +119,20 @@ def unpack(program: ir.Program, data: bytes) -> list[np.ndarray]:
         outputs.append(np.frombuffer(data[at:at + v.nbytes], dtype=v.dtype.value).reshape(v.shape).copy())
         at += v.nbytes
     return outputs
+
+
+def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
+    """The activation arena against the user's budget and the target's SRAM, before anything is written."""
+    arena = plan.arena_bytes
+    if sram_budget is not None and arena > sram_budget:
+        raise DoesNotFitError(
+            f"the activation arena needs {arena:,} bytes, {arena - sram_budget:,} more than the --sram-budget of "
+            f"{sram_budget:,} (no placement can go below the live-set bound of {plan.live_bound:,} bytes without "
+            "tiling, which edgec does not do yet)")
+    if target.sram_bytes is not None and arena > target.sram_bytes:
+        raise DoesNotFitError(
+            f"the activation arena needs {arena:,} bytes, {arena - target.sram_bytes:,} more than the "
+            f"{target.sram_bytes:,} bytes of SRAM on {target.name}; choose a target with more SRAM")
 
 
 def _model_name(model: str | Path | bytes) -> str:

@@ -7,8 +7,9 @@ specific to the flatbuffer encoding: a reader for another format produces the sa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 

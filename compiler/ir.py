@@ -330,7 +330,7 @@ def _verify_shapes(program: Program, op: Op) -> None:
         for arr in (op.bias, op.multiplier, op.shift):
             _expect(arr.shape == (oc,) and arr.dtype == np.int32, op, "per-channel arrays must be int32 [OC]")
     elif isinstance(op, DepthwiseConv2D):
-        kh, kw, oc = op.weights.shape
+        oc = op.weights.shape[2]
         _expect(ins[0].shape[3] * op.depth_multiplier == oc == outs[0].shape[3], op, "depthwise channels disagree")
         for arr in (op.bias, op.multiplier, op.shift):
             _expect(arr.shape == (oc,) and arr.dtype == np.int32, op, "per-channel arrays must be int32 [OC]")

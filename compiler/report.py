@@ -2,7 +2,8 @@
 
 Fields (the contract in docs/ARCHITECTURE.md): ``model``, ``target``, ``macs``,
 ``instructions`` (one inference measured on the emulator; null when not measured),
-``flash_bytes`` {total, weights, code}, ``sram_bytes`` {total, arena, static, stack}, and
+``flash_bytes`` {total, weights, code, plus model_code and harness: the split of code between the
+model with its kernels and the simulation main with start-up and libc}, ``sram_bytes`` {total, arena, static, stack}, and
 ``layers`` (per op: name, op, macs, arena_bytes = bytes of buffers alive during the op,
 instructions = null until per-layer profiling exists). Instructions are a proxy for cycles.
 """
@@ -44,8 +45,11 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
         "layers": layers,
     }
     if footprint is not None:
+        # code = everything but weights; model_code = the model and its kernels; harness = the simulation
+        # main, start-up and libc (printf and semihosting dominate it: a product firmware has its own).
         report["flash_bytes"] = {"total": footprint.flash_total, "weights": footprint.flash_weights,
-                                 "code": footprint.flash_code}
+                                 "code": footprint.flash_code, "model_code": footprint.flash_model_code,
+                                 "harness": footprint.flash_harness}
         static = footprint.data + footprint.bss - plan.arena_bytes
         report["sram_bytes"]["static"] = static
     if sim is not None:
@@ -53,9 +57,8 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
         if sim.instructions is not None and program.macs:
             report["instructions_per_mac"] = round(sim.instructions / program.macs, 3)
         report["sram_bytes"]["stack"] = sim.stack_bytes
-        if report["sram_bytes"]["static"] is not None:
-            report["sram_bytes"]["total"] = (plan.arena_bytes + report["sram_bytes"]["static"]
-                                             + (sim.stack_bytes or 0))
+        if report["sram_bytes"]["static"] is not None and sim.stack_bytes is not None:
+            report["sram_bytes"]["total"] = plan.arena_bytes + report["sram_bytes"]["static"] + sim.stack_bytes
     if outputs is not None:
         report["outputs"] = [{"shape": list(o.shape), "dtype": str(o.dtype), "argmax": int(np.argmax(o))}
                              for o in outputs]

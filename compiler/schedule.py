@@ -20,8 +20,8 @@ arena is therefore at least the largest set of simultaneously live buffers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import ir
 from .errors import InternalError
@@ -43,7 +43,7 @@ class Buffer:
     last: int  # last step reading it; n for model outputs
     offset: int = -1
 
-    def overlaps_in_time(self, other: "Buffer") -> bool:
+    def overlaps_in_time(self, other: Buffer) -> bool:
         return self.first <= other.last and other.first <= self.last
 
 
@@ -89,7 +89,7 @@ def _buffers(program: ir.Program) -> list[Buffer]:
     for vid in produced:
         members.setdefault(group.get(vid, vid), []).append(vid)
     buffers = []
-    for root, vids in members.items():
+    for vids in members.values():
         size = max(program.values[v].nbytes for v in vids)
         first = min(produced[v] for v in vids)
         last = max(max(last_use[v], produced[v]) for v in vids)

@@ -13,7 +13,7 @@ from .ir import OpKind
 
 
 def _rule(check: object) -> str:
-    doc = inspect.getdoc(check) or getattr(check, "__name__", "?")
+    doc = inspect.getdoc(check) or str(getattr(check, "__name__", "?"))
     return " ".join(doc.split("\n\n")[0].split())
 
 

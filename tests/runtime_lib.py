@@ -40,7 +40,7 @@ def _cdef(header: str) -> str:
     lines = [ln for ln in header.splitlines() if not ln.lstrip().startswith("#")]
     text = "\n".join(lines)
     text = re.sub(r'extern\s+"C"\s*\{', "", text)
-    text = re.sub(r"^\}\s*$", "", text, flags=re.M)
+    text = re.sub(r"^\}\s*$", "", text, flags=re.MULTILINE)
     return text
 
 
@@ -50,7 +50,8 @@ def load_runtime():  # -> (ffi, lib)
     include = root / "include"
     sources = sorted((root / "src").rglob("*.c"))
     digest = hashlib.sha256()
-    for path in [include / "edgec_nn.h", include / "edgec_fixedpoint.h", *sources]:
+    headers = sorted(include.rglob("*.h")) + sorted((root / "src").rglob("*.h"))
+    for path in [*headers, *sources]:
         digest.update(path.read_bytes())
     name = f"_edgec_rt_{digest.hexdigest()[:16]}"
     build_dir = _CACHE / name

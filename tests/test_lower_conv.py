@@ -26,7 +26,6 @@ import pytest
 from compiler import ir
 from compiler import modelbuilder as mb
 from compiler.errors import UnsupportedModelError
-from compiler.fixedpoint import requantize, wrap_int32
 from compiler.frontend.tflite import read_tflite
 from compiler.graph import Graph, QuantParams
 from compiler.interp import run

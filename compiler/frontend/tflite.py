@@ -52,7 +52,7 @@ def read_tflite(source: str | Path | bytes) -> Graph:
         raise ModelFileError(path, "identify", "not a TFLite flatbuffer (file identifier 'TFL3' missing)")
     try:
         model = schema.ModelT.InitFromPackedBuf(buf, 0)
-    except Exception as exc:  # the generated parser raises whatever struct/IndexError it meets
+    except Exception as exc:  # noqa: BLE001 - the generated parser raises whatever struct/IndexError it meets
         raise ModelFileError(path, "parse flatbuffer", f"{type(exc).__name__}: {exc}") from None
     if not model.subgraphs:
         raise ModelFileError(path, "read subgraphs", "the model has no subgraph")

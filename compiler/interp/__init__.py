@@ -9,7 +9,7 @@ reference interpreter; the C kernels are checked against this.
 from __future__ import annotations
 
 import importlib
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

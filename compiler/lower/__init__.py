@@ -10,8 +10,8 @@ before lowering anything, so an unsupported model fails with every problem liste
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 

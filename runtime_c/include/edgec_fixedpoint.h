@@ -10,6 +10,12 @@
 
 #include <stdint.h>
 
+/* uint32_t -> int32_t two's-complement reinterpretation (accumulators wrap in uint32_t, where it is defined). */
+static inline int32_t edgec_wrap_int32(uint32_t v)
+{
+    return v <= (uint32_t)INT32_MAX ? (int32_t)v : -(int32_t)(~v) - 1;
+}
+
 /* gemmlowp SaturatingRoundingDoublingHighMul: round(a * b / 2^31), saturating INT32_MIN * INT32_MIN. */
 static inline int32_t edgec_srdhm(int32_t a, int32_t b)
 {

@@ -11,76 +11,7 @@
  */
 #include <stddef.h>
 
-#include "edgec_fixedpoint.h"
-#include "edgec_nn.h"
-
-static inline int32_t wrap_to_int32(uint32_t v)
-{
-    return v <= (uint32_t)INT32_MAX ? (int32_t)v : -(int32_t)(~v) - 1;
-}
-
-static inline int8_t finish(uint32_t acc, int32_t multiplier, int32_t shift, const edgec_conv_params *params)
-{
-    const int32_t v = edgec_requantize(wrap_to_int32(acc), multiplier, shift);
-    if (v >= params->act_max - params->output_offset) {
-        return (int8_t)params->act_max;
-    }
-    if (v <= params->act_min - params->output_offset) {
-        return (int8_t)params->act_min;
-    }
-    return (int8_t)(v + params->output_offset);
-}
-
-/* Taps [*first, *last) of a window of `taps` taps spaced `dilation` apart, starting at `origin`, inside [0, size). */
-static inline void valid_taps(int32_t origin, int32_t dilation, int32_t taps, int32_t size, int32_t *first,
-                              int32_t *last)
-{
-    int32_t lo = 0;
-    int32_t hi = 0;
-    if (origin < 0) {
-        lo = (dilation - 1 - origin) / dilation; /* ceil(-origin / dilation) */
-    }
-    if (origin < size) {
-        hi = (size - 1 - origin) / dilation + 1;
-        if (hi > taps) {
-            hi = taps;
-        }
-    }
-    *first = lo < hi ? lo : hi;
-    *last = hi;
-}
-
-static int dims_ok(const edgec_dims *d)
-{
-    if (d->n <= 0 || d->h <= 0 || d->w <= 0 || d->c <= 0) {
-        return 0;
-    }
-    return (int64_t)d->n * d->h * d->w * d->c <= (int64_t)INT32_MAX;
-}
-
-static int extent_ok(int32_t in_size, int32_t out_size, int32_t stride, int32_t taps, int32_t dilation,
-                     int32_t pad)
-{
-    const int64_t reach = (int64_t)(out_size - 1) * stride + (int64_t)(taps - 1) * dilation;
-    return stride >= 1 && dilation >= 1 && pad >= 0 && reach <= (int64_t)INT32_MAX / 4 && pad <= INT32_MAX / 4 &&
-           in_size <= INT32_MAX / 4;
-}
-
-static int params_ok(const edgec_conv_params *p, const edgec_per_channel_quant *quant, int32_t channels)
-{
-    if (p->pad_value < -128 || p->pad_value > 127 || p->output_offset < -128 || p->output_offset > 127) {
-        return 0;
-    }
-    if (p->act_min < -128 || p->act_max > 127 || p->act_min > p->act_max) {
-        return 0;
-    }
-    for (int32_t c = 0; c < channels; ++c) {
-        if (quant->multiplier[c] < 0 || quant->shift[c] < -31 || quant->shift[c] > 31) {
-            return 0;
-        }
-    }
-    return 1;
-}
+#include "edgec_conv_common.h"
 
 edgec_status edgec_depthwise_conv_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                      const edgec_dims *input_dims, const int8_t *input,

@@ -10,11 +10,6 @@
 #include "edgec_fixedpoint.h"
 #include "edgec_nn.h"
 
-static inline int32_t wrap_to_int32(uint32_t v)
-{
-    return v <= (uint32_t)INT32_MAX ? (int32_t)v : -(int32_t)(~v) - 1;
-}
-
 edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const double *scale,
                                       int32_t batches, int32_t in_features, const int8_t *input,
                                       int32_t out_features, const int8_t *filter, const int32_t *bias,
@@ -51,7 +46,7 @@ edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const doubl
                 acc += (uint32_t)((int32_t)in_row[i] * (int32_t)w_row[i]);
             }
             w_row += depth;
-            const int32_t v = edgec_round_to_int32((double)wrap_to_int32(acc) * scale[o]);
+            const int32_t v = edgec_round_to_int32((double)edgec_wrap_int32(acc) * scale[o]);
             int32_t r;
             if (v >= act_max - offset) {
                 r = act_max;
