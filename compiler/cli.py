@@ -84,10 +84,18 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
     compiled = compile_model(args.model, _target(args), args.output_dir, force=args.force, sram_budget=_budget(args))
+    _print_warnings(compiled.program)
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
           f"arena {compiled.plan.arena_bytes:,} B; build it with `make -C {compiled.outdir}`")
     return 0
+
+
+def _print_warnings(program) -> None:  # type: ignore[no-untyped-def]
+    from .analysis import warnings
+
+    for text in warnings(program):
+        print(f"edgec: warning: {text}", file=sys.stderr)
 
 
 def _load_inputs(paths: list[str] | None, model: str) -> list[np.ndarray]:
@@ -118,6 +126,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from .report import write_report
 
         write_report(Path(args.report), result.report)
+    _print_warnings(result.compiled.program)
     _print_summary(result.report, result.outputs)
     if result.matches_reference is False:
         print("edgec: error: the output differs from the TFLite reference interpreter's", file=sys.stderr)

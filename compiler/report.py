@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, ir
+from . import __version__, analysis, ir
 from .schedule import Plan
 from .targets import Target
 
@@ -43,6 +43,7 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
         "arena": {"bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
                   "peak_op": program.ops[plan.peak_step].name if program.ops else None},
         "layers": layers,
+        "warnings": analysis.warnings(program),
     }
     if footprint is not None:
         # code = everything but weights; model_code = the model and its kernels; harness = the simulation

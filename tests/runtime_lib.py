@@ -1,6 +1,6 @@
 """Builds runtime_c into a Python extension through cffi, once per source state, for kernel tests.
 
-The library is compiled with -Wall -Wextra -Werror and UndefinedBehaviorSanitizer (abort on
+The library is compiled with -Wall -Wextra -Wshadow -Wconversion -Werror and UndefinedBehaviorSanitizer (abort on
 the first report), so a kernel test also proves the kernel free of signed overflow, bad
 shifts and misaligned or out-of-range pointer arithmetic on the shapes it runs.
 """
@@ -65,7 +65,7 @@ def load_runtime():  # -> (ffi, lib)
             _TEST_WRAPPERS,
             sources=[str(s) for s in sources],
             include_dirs=[str(include)],
-            extra_compile_args=["-O1", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
+            extra_compile_args=["-O1", "-std=c99", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Werror", "-fsanitize=undefined",
                                 "-fno-sanitize-recover=all"],
             extra_link_args=["-fsanitize=undefined"],
         )

@@ -10,6 +10,8 @@ subgraphs are reported unsupported by the support checks, not here.
 from __future__ import annotations
 
 import hashlib
+import math
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..errors import ModelFileError
 from ..graph import Graph, Operator, QuantParams, Tensor
+from .validate import validate
 
 
 def _enum_names(cls: type) -> dict[int, str]:
@@ -36,6 +39,11 @@ _DTYPES = {
 }
 
 MAX_TENSOR_ELEMENTS = 1 << 28  # guards shape arithmetic against absurd files
+
+# What decoding malformed data can raise (the generated parser, numpy, strings); the reader turns
+# each into ModelFileError. Errors of edgec's own making (InternalError and the like) pass through.
+_DECODE_ERRORS = (struct.error, ValueError, TypeError, IndexError, KeyError, AttributeError, OverflowError,
+                  MemoryError, RecursionError, UnicodeError)
 
 
 def read_tflite(source: str | Path | bytes) -> Graph:
@@ -57,11 +65,20 @@ def read_tflite(source: str | Path | bytes) -> Graph:
     if not model.subgraphs:
         raise ModelFileError(path, "read subgraphs", "the model has no subgraph")
     name = Path(path).stem if path != "<bytes>" else "model"
-    return _graph(model, buf, path, name)
+    try:
+        graph = _graph(model, buf, path, name)
+    except ModelFileError:
+        raise
+    except _DECODE_ERRORS as exc:
+        raise ModelFileError(path, "read graph", f"malformed contents ({type(exc).__name__}: {exc})") from None
+    validate(graph, path)
+    return graph
 
 
 def _graph(model: Any, buf: bytes, path: str, name: str) -> Graph:
     sub = model.subgraphs[0]
+    if sub is None:
+        raise ModelFileError(path, "read subgraphs", "the first subgraph is empty")
     op_codes = [_op_name(code) for code in (model.operatorCodes or [])]
     buffers = model.buffers or []
     tensors = tuple(_tensor(i, t, buffers, buf, path) for i, t in enumerate(sub.tensors or []))
@@ -76,6 +93,8 @@ def _graph(model: Any, buf: bytes, path: str, name: str) -> Graph:
 
     operators = []
     for i, op in enumerate(sub.operators or []):
+        if op is None:
+            raise ModelFileError(path, f"read operator #{i}", "the operator table is missing")
         if not 0 <= op.opcodeIndex < len(op_codes):
             raise ModelFileError(path, f"read operator #{i}", f"opcode index {op.opcodeIndex} out of range")
         op_name = op_codes[op.opcodeIndex]
@@ -97,26 +116,32 @@ def _graph(model: Any, buf: bytes, path: str, name: str) -> Graph:
 
 
 def _op_name(code: Any) -> str:
+    if code is None:
+        return "BUILTIN_MISSING"
     builtin = max(int(code.builtinCode), int(code.deprecatedBuiltinCode))
     if builtin == schema.BuiltinOperator.CUSTOM:
-        custom = code.customCode.decode() if isinstance(code.customCode, bytes) else str(code.customCode)
+        custom = (code.customCode.decode("utf-8", "replace") if isinstance(code.customCode, bytes)
+                  else str(code.customCode))
         return f"CUSTOM:{custom}"
     return _OP_NAMES.get(builtin, f"BUILTIN_{builtin}")
 
 
 def _tensor(index: int, t: Any, buffers: list, buf: bytes, path: str) -> Tensor:
+    if t is None:
+        raise ModelFileError(path, f"read tensor #{index}", "the tensor table is missing")
     name = t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else str(t.name or f"tensor_{index}")
     type_name = _TENSOR_TYPES.get(int(t.type), f"TYPE_{t.type}")
     dtype = _DTYPES.get(type_name, type_name.lower())
     shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
     if any(d < 0 for d in shape):
-        pass  # dynamic dimension: kept, the support checks reject it with the op that uses it
-    elif int(np.prod(shape, dtype=np.int64)) > MAX_TENSOR_ELEMENTS:
-        raise ModelFileError(path, f"read tensor {name!r}", f"shape {list(shape)} is larger than edgec accepts")
+        raise ModelFileError(path, f"read tensor #{index} {name!r}", f"shape {list(shape)} has a negative dimension")
+    if math.prod(shape) > MAX_TENSOR_ELEMENTS:  # Python integers: no int64 wrap-around on absurd shapes
+        raise ModelFileError(path, f"read tensor #{index} {name!r}",
+                             f"shape {list(shape)} is larger than edgec accepts")
     quant = None
     q = t.quantization
     if q is not None and q.scale is not None and len(q.scale) > 0:
-        zps = q.zeroPoint if q.zeroPoint is not None else [0] * len(q.scale)
+        zps = q.zeroPoint if q.zeroPoint is not None else [0] * len(q.scale)  # lengths checked by validate
         quant = QuantParams(
             scale=tuple(float(np.float32(s)) for s in q.scale),
             zero_point=tuple(int(z) for z in zps),
@@ -133,10 +158,12 @@ def _buffer_data(t: Any, buffers: list, buf: bytes, path: str, name: str, dtype:
     if t.buffer == 0 or not buffers:
         return None
     b = buffers[t.buffer]
+    if b is None:
+        return None
     if b.data is not None and len(b.data) > 0:
         raw = np.asarray(b.data, dtype=np.uint8).tobytes()
     elif b.offset and b.offset > 1:
-        if b.offset + b.size > len(buf):
+        if b.offset < 0 or b.size < 0 or b.offset + b.size > len(buf):
             raise ModelFileError(path, f"read tensor {name!r}", "buffer lies beyond the end of the file")
         raw = buf[b.offset:b.offset + b.size]
     else:
@@ -145,7 +172,7 @@ def _buffer_data(t: Any, buffers: list, buf: bytes, path: str, name: str, dtype:
         np_dtype = np.dtype(dtype)
     except TypeError:
         raise ModelFileError(path, f"read tensor {name!r}", f"constant of type {dtype} cannot be read") from None
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    count = math.prod(shape)
     if len(raw) != count * np_dtype.itemsize:
         raise ModelFileError(path, f"read tensor {name!r}",
                              f"buffer holds {len(raw)} bytes, shape {list(shape)} of {dtype} needs "
