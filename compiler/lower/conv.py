@@ -160,6 +160,28 @@ def int32_bias(graph: Graph, op: Operator) -> str | None:
     return None
 
 
+def bias_scale_consistent(graph: Graph, op: Operator) -> str | None:
+    """A quantized bias has scale input_scale * weight_scale[c] per output channel (within a relative 1e-6, TFLite's
+    tolerance): the kernels add the bias to the accumulator as is, so any other scale would change its meaning."""
+    b = _input(graph, op, 2)
+    if b is None or b.quant is None or not b.quant.scale:
+        return None
+    x = graph.tensors[op.inputs[0]]
+    if x.quant is None or not x.quant.scale:
+        return None
+    expected = float(x.scale) * _weight_scales(graph, op).astype(np.float64)
+    got = np.asarray(b.quant.scale, dtype=np.float64)
+    if got.size not in (1, expected.size):
+        return f"bias {b.name!r} has {got.size} scales for {expected.size} output channels"
+    got = np.broadcast_to(got, expected.shape)
+    bad = np.flatnonzero(np.abs(got - expected) > 1e-6 * np.minimum(got, expected))
+    if bad.size:
+        c = int(bad[0])
+        return (f"bias {b.name!r} has scale {got[c]:.9g} on channel {c}, but input scale x weight scale is "
+                f"{expected[c]:.9g}")
+    return None
+
+
 def int8_zero_points(graph: Graph, op: Operator) -> str | None:
     """Input and output zero points are within the int8 range [-128, 127]."""
     for t in (_input(graph, op, 0), _output(graph, op)):
@@ -301,7 +323,8 @@ def folded_bias_fits_int32(graph: Graph, op: Operator) -> str | None:
 
 
 COMMON_CHECKS = (int8_activations, static_shapes, int8_zero_points, supported_activation, int8_weights,
-                 symmetric_weights, weight_scales_per_output_channel, int32_bias, rescale_in_range,
+                 symmetric_weights, weight_scales_per_output_channel, int32_bias, bias_scale_consistent,
+                 rescale_in_range,
                  folded_bias_fits_int32)
 
 
