@@ -122,13 +122,21 @@ def unpack(program: ir.Program, data: bytes) -> list[np.ndarray]:
 
 
 def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
-    """The activation arena against the user's budget and the target's SRAM, before anything is written."""
+    """Arena and weights against the user's budget and the target's SRAM and flash, before anything is written.
+
+    The linker checks the whole image again when it places the sections into the target's regions.
+    """
     arena = plan.arena_bytes
     if sram_budget is not None and arena > sram_budget:
         raise DoesNotFitError(
             f"the activation arena needs {arena:,} bytes, {arena - sram_budget:,} more than the --sram-budget of "
             f"{sram_budget:,} (no placement can go below the live-set bound of {plan.live_bound:,} bytes without "
             "tiling, which edgec does not do yet)")
+    weights = sum(a.nbytes for op in plan.program.ops for a in op.constants.values())
+    if target.flash_bytes is not None and weights > target.flash_bytes:
+        raise DoesNotFitError(
+            f"the weights need {weights:,} bytes, {weights - target.flash_bytes:,} more than the "
+            f"{target.flash_bytes:,} bytes of flash on {target.name}; choose a target with more flash")
     if target.sram_bytes is not None and arena > target.sram_bytes:
         raise DoesNotFitError(
             f"the activation arena needs {arena:,} bytes, {arena - target.sram_bytes:,} more than the "

@@ -119,3 +119,19 @@ def test_inspect_prints_every_layer() -> None:
     assert done.returncode == 0
     for op in ("CONV_2D", "DEPTHWISE_CONV_2D", "ADD", "AVERAGE_POOL_2D", "RESHAPE", "FULLY_CONNECTED", "SOFTMAX"):
         assert op in done.stdout
+
+
+def test_fit_checks_name_the_overflow(tmp_path: Path) -> None:
+    import dataclasses
+
+    from compiler.driver import check_fit, compile_program
+    from compiler.errors import DoesNotFitError
+    from compiler.targets import load_target
+
+    _, plan = compile_program(TINY)
+    target = load_target("mps2-an386")
+    check_fit(plan, target, None)
+    with pytest.raises(DoesNotFitError, match=r"weights need 696 bytes, 196 more than the 500 bytes of flash"):
+        check_fit(plan, dataclasses.replace(target, flash_bytes=500), None)
+    with pytest.raises(DoesNotFitError, match=r"arena needs 2,560 bytes, 512 more than the 2,048 bytes of SRAM"):
+        check_fit(plan, dataclasses.replace(target, sram_bytes=2048), None)

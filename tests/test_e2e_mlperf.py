@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.mlperf, pytest.mark.slow]
 
 @pytest.mark.parametrize("name", MODELS)
 def test_bit_identical_on_host(name: str, tmp_path) -> None:
+    """Built with AddressSanitizer and UndefinedBehaviorSanitizer: a report aborts the run."""
     path = mlperf_model(name)
-    built = build_model(path, "host", tmp_path)
+    built = build_model(path, "host", tmp_path, sanitize=True)
     assert_bit_identical(path, built, range(5))
 
 
