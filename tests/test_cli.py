@@ -135,3 +135,20 @@ def test_fit_checks_name_the_overflow(tmp_path: Path) -> None:
         check_fit(plan, dataclasses.replace(target, flash_bytes=500), None)
     with pytest.raises(DoesNotFitError, match=r"arena needs 2,560 bytes, 512 more than the 2,048 bytes of SRAM"):
         check_fit(plan, dataclasses.replace(target, sram_bytes=2048), None)
+
+
+def test_failed_compile_leaves_previous_output_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from compiler import driver
+
+    out = tmp_path / "proj"
+    driver.compile_model(TINY, "host", out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(driver, "write_project_support", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        driver.compile_model(mb.conv2d_model(), "host", out)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["proj"]  # no staging directory left behind
