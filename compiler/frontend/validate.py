@@ -32,6 +32,15 @@ MAX_TENSORS = 50_000
 MAX_TENSOR_ELEMENTS = 1 << 28
 MAX_TOTAL_BYTES = 256 << 20  # all tensors together, activations and constants
 
+# (required inputs, most inputs, outputs) of the ops edgec knows, as TFLite's kernels check them in Prepare
+# (NumInputs/NumOutputs): a model breaking these is malformed for TFLite itself. Required inputs must be
+# present (not -1). Other ops keep whatever arity they have: the support checks name them unsupported.
+ARITY = {
+    "CONV_2D": (2, 3, 1), "DEPTHWISE_CONV_2D": (2, 3, 1), "FULLY_CONNECTED": (2, 3, 1),
+    "AVERAGE_POOL_2D": (1, 1, 1), "MAX_POOL_2D": (1, 1, 1), "ADD": (2, 2, 1), "RESHAPE": (1, 2, 1),
+    "SOFTMAX": (1, 1, 1), "QUANTIZE": (1, 1, 1), "DEQUANTIZE": (1, 1, 1),
+}
+
 # Zero-point range of each integer tensor type.
 ZERO_POINT_RANGE = {
     "int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535),
@@ -80,6 +89,20 @@ def _check_counts(graph: Graph, path: str) -> None:
             if not (0 <= v < n):
                 raise ModelFileError(path, f"validate operator #{op.index} {op.op}",
                                      f"output tensor index {v} out of range (the subgraph has {n} tensors)")
+        arity = ARITY.get(op.op)
+        if arity is not None:
+            required, most, outputs = arity
+            if not required <= len(op.inputs) <= most or len(op.outputs) != outputs:
+                takes = f"{required}" if required == most else f"{required} to {most}"
+                raise ModelFileError(path, f"validate operator #{op.index} {op.op}",
+                                     f"has {len(op.inputs)} input(s) and {len(op.outputs)} output(s); {op.op} takes "
+                                     f"{takes} input(s) and {outputs} output(s)")
+            absent = [i for i in range(required) if op.inputs[i] < 0]
+            if absent:
+                raise ModelFileError(path, f"validate operator #{op.index} {op.op}",
+                                     f"required input {absent[0]} is absent (-1)")
+        elif not op.outputs:
+            raise ModelFileError(path, f"validate operator #{op.index} {op.op}", "has no outputs")
     for kind, indices in (("input", graph.inputs), ("output", graph.outputs)):
         for v in indices:
             if not (0 <= v < n):

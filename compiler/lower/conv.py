@@ -166,6 +166,8 @@ def bias_scale_consistent(graph: Graph, op: Operator) -> str | None:
     b = _input(graph, op, 2)
     if b is None or b.quant is None or not b.quant.scale:
         return None
+    if int8_weights(graph, op) or weight_scales_per_output_channel(graph, op) or _out_channels(graph, op) is None:
+        return None  # the weights' own checks report that
     x = graph.tensors[op.inputs[0]]
     if x.quant is None or not x.quant.scale:
         return None
