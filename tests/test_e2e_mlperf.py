@@ -43,6 +43,16 @@ def test_bit_identical_on_cortex_m4(name: str, tmp_path) -> None:
 
 
 @pytest.mark.qemu
+@pytest.mark.parametrize("target", ["mps2-an385", "mps2-an500"])
+@pytest.mark.parametrize("name", MODELS)
+def test_bit_identical_on_other_cortex_m(name: str, target: str, tmp_path) -> None:
+    """Cortex-M3 (no DSP, no FPU: FULLY_CONNECTED's double rescale in soft float) and Cortex-M7."""
+    path = mlperf_model(name)
+    sims = assert_bit_identical(path, build_model(path, target, tmp_path), range(2))
+    assert all(s.instructions is not None and s.instructions > 0 for s in sims)
+
+
+@pytest.mark.qemu
 def test_cli_run_writes_output_and_full_report(tmp_path) -> None:
     """The contract command: edgec run MODEL --target mps2-an386 --input X --output Y --report R."""
     path = mlperf_model("kws_dscnn_int8")
