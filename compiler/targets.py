@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from math import gcd
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,6 +24,7 @@ RegionRole = Literal["flash", "sram"]
 
 _KINDS: tuple[str, ...] = ("host", "qemu")
 _ROLES: tuple[str, ...] = ("flash", "sram")
+_TIMER_KINDS: tuple[str, ...] = ("cmsdk-apb-timer", "systick")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +45,10 @@ class MemoryRegion:
 class SimTimer:
     """The free-running timer the simulation main reads around one inference.
 
-    ``kind`` is the peripheral model (only ``"cmsdk-apb-timer"`` so far), ``base`` its
-    address, ``irq`` its external interrupt number (used to count wraps), ``hz`` its clock.
+    ``kind`` is the peripheral model: ``"cmsdk-apb-timer"`` (32-bit, ``irq`` is its external
+    interrupt number, used to count wraps) or ``"systick"`` (the core's 24-bit SysTick at
+    0xE000E010 on the processor clock; ``irq`` is -1, i.e. exception 15). ``base`` is its
+    address, ``hz`` its clock.
     """
 
     kind: str
@@ -100,10 +104,22 @@ class Target:
 
     @property
     def instructions_per_tick(self) -> int | None:
-        """Instructions per timer tick under ``-icount shift=0`` (1 ns of virtual time each)."""
-        if self.timer is None:
+        """Instructions per timer tick under ``-icount shift=0`` (1 ns of virtual time each).
+
+        None without a timer, or when a tick is not a whole number of instructions (see
+        :attr:`ticks_to_instructions`).
+        """
+        if self.timer is None or 1_000_000_000 % self.timer.hz:
             return None
         return 1_000_000_000 // self.timer.hz
+
+    @property
+    def ticks_to_instructions(self) -> tuple[int, int] | None:
+        """Instructions per tick as a reduced fraction (numerator, denominator), e.g. 125/4 at 32 MHz."""
+        if self.timer is None:
+            return None
+        g = gcd(1_000_000_000, self.timer.hz)
+        return 1_000_000_000 // g, self.timer.hz // g
 
     @property
     def flash_region(self) -> MemoryRegion | None:
@@ -179,6 +195,10 @@ def _parse(path: Path) -> Target:
             irq=_get(t, "irq", int, twhere),
             hz=_get(t, "hz", int, twhere),
         )
+        if timer.kind not in _TIMER_KINDS:
+            raise InternalError(f"{twhere}: kind must be one of {', '.join(_TIMER_KINDS)}, not {timer.kind!r}")
+        if timer.kind == "cmsdk-apb-timer" and 1_000_000_000 % timer.hz:
+            raise InternalError(f"{twhere}: a cmsdk-apb-timer needs a clock that divides 1 GHz")
     target = Target(
         name=_get(doc, "name", str, where),
         description=_get(doc, "description", str, where),

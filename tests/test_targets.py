@@ -53,6 +53,25 @@ def test_mps2_an386_facts() -> None:
         assert name is not None and (targets_dir() / "templates" / name).is_file()
 
 
+def test_trustzone_and_helium_targets() -> None:
+    """AN505 runs in Secure state from the Secure aliases; AN547 counts with SysTick at 32 MHz."""
+    an505 = load_target("mps2-an505")
+    assert an505.cpu == "cortex-m33" and an505.qemu_machine == "mps2-an505"
+    assert an505.flash_region is not None and an505.flash_region.origin == 0x10000000
+    assert an505.sram_region is not None and an505.sram_region.origin == 0x38000000
+    assert an505.timer is not None and (an505.timer.kind, an505.timer.base, an505.timer.irq) == (
+        "cmsdk-apb-timer", 0x40000000, 3)
+    assert an505.instructions_per_tick == 50 and an505.ticks_to_instructions == (50, 1)
+    an547 = load_target("mps3-an547")
+    assert an547.cpu == "cortex-m55" and "mve" in an547.features
+    assert an547.flash_region is not None and (an547.flash_region.origin, an547.flash_region.length) == (0, 512 << 10)
+    assert an547.sram_region is not None and (an547.sram_region.origin, an547.sram_region.length) == (
+        0x20000000, 512 << 10)
+    assert an547.timer is not None and (an547.timer.kind, an547.timer.irq) == ("systick", -1)
+    assert an547.instructions_per_tick is None and an547.ticks_to_instructions == (125, 4)
+    assert an547.stack_bytes and an547.heap_bytes and an547.stack_bytes + an547.heap_bytes < an547.sram_region.length
+
+
 def test_host_target_is_unmeasured() -> None:
     t = load_target("host")
     assert t.is_host
