@@ -132,7 +132,7 @@ def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
             f"the activation arena needs {arena:,} bytes, {arena - sram_budget:,} more than the --sram-budget of "
             f"{sram_budget:,} (no placement can go below the live-set bound of {plan.live_bound:,} bytes without "
             "tiling, which edgec does not do yet)")
-    weights = sum(a.nbytes for op in plan.program.ops for a in op.constants.values())
+    weights = plan.program.constant_bytes
     if target.flash_bytes is not None and weights > target.flash_bytes:
         raise DoesNotFitError(
             f"the weights need {weights:,} bytes, {weights - target.flash_bytes:,} more than the "

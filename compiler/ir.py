@@ -286,6 +286,11 @@ class Program:
     def macs(self) -> int:
         return sum(op.macs for op in self.ops)
 
+    @property
+    def constant_bytes(self) -> int:
+        """Bytes of every op's constants (weights, biases, rescales): what the model puts in flash as data."""
+        return sum(a.nbytes for op in self.ops for a in op.constants.values())
+
 
 def _expect(cond: bool, op: Op, what: str) -> None:
     if not cond:
@@ -324,7 +329,7 @@ def _verify_shapes(program: Program, op: Op) -> None:
     ins = [program.values[i] for i in op.inputs]
     outs = [program.values[i] for i in op.outputs]
     if isinstance(op, Conv2D):
-        oc, kh, kw, ic = op.weights.shape
+        oc, _, _, ic = op.weights.shape
         _expect(op.weights.dtype == np.int8, op, "weights must be int8")
         _expect(ins[0].shape[3] == ic and outs[0].shape[3] == oc, op, "channel counts disagree with weights")
         for arr in (op.bias, op.multiplier, op.shift):

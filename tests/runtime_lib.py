@@ -44,31 +44,26 @@ def _cdef(header: str) -> str:
     return text
 
 
-@lru_cache(maxsize=1)
-def load_runtime():  # -> (ffi, lib)
-    root = runtime_dir()
-    include = root / "include"
-    sources = sorted((root / "src").rglob("*.c"))
-    digest = hashlib.sha256()
-    headers = sorted(include.rglob("*.h")) + sorted((root / "src").rglob("*.h"))
-    for path in [*headers, *sources]:
+# -Wshadow -Wconversion as in the generated Makefile; UBSan aborts on the first report.
+_CFLAGS = ["-O1", "-std=c99", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Werror", "-fsanitize=undefined",
+           "-fno-sanitize-recover=all"]
+
+
+def build_extension(prefix: str, cdef: str, source: str, *, sources: list[Path] = (), inputs: list[Path] = ()):
+    """Compile (once per content of ``source``, ``sources`` and ``inputs``) and load a cffi module; (ffi, lib)."""
+    include = runtime_dir() / "include"
+    digest = hashlib.sha256((cdef + source).encode())
+    for path in [*inputs, *sources]:
         digest.update(path.read_bytes())
-    name = f"_edgec_rt_{digest.hexdigest()[:16]}"
+    name = f"{prefix}_{digest.hexdigest()[:16]}"
     build_dir = _CACHE / name
     build_dir.mkdir(parents=True, exist_ok=True)
     built = list(build_dir.glob(f"{name}*.so"))
     if not built:
         ffi = cffi.FFI()
-        ffi.cdef(_cdef((include / "edgec_nn.h").read_text()) + _TEST_CDEF)
-        ffi.set_source(
-            name,
-            _TEST_WRAPPERS,
-            sources=[str(s) for s in sources],
-            include_dirs=[str(include)],
-            extra_compile_args=["-O1", "-std=c99", "-Wall", "-Wextra", "-Wshadow", "-Wconversion", "-Werror", "-fsanitize=undefined",
-                                "-fno-sanitize-recover=all"],
-            extra_link_args=["-fsanitize=undefined"],
-        )
+        ffi.cdef(cdef)
+        ffi.set_source(name, source, sources=[str(s) for s in sources], include_dirs=[str(include)],
+                       extra_compile_args=_CFLAGS, extra_link_args=["-fsanitize=undefined"])
         ffi.compile(tmpdir=str(build_dir), verbose=False)
         built = list(build_dir.glob(f"{name}*.so"))
     spec = importlib.util.spec_from_file_location(name, built[0])
@@ -77,3 +72,18 @@ def load_runtime():  # -> (ffi, lib)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module.ffi, module.lib
+
+
+def runtime_headers() -> list[Path]:
+    """Every header of the runtime (public and internal): a change to any of them rebuilds."""
+    root = runtime_dir()
+    return sorted((root / "include").rglob("*.h")) + sorted((root / "src").rglob("*.h"))
+
+
+@lru_cache(maxsize=1)
+def load_runtime():  # -> (ffi, lib)
+    """The whole runtime_c plus the fixed-point test wrappers."""
+    root = runtime_dir()
+    cdef = _cdef((root / "include" / "edgec_nn.h").read_text()) + _TEST_CDEF
+    return build_extension("_edgec_rt", cdef, _TEST_WRAPPERS, sources=sorted((root / "src").rglob("*.c")),
+                           inputs=runtime_headers())

@@ -8,12 +8,7 @@ the numpy versions against those, and the C versions against the numpy ones.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import math
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -489,32 +484,10 @@ int32_t t_reciprocal(int32_t x, int32_t *bits);
 @pytest.fixture(scope="module")
 def softmax_helpers() -> Any:
     """The static helpers of edgec_softmax_s8.c, exported by a test-only cffi module (UBSan, -Werror)."""
-    import cffi
+    from runtime_lib import build_extension, runtime_headers
 
-    include = runtime_dir() / "include"
-    digest = hashlib.sha256(_HELPER_WRAPPERS.encode())
-    for path in (runtime_dir() / "src" / "softmax" / "edgec_softmax_s8.c", include / "edgec_fixedpoint.h",
-                 include / "edgec_nn.h"):
-        digest.update(path.read_bytes())
-    name = f"_edgec_softmax_helpers_{digest.hexdigest()[:16]}"
-    build_dir = Path(tempfile.gettempdir()) / "edgec-cffi-cache" / name
-    build_dir.mkdir(parents=True, exist_ok=True)
-    built = list(build_dir.glob(f"{name}*.so"))
-    if not built:
-        ffi = cffi.FFI()
-        ffi.cdef(_HELPER_CDEF)
-        ffi.set_source(name, _HELPER_WRAPPERS, include_dirs=[str(include)],
-                       extra_compile_args=["-O1", "-std=c99", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
-                                           "-fno-sanitize-recover=all"],
-                       extra_link_args=["-fsanitize=undefined"])
-        ffi.compile(tmpdir=str(build_dir), verbose=False)
-        built = list(build_dir.glob(f"{name}*.so"))
-    spec = importlib.util.spec_from_file_location(name, built[0])
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module.ffi, module.lib
+    return build_extension("_edgec_softmax_helpers", _HELPER_CDEF, _HELPER_WRAPPERS,
+                           inputs=[runtime_dir() / "src" / "softmax" / "edgec_softmax_s8.c", *runtime_headers()])
 
 
 def _edges(lo: int, hi: int, rng: np.random.Generator, count: int = 3000) -> np.ndarray:

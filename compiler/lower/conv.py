@@ -346,32 +346,40 @@ def _padding(x: Tensor, w_hw: tuple[int, int], out: Tensor, op: Operator) -> tup
     return int(top), int(left)
 
 
+def _window_fields(graph: Graph, op: Operator, kernel_hw: tuple[int, int]) -> dict:
+    """The fields Conv2D and DepthwiseConv2D share: rescale, geometry, zero points and clamp."""
+    x, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    multiplier, shift = _requant_arrays(graph, op)
+    act_min, act_max = fused_range(graph, op)
+    _, stride, dilation = _window(op)
+    return {
+        "name": out.name,
+        "bias": _folded_bias(graph, op).astype(np.int32),
+        "multiplier": multiplier,
+        "shift": shift,
+        "stride": (int(stride[0]), int(stride[1])),
+        "dilation": (int(dilation[0]), int(dilation[1])),
+        "padding": _padding(x, kernel_hw, out, op),
+        "pad_value": int(x.zero_point),
+        "output_offset": int(out.zero_point),
+        "act_min": act_min,
+        "act_max": act_max,
+    }
+
+
 @register("CONV_2D", *COMMON_CHECKS, conv_shapes, window_geometry)
 def lower_conv2d(ctx: LoweringContext, op: Operator) -> None:
     """CONV_2D -> ir.Conv2D (weights OHWI as in the file)."""
     graph = ctx.graph
-    x, w, out = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
+    w, out = graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     assert w.data is not None
     _, kh, kw, ic = w.shape
-    multiplier, shift = _requant_arrays(graph, op)
-    act_min, act_max = fused_range(graph, op)
-    _, stride, dilation = _window(op)
     ctx.emit(ir.Conv2D(
-        name=out.name,
         inputs=(ctx.value(op.inputs[0]),),
         outputs=(ctx.value(op.outputs[0]),),
         weights=np.ascontiguousarray(w.data, dtype=np.int8),
-        bias=_folded_bias(graph, op).astype(np.int32),
-        multiplier=multiplier,
-        shift=shift,
-        stride=(int(stride[0]), int(stride[1])),
-        dilation=(int(dilation[0]), int(dilation[1])),
-        padding=_padding(x, (kh, kw), out, op),
-        pad_value=int(x.zero_point),
-        output_offset=int(out.zero_point),
-        act_min=act_min,
-        act_max=act_max,
         macs_=int(np.prod(out.shape, dtype=np.int64)) * kh * kw * ic,
+        **_window_fields(graph, op, (kh, kw)),
     ))
 
 
@@ -382,26 +390,13 @@ def lower_depthwise_conv2d(ctx: LoweringContext, op: Operator) -> None:
     x, w, out = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], graph.tensors[op.outputs[0]]
     assert w.data is not None
     kh, kw, oc = w.shape[1:]
-    multiplier, shift = _requant_arrays(graph, op)
-    act_min, act_max = fused_range(graph, op)
-    _, stride, dilation = _window(op)
     ctx.emit(ir.DepthwiseConv2D(
-        name=out.name,
         inputs=(ctx.value(op.inputs[0]),),
         outputs=(ctx.value(op.outputs[0]),),
         weights=np.ascontiguousarray(np.asarray(w.data, dtype=np.int8).reshape(kh, kw, oc)),
-        bias=_folded_bias(graph, op).astype(np.int32),
-        multiplier=multiplier,
-        shift=shift,
         depth_multiplier=oc // x.shape[3],
-        stride=(int(stride[0]), int(stride[1])),
-        dilation=(int(dilation[0]), int(dilation[1])),
-        padding=_padding(x, (kh, kw), out, op),
-        pad_value=int(x.zero_point),
-        output_offset=int(out.zero_point),
-        act_min=act_min,
-        act_max=act_max,
         macs_=int(np.prod(out.shape, dtype=np.int64)) * kh * kw,
+        **_window_fields(graph, op, (kh, kw)),
     ))
 
 

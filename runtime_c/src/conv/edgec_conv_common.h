@@ -6,6 +6,7 @@
 #ifndef EDGEC_CONV_COMMON_H
 #define EDGEC_CONV_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "edgec_fixedpoint.h"
@@ -75,6 +76,20 @@ static inline int params_ok(const edgec_conv_params *p, const edgec_per_channel_
         }
     }
     return 1;
+}
+
+/* Every pointer present, every dimension positive with an element count inside int32. */
+static inline int conv_args_present(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                    const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                                    const int8_t *filter, const int32_t *bias, const edgec_dims *output_dims,
+                                    const int8_t *output)
+{
+    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input_dims == NULL ||
+        input == NULL || filter_dims == NULL || filter == NULL || bias == NULL || output_dims == NULL ||
+        output == NULL) {
+        return 0;
+    }
+    return dims_ok(input_dims) && dims_ok(filter_dims) && dims_ok(output_dims);
 }
 
 #endif /* EDGEC_CONV_COMMON_H */

@@ -18,12 +18,7 @@ edgec_status edgec_depthwise_conv_s8(const edgec_conv_params *params, const edge
                                      const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                      const edgec_dims *output_dims, int8_t *output)
 {
-    if (params == NULL || quant == NULL || quant->multiplier == NULL || quant->shift == NULL || input_dims == NULL ||
-        input == NULL || filter_dims == NULL || filter == NULL || bias == NULL || output_dims == NULL ||
-        output == NULL) {
-        return EDGEC_ARG_ERROR;
-    }
-    if (!dims_ok(input_dims) || !dims_ok(filter_dims) || !dims_ok(output_dims)) {
+    if (!conv_args_present(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
         return EDGEC_ARG_ERROR;
     }
     const int32_t batches = input_dims->n;

@@ -8,27 +8,14 @@
 #include "edgec_nn.h"
 
 #include "edgec_fixedpoint.h"
+#include "edgec_pool_common.h"
 
-/* Shared argument checks of the pooling kernels: also rejects a window lying wholly in padding. */
-static int edgec_pool_args_ok(const edgec_pool_params *p, const edgec_dims *in, const edgec_dims *out)
+/* The shared checks, plus: at most 2^24 cells per window keeps a sum of int8 values inside int32. */
+static int edgec_avgpool_args_ok(const edgec_pool_params *p, const edgec_dims *in, const edgec_dims *out)
 {
-    if (p->stride_h < 1 || p->stride_w < 1 || p->filter_h < 1 || p->filter_w < 1 || p->pad_top < 0 ||
-        p->pad_left < 0 || p->act_min < -128 || p->act_max > 127 || p->act_min > p->act_max) {
+    if (!edgec_pool_args_ok(p, in, out)) {
         return 0;
     }
-    if (in->n < 1 || in->h < 1 || in->w < 1 || in->c < 1 || out->n != in->n || out->h < 1 || out->w < 1 ||
-        out->c != in->c) {
-        return 0;
-    }
-    /* First window must reach into the input, last window must start inside it (64-bit: no overflow). */
-    if (p->pad_top >= p->filter_h || p->pad_left >= p->filter_w) {
-        return 0;
-    }
-    if ((int64_t)(out->h - 1) * p->stride_h - p->pad_top >= in->h ||
-        (int64_t)(out->w - 1) * p->stride_w - p->pad_left >= in->w) {
-        return 0;
-    }
-    /* At most 2^24 cells per window keeps a sum of int8 values inside int32. */
     const int64_t cells_h = p->filter_h < in->h ? p->filter_h : in->h;
     const int64_t cells_w = p->filter_w < in->w ? p->filter_w : in->w;
     return cells_h * cells_w <= ((int64_t)1 << 24);
@@ -38,7 +25,7 @@ edgec_status edgec_avgpool_s8(const edgec_pool_params *params, const edgec_dims 
                               const edgec_dims *output_dims, int8_t *output)
 {
     if (params == 0 || input_dims == 0 || input == 0 || output_dims == 0 || output == 0 ||
-        !edgec_pool_args_ok(params, input_dims, output_dims)) {
+        !edgec_avgpool_args_ok(params, input_dims, output_dims)) {
         return EDGEC_ARG_ERROR;
     }
     const int32_t in_h = input_dims->h, in_w = input_dims->w, depth = input_dims->c;

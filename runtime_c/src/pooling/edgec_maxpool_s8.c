@@ -7,33 +7,13 @@
 #include "edgec_nn.h"
 
 #include "edgec_fixedpoint.h"
-
-/* Argument checks (same rules as edgec_avgpool_s8): every window must overlap the input. */
-static int edgec_maxpool_args_ok(const edgec_pool_params *p, const edgec_dims *in, const edgec_dims *out)
-{
-    if (p->stride_h < 1 || p->stride_w < 1 || p->filter_h < 1 || p->filter_w < 1 || p->pad_top < 0 ||
-        p->pad_left < 0 || p->act_min < -128 || p->act_max > 127 || p->act_min > p->act_max) {
-        return 0;
-    }
-    if (in->n < 1 || in->h < 1 || in->w < 1 || in->c < 1 || out->n != in->n || out->h < 1 || out->w < 1 ||
-        out->c != in->c) {
-        return 0;
-    }
-    if (p->pad_top >= p->filter_h || p->pad_left >= p->filter_w) {
-        return 0;
-    }
-    if ((int64_t)(out->h - 1) * p->stride_h - p->pad_top >= in->h ||
-        (int64_t)(out->w - 1) * p->stride_w - p->pad_left >= in->w) {
-        return 0;
-    }
-    return 1;
-}
+#include "edgec_pool_common.h"
 
 edgec_status edgec_maxpool_s8(const edgec_pool_params *params, const edgec_dims *input_dims, const int8_t *input,
                               const edgec_dims *output_dims, int8_t *output)
 {
     if (params == 0 || input_dims == 0 || input == 0 || output_dims == 0 || output == 0 ||
-        !edgec_maxpool_args_ok(params, input_dims, output_dims)) {
+        !edgec_pool_args_ok(params, input_dims, output_dims)) {
         return EDGEC_ARG_ERROR;
     }
     const int32_t in_h = input_dims->h, in_w = input_dims->w, depth = input_dims->c;
