@@ -99,18 +99,18 @@ def _print_warnings(program) -> None:  # type: ignore[no-untyped-def]
 
 
 def _load_inputs(paths: list[str] | None, model: str) -> list[np.ndarray]:
-    from .driver import compile_program
-
-    program, _ = compile_program(model)
     if not paths:
-        return [np.full(program.value(v).shape, program.value(v).zero_point, dtype=program.value(v).dtype.value)
-                for v in program.inputs]
+        from .frontend import read_tflite
+
+        graph = read_tflite(model)
+        return [np.full(t.shape, t.zero_point if t.quant else 0, dtype=t.dtype)
+                for t in (graph.tensor(i) for i in graph.inputs)]
     arrays = []
     for path in paths:
         try:
             arrays.append(np.load(path, allow_pickle=False))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read input {path}: {exc}") from None
+        except (OSError, ValueError, EOFError) as exc:  # np.load raises EOFError on an empty file
+            raise UsageError(f"cannot read input {path} as a .npy array: {exc or type(exc).__name__}") from None
     return arrays
 
 
@@ -172,7 +172,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     program, plan = compile_program(args.model)
     print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
-          f"weights {sum(a.nbytes for op in program.ops for a in op.constants.values()):,} B, "
+          f"weights {program.constant_bytes:,} B, "
           f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
     print(f"{'#':>3} {'op':18s} {'output shape':18s} {'MACs':>12} {'const B':>9} {'live B':>9}  name")
     for step, op in enumerate(program.ops):

@@ -101,6 +101,13 @@ def test_run_rejects_input_of_wrong_shape(tmp_path: Path) -> None:
     assert_clean_error(done, 5, "shape [1, 15, 16, 1]", "int8 [1, 16, 16, 1]")
 
 
+@pytest.mark.parametrize("content", [b"", b"not numpy at all", b"\x93NUMPY\x01\x00"])
+def test_run_rejects_unreadable_input(tmp_path: Path, content: bytes) -> None:
+    (tmp_path / "x.npy").write_bytes(content)
+    done = edgec("run", str(TINY), "--target", "host", "--input", str(tmp_path / "x.npy"))
+    assert_clean_error(done, 5, "cannot read input", "as a .npy array")
+
+
 def test_run_on_host_writes_output_matching_reference(tmp_path: Path) -> None:
     x = np.load(REPO / "examples" / "tiny_cnn" / "input.npy")
     done = edgec("run", str(TINY), "--target", "host", "--input", str(REPO / "examples" / "tiny_cnn" / "input.npy"),
