@@ -80,6 +80,12 @@ class OpKind(Enum):
     RESHAPE = ("memmove", "layout", True)
     QUANTIZE = ("edgec_quantize_f32_s8", "convert", True)
     DEQUANTIZE = ("edgec_dequantize_s8_f32", "convert", True)
+    # Three kinds share one C kernel; the family's suffix keeps the enum values distinct (no aliases).
+    STRIDED_SLICE = ("edgec_strided_copy_s8", "movement", False)
+    TRANSPOSE = ("edgec_strided_copy_s8", "movement:transpose", False)
+    PAD = ("edgec_pad_s8", "movement", False)
+    CONCATENATION = ("edgec_strided_copy_s8", "movement:concatenation", False)
+    MEAN = ("edgec_mean_s8", "reduce", False)
 
     def __init__(self, kernel: str, family: str, elementwise: bool) -> None:
         self.kernel = kernel
@@ -269,6 +275,77 @@ class Dequantize(Op):
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class StridedSlice(Op):
+    """out = in[begin[k] + step[k] * i_k for i_k < extent[k]] per axis k; steps are non-zero, may be negative.
+
+    ``extent`` has the input's rank; the output value holds the same elements in the same order
+    (its shape may drop size-1 axes: TFLite's shrink_axis_mask). SLICE and SPLIT lower to it too.
+    """
+
+    begin: tuple[int, ...]
+    step: tuple[int, ...]
+    extent: tuple[int, ...]
+
+    kind = OpKind.STRIDED_SLICE
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Transpose(Op):
+    """out[i_0, ..., i_r] = in[...] with output axis k taken from input axis ``perm[k]``."""
+
+    perm: tuple[int, ...]
+
+    kind = OpKind.TRANSPOSE
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Pad(Op):
+    """The input placed at offset ``before`` inside an output filled with ``pad_value`` (an int8 code)."""
+
+    before: tuple[int, ...]
+    after: tuple[int, ...]
+    pad_value: int
+
+    kind = OpKind.PAD
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Concatenation(Op):
+    """The inputs joined along ``axis`` (all share one quantization, so bytes are copied unchanged)."""
+
+    axis: int
+
+    kind = OpKind.CONCATENATION
+
+
+class MeanMethod(int, Enum):
+    """The two int8 paths of TFLite's reference MEAN (kernels/reduce.cc, EvalMeanReferenceOps, LiteRT 1.x)."""
+
+    SPATIAL = 0  # keep_dims, 4-D, axis exactly [1, 2] or [2, 1]: rescale the sum, then divide rounding half away
+    GENERAL = 2  # rescale sum(x - zp_in) by a multiplier that has 1/count folded in
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Mean(Op):
+    """int8 mean over ``axes`` (normalised, ascending) of the input; see :class:`MeanMethod` for the arithmetic.
+
+    ``acc = sum(x + input_offset)`` over the reduced cells (``input_offset`` is -zp_in);
+    SPATIAL: ``round_half_away(requantize(acc, m, s) / count) + output_offset``;
+    GENERAL: ``requantize(acc, m, s) + output_offset``; both clamped to int8.
+    """
+
+    axes: tuple[int, ...]
+    method: MeanMethod
+    input_offset: int
+    multiplier: int
+    shift: int
+    count: int
+    output_offset: int
+
+    kind = OpKind.MEAN
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Program:
     """A lowered model: values, ops in execution order, and which values are the model's inputs/outputs."""
 
@@ -348,3 +425,33 @@ def _verify_shapes(program: Program, op: Op) -> None:
         _expect(ins[0].shape == ins[1].shape == outs[0].shape, op, "ADD operands must have one shape")
     elif isinstance(op, (Reshape, Softmax, Quantize, Dequantize)):
         _expect(ins[0].size == outs[0].size, op, "element counts differ")
+    elif isinstance(op, (StridedSlice, Transpose, Pad, Concatenation, Mean)):
+        _verify_movement(op, ins, outs)
+
+
+def _verify_movement(op: Op, ins: list[Value], outs: list[Value]) -> None:
+    """Shape rules of the data-movement ops and MEAN (rank <= 4 is what the C kernels take)."""
+    shape = ins[0].shape
+    _expect(len(shape) <= 4 and len(outs[0].shape) <= 4, op, "rank above 4")
+    if isinstance(op, StridedSlice):
+        _expect(len(op.begin) == len(op.step) == len(op.extent) == len(shape), op, "slice rank mismatch")
+        for b, s, n, d in zip(op.begin, op.step, op.extent, shape):
+            _expect(s != 0 and n >= 1 and 0 <= b < d and 0 <= b + s * (n - 1) < d, op, "slice outside the input")
+        _expect(int(np.prod(op.extent)) == outs[0].size, op, "slice extent disagrees with the output")
+    elif isinstance(op, Transpose):
+        _expect(sorted(op.perm) == list(range(len(shape))), op, "perm is not a permutation")
+        _expect(tuple(shape[p] for p in op.perm) == outs[0].shape, op, "transposed shape disagrees")
+    elif isinstance(op, Pad):
+        expect = tuple(d + b + a for d, b, a in zip(shape, op.before, op.after))
+        _expect(len(op.before) == len(op.after) == len(shape) and expect == outs[0].shape, op, "padded shape")
+        _expect(min(op.before + op.after, default=0) >= 0 and -128 <= op.pad_value <= 127, op, "bad padding")
+    elif isinstance(op, Concatenation):
+        _expect(0 <= op.axis < len(shape), op, "axis out of range")
+        for v in ins:
+            _expect(len(v.shape) == len(shape) and all(
+                a == b for k, (a, b) in enumerate(zip(v.shape, outs[0].shape)) if k != op.axis), op, "shapes")
+        _expect(sum(v.shape[op.axis] for v in ins) == outs[0].shape[op.axis], op, "axis sizes do not add up")
+    elif isinstance(op, Mean):
+        _expect(all(0 <= a < len(shape) for a in op.axes) and list(op.axes) == sorted(set(op.axes)), op, "axes")
+        _expect(op.count == int(np.prod([shape[a] for a in op.axes])) > 0, op, "count disagrees with the axes")
+        _expect(outs[0].size * op.count == ins[0].size, op, "output size disagrees with the reduction")

@@ -218,6 +218,93 @@ _OPS: dict[str, _OpSpec] = {
 }
 
 
+def _reducer_options(*, keep_dims: bool = False) -> schema.ReducerOptionsT:
+    """Options of MEAN."""
+    options = schema.ReducerOptionsT()
+    options.keepDims = bool(keep_dims)
+    return options
+
+
+def _concatenation_options(*, axis: int, activation: Activation = "NONE") -> schema.ConcatenationOptionsT:
+    """Options of CONCATENATION."""
+    options = schema.ConcatenationOptionsT()
+    options.axis = int(axis)
+    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
+    return options
+
+
+def _strided_slice_options(*, begin_mask: int = 0, end_mask: int = 0, shrink_axis_mask: int = 0,
+                           ellipsis_mask: int = 0, new_axis_mask: int = 0,
+                           offset: bool = False) -> schema.StridedSliceOptionsT:
+    """Options of STRIDED_SLICE (bit k of a mask refers to axis k)."""
+    options = schema.StridedSliceOptionsT()
+    options.beginMask, options.endMask, options.shrinkAxisMask = int(begin_mask), int(end_mask), int(shrink_axis_mask)
+    options.ellipsisMask, options.newAxisMask, options.offset = int(ellipsis_mask), int(new_axis_mask), bool(offset)
+    return options
+
+
+def _squeeze_options(*, squeeze_dims: Sequence[int] = ()) -> schema.SqueezeOptionsT:
+    """Options of SQUEEZE (no dims: every size-1 axis)."""
+    options = schema.SqueezeOptionsT()
+    options.squeezeDims = [int(d) for d in squeeze_dims]
+    return options
+
+
+def _split_options(*, num_splits: int) -> schema.SplitOptionsT:
+    """Options of SPLIT."""
+    options = schema.SplitOptionsT()
+    options.numSplits = int(num_splits)
+    return options
+
+
+def _split_v_options(*, num_splits: int) -> schema.SplitVOptionsT:
+    """Options of SPLIT_V."""
+    options = schema.SplitVOptionsT()
+    options.numSplits = int(num_splits)
+    return options
+
+
+def _pack_options(*, values_count: int, axis: int = 0) -> schema.PackOptionsT:
+    """Options of PACK."""
+    options = schema.PackOptionsT()
+    options.valuesCount, options.axis = int(values_count), int(axis)
+    return options
+
+
+def _shape_options(*, out_type: str = "int32") -> schema.ShapeOptionsT:
+    """Options of SHAPE."""
+    options = schema.ShapeOptionsT()
+    options.outType = _enum(_TENSOR_TYPES, out_type, "dtype")
+    return options
+
+
+def _spec(name: str, version: int, options: str = "NONE", make: Callable[..., object | None] = _no_options) -> _OpSpec:
+    return _OpSpec(getattr(schema.BuiltinOperator, name), version, getattr(schema.BuiltinOptions, options), make)
+
+
+# Shape, data-movement and reduction ops, and the converter patterns the graph passes rewrite.
+_OPS.update({
+    "MEAN": _spec("MEAN", 2, "ReducerOptions", _reducer_options),
+    "CONCATENATION": _spec("CONCATENATION", 2, "ConcatenationOptions", _concatenation_options),
+    "PAD": _spec("PAD", 2),
+    "PADV2": _spec("PADV2", 2),
+    "SLICE": _spec("SLICE", 2),
+    "STRIDED_SLICE": _spec("STRIDED_SLICE", 2, "StridedSliceOptions", _strided_slice_options),
+    "TRANSPOSE": _spec("TRANSPOSE", 2),
+    "SQUEEZE": _spec("SQUEEZE", 1, "SqueezeOptions", _squeeze_options),
+    "EXPAND_DIMS": _spec("EXPAND_DIMS", 1),
+    "SPLIT": _spec("SPLIT", 2, "SplitOptions", _split_options),
+    "SPLIT_V": _spec("SPLIT_V", 2, "SplitVOptions", _split_v_options),
+    "SHAPE": _spec("SHAPE", 1, "ShapeOptions", _shape_options),
+    "PACK": _spec("PACK", 1, "PackOptions", _pack_options),
+    "SPACE_TO_BATCH_ND": _spec("SPACE_TO_BATCH_ND", 2),
+    "BATCH_TO_SPACE_ND": _spec("BATCH_TO_SPACE_ND", 2),
+    "RELU": _spec("RELU", 2),
+    "RELU6": _spec("RELU6", 2),
+    "RELU_N1_TO_1": _spec("RELU_N1_TO_1", 1),
+})
+
+
 # --------------------------------------------------------------------------------------------------
 # The builder
 # --------------------------------------------------------------------------------------------------

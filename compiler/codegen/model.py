@@ -19,6 +19,7 @@ from .. import __version__, ir
 from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
+from . import movement
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -64,6 +65,8 @@ class Step:
     dims: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     consts: dict[str, str] = field(default_factory=dict)  # role -> C identifier
     extra: dict[str, int] = field(default_factory=dict)
+    copies: list[movement.CopyGeometry] = field(default_factory=list)  # strided copies (data-movement ops)
+    mean: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +196,27 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
     elif isinstance(op, (ir.Quantize, ir.Dequantize)):
         step.params = dict(scale=op.scale, zero_point=op.zero_point)
         step.extra = dict(size=vout.size)
+    elif isinstance(op, (ir.StridedSlice, ir.Transpose, ir.Pad, ir.Concatenation, ir.Mean)):
+        _fill_movement(step, op, program)
     else:
         raise InternalError(f"no C emission for IR op {op.kind.name}")
+
+
+def _fill_movement(step: Step, op: ir.Op, program: ir.Program) -> None:
+    """Strided-copy geometry of the data-movement ops (compiler/codegen/movement.py) and MEAN's parameters."""
+    in_shape, out_value = program.value(op.inputs[0]).shape, program.value(op.outputs[0])
+    if isinstance(op, ir.StridedSlice):
+        step.copies = [movement.strided_slice(op, in_shape)]
+    elif isinstance(op, ir.Transpose):
+        step.copies = [movement.transpose(op, in_shape)]
+    elif isinstance(op, ir.Pad):
+        step.copies = [movement.pad(op, in_shape, out_value.shape)]
+        step.params = dict(pad_value=op.pad_value)
+        step.extra = dict(size=out_value.size)
+    elif isinstance(op, ir.Concatenation):
+        step.copies = movement.concatenation(op, [program.value(v).shape for v in op.inputs], out_value.shape)
+    elif isinstance(op, ir.Mean):
+        step.mean = movement.mean_params(op, in_shape)
 
 
 def _c_float(value: float) -> str:

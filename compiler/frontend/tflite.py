@@ -215,4 +215,24 @@ def _options(op_name: str, opts: Any) -> dict[str, Any]:
         out["beta"] = float(np.float32(opts.beta))
     if hasattr(opts, "potScaleInt16"):
         out["pot_scale_int16"] = bool(opts.potScaleInt16)
+    out.update(_shape_options(opts))
+    return out
+
+
+_INT_OPTIONS = {  # schema field -> option name, for the shape and data-movement ops
+    "keepDims": "keep_dims", "axis": "axis", "beginMask": "begin_mask", "endMask": "end_mask",
+    "ellipsisMask": "ellipsis_mask", "newAxisMask": "new_axis_mask", "shrinkAxisMask": "shrink_axis_mask",
+    "offset": "offset", "numSplits": "num_splits", "valuesCount": "values_count",
+}
+
+
+def _shape_options(opts: Any) -> dict[str, Any]:
+    """Options of MEAN, CONCATENATION, STRIDED_SLICE, SQUEEZE, SPLIT(_V) and PACK as plain ints/tuples."""
+    out: dict[str, Any] = {}
+    for field, name in _INT_OPTIONS.items():
+        if hasattr(opts, field):
+            value = getattr(opts, field)
+            out[name] = bool(value) if field in ("keepDims", "offset") else int(value)
+    if hasattr(opts, "squeezeDims"):
+        out["squeeze_dims"] = tuple(int(d) for d in opts.squeezeDims) if opts.squeezeDims is not None else ()
     return out

@@ -39,6 +39,8 @@ ARITY = {
     "CONV_2D": (2, 3, 1), "DEPTHWISE_CONV_2D": (2, 3, 1), "FULLY_CONNECTED": (2, 3, 1),
     "AVERAGE_POOL_2D": (1, 1, 1), "MAX_POOL_2D": (1, 1, 1), "ADD": (2, 2, 1), "RESHAPE": (1, 2, 1),
     "SOFTMAX": (1, 1, 1), "QUANTIZE": (1, 1, 1), "DEQUANTIZE": (1, 1, 1),
+    "MEAN": (2, 2, 1), "PAD": (2, 2, 1), "PADV2": (2, 3, 1), "SLICE": (3, 3, 1), "STRIDED_SLICE": (4, 4, 1),
+    "TRANSPOSE": (2, 2, 1), "SQUEEZE": (1, 1, 1), "EXPAND_DIMS": (2, 2, 1),
 }
 
 # Zero-point range of each integer tensor type.

@@ -150,6 +150,47 @@ edgec_status edgec_quantize_f32_s8(const float *input, int32_t size, float scale
 edgec_status edgec_dequantize_s8_f32(const int8_t *input, int32_t size, double scale, int32_t zero_point,
                                      float *output);
 
+/**
+ * Where a strided copy reads and writes: for every index i below extent (4 axes, unused ones 1),
+ * output[out_offset + sum(i[k] * out_stride[k])] = input[in_offset + sum(i[k] * in_stride[k])].
+ * Strides are in elements and may be negative; the compiler keeps every address inside its buffer.
+ */
+typedef struct {
+    int32_t extent[4];
+    int32_t in_offset;
+    int32_t in_stride[4];
+    int32_t out_offset;
+    int32_t out_stride[4];
+} edgec_copy_params;
+
+/** Generic int8 strided copy (SLICE, STRIDED_SLICE, SPLIT, TRANSPOSE, CONCATENATION: one call per input). */
+edgec_status edgec_strided_copy_s8(const edgec_copy_params *params, const int8_t *input, int8_t *output);
+
+/** Constant padding: output (output_size elements) filled with pad_value, then the input copied per params. */
+edgec_status edgec_pad_s8(const edgec_copy_params *params, int32_t pad_value, int32_t output_size,
+                          const int8_t *input, int8_t *output);
+
+/** The two int8 MEAN paths of TFLite's reference kernel (see compiler/ir.py MeanMethod). */
+typedef enum {
+    EDGEC_MEAN_SPATIAL = 0,
+    EDGEC_MEAN_GENERAL = 2,
+} edgec_mean_method;
+
+/** MEAN over the axes k with reduce[k] != 0 of a row-major tensor of dims (4 axes, unused ones 1). */
+typedef struct {
+    int32_t dims[4];
+    int32_t reduce[4];
+    edgec_mean_method method;
+    int32_t input_offset;   /**< -input zero point */
+    int32_t multiplier;
+    int32_t shift;
+    int32_t count;          /**< cells per output: the product of the reduced dims */
+    int32_t output_offset;
+} edgec_mean_params;
+
+/** int8 mean; output holds one value per combination of the non-reduced axes, in row-major order. */
+edgec_status edgec_mean_s8(const edgec_mean_params *params, const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
