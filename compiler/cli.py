@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("inspect", help="print the per-layer table of a model")
     i.add_argument("model")
+    i.add_argument("--check", action="store_true",
+                   help="report per operator whether edgec supports it, without compiling (exit 3 if not all)")
     return p
 
 
@@ -170,6 +172,8 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .driver import compile_program
 
+    if args.check:
+        return _print_coverage(args.model)
     program, plan = compile_program(args.model)
     print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
           f"weights {program.constant_bytes:,} B, "
@@ -181,6 +185,16 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
         print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
     return 0
+
+
+def _print_coverage(model: str) -> int:
+    """`edgec inspect --check`: one line per operator (after the graph passes), a summary, exit 3 if any fails."""
+    from .coverage import coverage
+
+    report = coverage(model)
+    for line in report.lines():
+        print(line)
+    return 0 if report.all_supported else 3
 
 
 _COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect}

@@ -1,4 +1,4 @@
-"""The compiler as one script: read, check, lower, plan, emit, build, run, report.
+"""The compiler as one script: read, optimise (graph passes), check, lower, plan, emit, build, run, report.
 
 Each function here is a line per stage; the stages live in their own modules. Library
 callers (and the CLI) use :func:`compile_model` and :func:`run_model`.
@@ -20,6 +20,7 @@ from .codegen.project import write_project_support
 from .errors import DoesNotFitError, UsageError
 from .frontend import read_tflite
 from .lower import lower
+from .passes import optimize
 from .report import build_report, write_report
 from .schedule import Plan, plan_memory
 from .targets import Target, load_target
@@ -51,7 +52,7 @@ class RunResult:
 
 
 def compile_program(model: str | Path | bytes) -> tuple[ir.Program, Plan]:
-    graph = read_tflite(model)
+    graph = optimize(read_tflite(model))
     program = lower(graph)
     plan = plan_memory(program)
     return program, plan

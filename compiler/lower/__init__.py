@@ -92,19 +92,36 @@ class LoweringContext:
         self.ops.append(op)
 
 
-def check_support(graph: Graph) -> list[str]:
-    """Every problem that stops the graph from lowering, one line each (empty: supported)."""
+@dataclass(frozen=True, slots=True)
+class OpSupport:
+    """Whether one operator lowers: its description (index, op, output tensor) and every failed rule."""
+
+    operator: Operator
+    description: str
+    problems: tuple[str, ...]
+
+    @property
+    def supported(self) -> bool:
+        return not self.problems
+
+
+def op_support(graph: Graph) -> list[OpSupport]:
+    """Every operator of the graph with the problems its support checks report (none: it lowers)."""
     _load_families()
-    problems: list[str] = []
+    report = []
     for op in graph.operators:
         lowering = REGISTRY.get(op.op)
         if lowering is None:
-            problems.append(f"{graph.describe(op)}: op {op.op} is not supported")
-            continue
-        for check in lowering.checks:
-            problem = check(graph, op)
-            if problem:
-                problems.append(f"{graph.describe(op)}: {problem}")
+            problems: tuple[str, ...] = (f"op {op.op} is not supported",)
+        else:
+            problems = tuple(p for p in (check(graph, op) for check in lowering.checks) if p)
+        report.append(OpSupport(op, graph.describe(op), problems))
+    return report
+
+
+def check_support(graph: Graph) -> list[str]:
+    """Every problem that stops the graph from lowering, one line each (empty: supported)."""
+    problems = [f"{entry.description}: {p}" for entry in op_support(graph) for p in entry.problems]
     for index in graph.inputs:
         t = graph.tensors[index]
         if t.dtype not in ("int8", "float32"):
