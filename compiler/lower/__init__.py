@@ -120,8 +120,8 @@ def op_support(graph: Graph) -> list[OpSupport]:
 
 
 def check_support(graph: Graph) -> list[str]:
-    """Every problem that stops the graph from lowering, one line each (empty: supported)."""
-    problems = [f"{entry.description}: {p}" for entry in op_support(graph) for p in entry.problems]
+    """What stops the graph from lowering: one line per unsupported operator (its reasons joined), then model inputs."""
+    problems = [f"{entry.description}: {'; '.join(entry.problems)}" for entry in op_support(graph) if entry.problems]
     for index in graph.inputs:
         t = graph.tensors[index]
         if t.dtype not in ("int8", "float32"):

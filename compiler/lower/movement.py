@@ -111,7 +111,8 @@ def resolve_strided_slice(shape: tuple[int, ...], begin: tuple[int, ...], end: t
 def _strided_slice_geometry(graph: Graph, op: Operator) -> tuple[tuple[int, ...], ...] | str:
     inp = graph.tensors[op.inputs[0]]
     begin, end, strides = (_const_ints(graph, i) for i in op.inputs[1:4])
-    assert begin is not None and end is not None and strides is not None
+    if begin is None or end is None or strides is None:
+        return "the slice parameters are not constants"  # constant_parameters names the tensor
     rank = len(inp.shape)
     if not len(begin) == len(end) == len(strides) == rank:
         return f"begin/end/strides have {len(begin)}/{len(end)}/{len(strides)} entries for a rank-{rank} input"
@@ -136,6 +137,8 @@ def strided_slice_masks(graph: Graph, op: Operator) -> str | None:
 
 def strided_slice_geometry(graph: Graph, op: Operator) -> str | None:
     """The slice is non-empty and its shape (shrunk axes removed) is the output tensor's."""
+    if constant_parameters(graph, op):
+        return None  # reported by constant_parameters
     geometry = _strided_slice_geometry(graph, op)
     if isinstance(geometry, str):
         return geometry
@@ -153,7 +156,8 @@ def strided_slice_geometry(graph: Graph, op: Operator) -> str | None:
 def _slice_geometry(graph: Graph, op: Operator) -> tuple[tuple[int, ...], tuple[int, ...]] | str:
     inp = graph.tensors[op.inputs[0]]
     begin, size = _const_ints(graph, op.inputs[1]), _const_ints(graph, op.inputs[2])
-    assert begin is not None and size is not None
+    if begin is None or size is None:
+        return "the slice parameters are not constants"  # constant_parameters names the tensor
     if not len(begin) == len(size) == len(inp.shape):
         return f"begin/size have {len(begin)}/{len(size)} entries for a rank-{len(inp.shape)} input"
     extent = tuple(d - b if s == -1 else s for d, b, s in zip(inp.shape, begin, size))
@@ -165,6 +169,8 @@ def _slice_geometry(graph: Graph, op: Operator) -> tuple[tuple[int, ...], tuple[
 
 def slice_geometry(graph: Graph, op: Operator) -> str | None:
     """SLICE's begin is within the input, size is positive or -1 (to the end), and the output has that shape."""
+    if constant_parameters(graph, op):
+        return None  # reported by constant_parameters
     geometry = _slice_geometry(graph, op)
     if isinstance(geometry, str):
         return geometry
@@ -229,6 +235,8 @@ def _split_sizes(graph: Graph, op: Operator) -> tuple[int, tuple[int, ...]] | st
 
 def split_geometry(graph: Graph, op: Operator) -> str | None:
     """The split axis is one constant axis, the parts are positive and add up to it, each output has its part's shape."""
+    if constant_parameters(graph, op):
+        return None  # reported by constant_parameters
     geometry = _split_sizes(graph, op)
     if isinstance(geometry, str):
         return geometry
@@ -265,7 +273,8 @@ def transpose_perm(graph: Graph, op: Operator) -> str | None:
     """perm is a permutation of the input's axes and the output has the permuted shape."""
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     perm = _const_ints(graph, op.inputs[1])
-    assert perm is not None
+    if perm is None:
+        return None  # reported by constant_parameters
     if sorted(perm) != list(range(len(inp.shape))):
         return f"perm {list(perm)} is not a permutation of {len(inp.shape)} axes"
     expect = tuple(inp.shape[p] for p in perm)
@@ -295,6 +304,8 @@ def pad_geometry(graph: Graph, op: Operator) -> str | None:
     """paddings is a [rank, 2] constant of non-negative (before, after) amounts; the output has the padded shape."""
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     pads = graph.tensors[op.inputs[1]]
+    if constant_parameters(graph, op):
+        return None  # reported by constant_parameters
     if tuple(pads.shape) != (len(inp.shape), 2):
         return f"paddings has shape {list(pads.shape)}, not [{len(inp.shape)}, 2]"
     before, after = _paddings(graph, op)
