@@ -318,24 +318,15 @@ class Concatenation(Op):
     kind = OpKind.CONCATENATION
 
 
-class MeanMethod(int, Enum):
-    """The two int8 paths of TFLite's reference MEAN (kernels/reduce.cc, EvalMeanReferenceOps, LiteRT 1.x)."""
-
-    SPATIAL = 0  # keep_dims, 4-D, axis exactly [1, 2] or [2, 1]: rescale the sum, then divide rounding half away
-    GENERAL = 2  # rescale sum(x - zp_in) by a multiplier that has 1/count folded in
-
-
 @dataclass(frozen=True, slots=True, eq=False)
 class Mean(Op):
-    """int8 mean over ``axes`` (normalised, ascending) of the input; see :class:`MeanMethod` for the arithmetic.
+    """int8 mean over ``axes`` (normalised, ascending): ``clamp(requantize(sum(x + input_offset), m, s) + output_offset)``.
 
-    ``acc = sum(x + input_offset)`` over the reduced cells (``input_offset`` is -zp_in);
-    SPATIAL: ``round_half_away(requantize(acc, m, s) / count) + output_offset``;
-    GENERAL: ``requantize(acc, m, s) + output_offset``; both clamped to int8.
+    ``input_offset`` is -zp_in; ``(m, s)`` rescales s_in / s_out with ``1/count`` folded in (see
+    compiler/lower/reduce.py for how TFLite derives them).
     """
 
     axes: tuple[int, ...]
-    method: MeanMethod
     input_offset: int
     multiplier: int
     shift: int

@@ -24,9 +24,10 @@ from compiler.lower.movement import (
     strided_slice_geometry,
     strided_slice_masks,
     transpose_perm,
+    view_shape,
     view_tensors,
 )
-from compiler.lower.reduce import general_multiplier, mean_axes
+from compiler.lower.reduce import mean_axes, mean_multiplier
 from compiler.modelbuilder import ModelBuilder
 
 
@@ -91,6 +92,10 @@ CASES = [
      concat([(1, 2), (1, 3)], 1, qs=[(0.05, -3), (0.1, -3)]), "quantized differently"),
     (view_tensors, single_op("SQUEEZE", (1, 4, 1), [(4,)]), single_op("SQUEEZE", (1, 4, 1), [(3,)]),
      "different element counts"),
+    (view_shape, single_op("SQUEEZE", (1, 4, 1), [(4, 1)], squeeze_dims=[0]), single_op("SQUEEZE", (1, 4, 1), [(1, 4)]),
+     "TFLite computes"),
+    (view_shape, single_op("EXPAND_DIMS", (4, 3), [(4, 3, 1)], [[-1]]), single_op("EXPAND_DIMS", (4, 3), [(1, 4, 3)], [[1]]),
+     "TFLite computes"),
     (mean_axes, mean((1, 4, 4, 2), (1, 2), True), single_op("MEAN", (1, 4, 4, 2), [(1, 2)], [[1, 5]]),
      "does not name axes"),
 ]
@@ -147,7 +152,7 @@ def test_resolve_strided_slice(shape, begin, end, strides, masks, want) -> None:
     assert resolve_strided_slice(shape, begin, end, strides, *masks) == want
 
 
-def test_general_multiplier_folds_the_count() -> None:
+def test_mean_multiplier_folds_the_count() -> None:
     """count 6: k = floor(log2 6) = 2, m' = (m << 2) // 6, s' = s - 2 (worked by hand for m = 2^30)."""
-    assert general_multiplier(1 << 30, 1, 6) == ((1 << 32) // 6, -1)
-    assert general_multiplier(1 << 30, -31, 6) == ((1 << 30) // 6, -31)  # 31 + shift = 0 caps k at 0
+    assert mean_multiplier(1 << 30, 1, 6) == ((1 << 32) // 6, -1)
+    assert mean_multiplier(1 << 30, -31, 6) == ((1 << 30) // 6, -31)  # 31 + shift = 0 caps k at 0

@@ -78,10 +78,9 @@ def concatenation(op: ir.Concatenation, in_shapes: list[tuple[int, ...]],
 
 
 def mean_params(op: ir.Mean, in_shape: tuple[int, ...]) -> dict[str, object]:
-    """The edgec_mean_params fields: 4-D dims, reduce flags, method and the integer constants."""
+    """The edgec_mean_params fields: 4-D dims, reduce flags and the integer constants."""
     pad_axes = RANK - len(in_shape)
     reduce = [0] * pad_axes + [1 if k in op.axes else 0 for k in range(len(in_shape))]
     assert int(np.prod(in_shape)) % op.count == 0
-    return dict(dims=_extend(in_shape, 1), reduce=tuple(reduce), method=int(op.method),
-                input_offset=op.input_offset, multiplier=op.multiplier, shift=op.shift, count=op.count,
+    return dict(dims=_extend(in_shape, 1), reduce=tuple(reduce), input_offset=op.input_offset, multiplier=op.multiplier, shift=op.shift, count=op.count,
                 output_offset=op.output_offset)

@@ -409,10 +409,31 @@ def view_tensors(graph: Graph, op: Operator) -> str | None:
     return None
 
 
+def view_shape(graph: Graph, op: Operator) -> str | None:
+    """The output shape is the one TFLite computes: SQUEEZE drops the listed size-1 axes (all size-1 axes when none
+    are listed); EXPAND_DIMS inserts a size-1 axis at its constant axis input (negative counts from the end)."""
+    inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    rank = len(inp.shape)
+    if op.op == "SQUEEZE":
+        dims = {d % rank for d in op.options.get("squeeze_dims", ()) if -rank <= d < rank}
+        if len(dims) != len(set(op.options.get("squeeze_dims", ()))) or any(inp.shape[d] != 1 for d in dims):
+            return f"squeeze_dims {list(op.options.get('squeeze_dims', ()))} are not size-1 axes of {list(inp.shape)}"
+        expect = tuple(d for k, d in enumerate(inp.shape) if (k not in dims if dims else d != 1))
+    else:
+        axis = _const_ints(graph, op.inputs[1]) if len(op.inputs) > 1 else None
+        if axis is None or len(axis) != 1 or not -rank - 1 <= axis[0] <= rank:
+            return "the axis input is not one int32/int64 constant within the rank"
+        at = axis[0] + rank + 1 if axis[0] < 0 else axis[0]
+        expect = inp.shape[:at] + (1,) + inp.shape[at:]
+    if tuple(out.shape) != expect:
+        return f"output shape {list(out.shape)} differs from the {list(expect)} TFLite computes"
+    return None
+
+
 def _lower_view(ctx: LoweringContext, op: Operator) -> None:
     out = ctx.tensor(op.outputs[0])
     ctx.emit(ir.Reshape(name=out.name, inputs=(ctx.value(op.inputs[0]),), outputs=(ctx.value(op.outputs[0]),)))
 
 
-register("SQUEEZE", view_tensors, static_shapes)(_lower_view)
-register("EXPAND_DIMS", view_tensors, static_shapes)(_lower_view)
+register("SQUEEZE", view_tensors, static_shapes, view_shape)(_lower_view)
+register("EXPAND_DIMS", view_tensors, static_shapes, view_shape)(_lower_view)

@@ -1,15 +1,13 @@
 """MEAN: int8 averages over constant axes, with TFLite's reference arithmetic (kernels/reduce.cc).
 
-TFLite's Prepare computes ``(m, s) = QuantizeMultiplier(s_in / s_out)`` in double. Its reference
-Eval (LiteRT 1.x; older TensorFlow had a third, truncating path for equal quantization, which the
-tests show is gone) then takes one of two paths, chosen on the raw axis values:
-
-1. SPATIAL: keep_dims, a 4-D input and the axis tensor exactly ``[1, 2]`` or ``[2, 1]``:
-   ``acc = sum(x - zp_in)``, ``acc = MultiplyByQuantizedMultiplier(acc, m, s)``, then divided by the
-   cell count rounding half away from zero, plus ``zp_out``, clamped.
-2. GENERAL: otherwise ``1/count`` is folded into the multiplier: with ``k = min(floor(log2(count)), 32,
-   31 + s)``, ``m' = (m << k) / count`` (int64, truncating) and ``s' = s - k``; the output is
-   ``MultiplyByQuantizedMultiplier(sum(x - zp_in), m', s') + zp_out``, clamped.
+TFLite's Prepare computes ``(m, s) = QuantizeMultiplier(s_in / s_out)`` in double. The reference Eval
+of the installed LiteRT (ai-edge-litert 2.3.0) sends every int8 MEAN through ``QuantizedMeanOrSum``, which folds ``1/count``
+into the multiplier: with ``k = min(floor(log2(count)), 32, 31 + s)``, ``m' = (m << k) / count`` (int64,
+truncating) and ``s' = s - k``; the output is ``MultiplyByQuantizedMultiplier(sum(x - zp_in), m', s') +
+zp_out``, clamped to int8. Older TensorFlow sources also show a spatial path for keep_dims 4-D
+``axis=[1, 2]`` (rescale, then divide rounding half away) and a truncating path for equal
+quantization; tests against the installed reference (tests/test_e2e_shapes.py and the property
+tests, including those axis and quantization cases) show neither is taken any more.
 """
 
 from __future__ import annotations
@@ -48,17 +46,8 @@ def mean_axes(graph: Graph, op: Operator) -> str | None:
     return None
 
 
-def mean_method(graph: Graph, op: Operator) -> ir.MeanMethod:
-    """Which of the reference kernel's paths TFLite takes for this operator."""
-    inp = graph.tensors[op.inputs[0]]
-    axes = _axes(graph, op)
-    if op.options.get("keep_dims", False) and len(inp.shape) == 4 and axes in ((1, 2), (2, 1)):
-        return ir.MeanMethod.SPATIAL
-    return ir.MeanMethod.GENERAL
-
-
-def general_multiplier(multiplier: int, shift: int, count: int) -> tuple[int, int]:
-    """The GENERAL path's (m', s'): 1/count folded into (m, s) as TFLite's QuantizedMeanOrSum does."""
+def mean_multiplier(multiplier: int, shift: int, count: int) -> tuple[int, int]:
+    """(m', s'): 1/count folded into (m, s) as TFLite's QuantizedMeanOrSum does."""
     k = min(count.bit_length() - 1, 32, 31 + shift)
     return int((multiplier << k) // count), shift - k  # both non-negative: Python's // truncates like C here
 
@@ -71,19 +60,8 @@ def lower_mean(ctx: LoweringContext, op: Operator) -> None:
     rank = len(inp.shape)
     reduced = tuple(sorted({a % rank for a in axes}))
     count = int(np.prod([inp.shape[a] for a in reduced]))
-    method = mean_method(ctx.graph, op)
-    multiplier, shift = quantize_multiplier(float(np.float64(inp.scale) / np.float64(out.scale)))
-    if method == ir.MeanMethod.GENERAL:
-        multiplier, shift = general_multiplier(multiplier, shift, count)
-    ctx.emit(ir.Mean(
-        name=out.name,
-        inputs=(ctx.value(op.inputs[0]),),
-        outputs=(ctx.value(op.outputs[0]),),
-        axes=reduced,
-        method=method,
-        input_offset=-inp.zero_point,
-        multiplier=multiplier,
-        shift=shift,
-        count=count,
-        output_offset=out.zero_point,
-    ))
+    multiplier, shift = mean_multiplier(*quantize_multiplier(float(np.float64(inp.scale) / np.float64(out.scale))),
+                                        count)
+    ctx.emit(ir.Mean(name=out.name, inputs=(ctx.value(op.inputs[0]),), outputs=(ctx.value(op.outputs[0]),),
+                     axes=reduced, input_offset=-inp.zero_point, multiplier=multiplier, shift=shift, count=count,
+                     output_offset=out.zero_point))

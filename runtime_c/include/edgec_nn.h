@@ -170,25 +170,18 @@ edgec_status edgec_strided_copy_s8(const edgec_copy_params *params, const int8_t
 edgec_status edgec_pad_s8(const edgec_copy_params *params, int32_t pad_value, int32_t output_size,
                           const int8_t *input, int8_t *output);
 
-/** The two int8 MEAN paths of TFLite's reference kernel (see compiler/ir.py MeanMethod). */
-typedef enum {
-    EDGEC_MEAN_SPATIAL = 0,
-    EDGEC_MEAN_GENERAL = 2,
-} edgec_mean_method;
-
 /** MEAN over the axes k with reduce[k] != 0 of a row-major tensor of dims (4 axes, unused ones 1). */
 typedef struct {
     int32_t dims[4];
     int32_t reduce[4];
-    edgec_mean_method method;
     int32_t input_offset;   /**< -input zero point */
-    int32_t multiplier;
+    int32_t multiplier;     /**< s_in / s_out / count as TFLite's QuantizedMeanOrSum folds it */
     int32_t shift;
     int32_t count;          /**< cells per output: the product of the reduced dims */
     int32_t output_offset;
 } edgec_mean_params;
 
-/** int8 mean; output holds one value per combination of the non-reduced axes, in row-major order. */
+/** int8 mean, out = clamp(requantize(sum(x + input_offset)) + output_offset); output holds one value per combination of the non-reduced axes, in row-major order. */
 edgec_status edgec_mean_s8(const edgec_mean_params *params, const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus

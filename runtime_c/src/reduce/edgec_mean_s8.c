@@ -1,27 +1,12 @@
 /*
- * edgec runtime: int8 MEAN over any set of the four (extended) axes, TFLite's reference arithmetic.
- *
- * acc = sum over the reduced cells of (x + input_offset), then by method:
- *   SPATIAL     round_half_away(requantize(acc, m, s) / count) + output_offset
- *   GENERAL     requantize(acc, m, s) + output_offset (1/count already folded into m, s)
- * clamped to [-128, 127]. Outputs are written in row-major order of the non-reduced axes.
+ * edgec runtime: int8 MEAN over any set of the four (extended) axes, TFLite's reference arithmetic
+ * (QuantizedMeanOrSum): out = clamp(requantize(sum(x + input_offset), multiplier, shift) + output_offset),
+ * with 1/count already folded into (multiplier, shift). Outputs are written in row-major order of
+ * the non-reduced axes.
  */
 #include "edgec_nn.h"
 
 #include "edgec_fixedpoint.h"
-
-static int32_t edgec_mean_finish(const edgec_mean_params *p, int32_t acc)
-{
-    int32_t v;
-    if (p->method == EDGEC_MEAN_SPATIAL) {
-        const int32_t scaled = edgec_requantize(acc, p->multiplier, p->shift);
-        const int32_t half = p->count / 2;
-        v = (scaled > 0 ? scaled + half : scaled - half) / p->count + p->output_offset;
-    } else {
-        v = edgec_requantize(acc, p->multiplier, p->shift) + p->output_offset;
-    }
-    return edgec_clamp(v, -128, 127);
-}
 
 edgec_status edgec_mean_s8(const edgec_mean_params *params, const int8_t *input, int8_t *output)
 {
@@ -61,7 +46,8 @@ edgec_status edgec_mean_s8(const edgec_mean_params *params, const int8_t *input,
                             }
                         }
                     }
-                    *dst++ = (int8_t)edgec_mean_finish(params, edgec_wrap_int32(acc));
+                    const int32_t v = edgec_requantize(edgec_wrap_int32(acc), params->multiplier, params->shift);
+                    *dst++ = (int8_t)edgec_clamp(v + params->output_offset, -128, 127);
                 }
             }
         }
