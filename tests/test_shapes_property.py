@@ -43,7 +43,7 @@ class _Chain:
         self.x, self.shape, self.q = y, shape, q or self.q
 
 
-def _step(c: _Chain, kind: str) -> None:  # noqa: C901 - one branch per op, each small
+def _step(c: _Chain, kind: str) -> None:
     draw, shape, rank = c.draw, c.shape, len(c.shape)
     if kind in ("PAD", "PADV2"):
         pads = [(draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape]
@@ -78,7 +78,7 @@ def _step(c: _Chain, kind: str) -> None:  # noqa: C901 - one branch per op, each
         keep = draw(st.booleans())
         if rank == 4 and keep and draw(st.booleans()):
             axes = [1, 2] if draw(st.booleans()) else [2, 1]
-        raw = [a - rank if draw(st.booleans()) else a for a in axes] if not axes == [2, 1] else axes
+        raw = [a - rank if draw(st.booleans()) else a for a in axes] if axes != [2, 1] else axes
         out = tuple(1 if k in axes else d for k, d in enumerate(shape) if keep or k not in axes)
         if not out:
             return

@@ -211,8 +211,8 @@ def _fill_movement(step: Step, op: ir.Op, program: ir.Program) -> None:
         step.copies = [movement.transpose(op, in_shape)]
     elif isinstance(op, ir.Pad):
         step.copies = [movement.pad(op, in_shape, out_value.shape)]
-        step.params = dict(pad_value=op.pad_value)
-        step.extra = dict(size=out_value.size)
+        step.params = {"pad_value": op.pad_value}
+        step.extra = {"size": out_value.size}
     elif isinstance(op, ir.Concatenation):
         step.copies = movement.concatenation(op, [program.value(v).shape for v in op.inputs], out_value.shape)
     elif isinstance(op, ir.Mean):

@@ -82,5 +82,5 @@ def mean_params(op: ir.Mean, in_shape: tuple[int, ...]) -> dict[str, object]:
     pad_axes = RANK - len(in_shape)
     reduce = [0] * pad_axes + [1 if k in op.axes else 0 for k in range(len(in_shape))]
     assert int(np.prod(in_shape)) % op.count == 0
-    return dict(dims=_extend(in_shape, 1), reduce=tuple(reduce), input_offset=op.input_offset, multiplier=op.multiplier, shift=op.shift, count=op.count,
-                output_offset=op.output_offset)
+    return {"dims": _extend(in_shape, 1), "reduce": tuple(reduce), "input_offset": op.input_offset,
+            "multiplier": op.multiplier, "shift": op.shift, "count": op.count, "output_offset": op.output_offset}

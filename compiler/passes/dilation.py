@@ -18,7 +18,7 @@ import dataclasses
 
 import numpy as np
 
-from ..graph import Graph, Operator
+from ..graph import Graph
 from ..lower.common import output_size, same_padding
 from .rewrite import consumers, edit, is_interface, same_quantization
 
