@@ -135,12 +135,16 @@ def strided_slice_masks(graph: Graph, op: Operator) -> str | None:
     return None
 
 
+def _resolved(graph: Graph, op: Operator, resolve):  # (graph, op) -> geometry | problem text
+    """``resolve``'s geometry, its problem text, or None when the parameters are not constants (another check
+    reports that)."""
+    return None if constant_parameters(graph, op) else resolve(graph, op)
+
+
 def strided_slice_geometry(graph: Graph, op: Operator) -> str | None:
     """The slice is non-empty and its shape (shrunk axes removed) is the output tensor's."""
-    if constant_parameters(graph, op):
-        return None  # reported by constant_parameters
-    geometry = _strided_slice_geometry(graph, op)
-    if isinstance(geometry, str):
+    geometry = _resolved(graph, op, _strided_slice_geometry)
+    if geometry is None or isinstance(geometry, str):
         return geometry
     _, _, counts = geometry
     shrink = op.options.get("shrink_axis_mask", 0)
@@ -169,10 +173,8 @@ def _slice_geometry(graph: Graph, op: Operator) -> tuple[tuple[int, ...], tuple[
 
 def slice_geometry(graph: Graph, op: Operator) -> str | None:
     """SLICE's begin is within the input, size is positive or -1 (to the end), and the output has that shape."""
-    if constant_parameters(graph, op):
-        return None  # reported by constant_parameters
-    geometry = _slice_geometry(graph, op)
-    if isinstance(geometry, str):
+    geometry = _resolved(graph, op, _slice_geometry)
+    if geometry is None or isinstance(geometry, str):
         return geometry
     out = graph.tensors[op.outputs[0]]
     if tuple(out.shape) != geometry[1]:
@@ -235,10 +237,8 @@ def _split_sizes(graph: Graph, op: Operator) -> tuple[int, tuple[int, ...]] | st
 
 def split_geometry(graph: Graph, op: Operator) -> str | None:
     """The split axis is one constant axis, the parts are positive and add up to it, each output has its part's shape."""
-    if constant_parameters(graph, op):
-        return None  # reported by constant_parameters
-    geometry = _split_sizes(graph, op)
-    if isinstance(geometry, str):
+    geometry = _resolved(graph, op, _split_sizes)
+    if geometry is None or isinstance(geometry, str):
         return geometry
     axis, sizes = geometry
     value = graph.tensors[op.inputs[_data_input(op)]]
