@@ -140,3 +140,19 @@ def test_passes_compile_to_c_on_the_host(tmp_path) -> None:
     for i, model in enumerate((pm.flatten_chain(), pm.space_to_batch_conv("DEPTHWISE_CONV_2D", 11, 3, "SAME"),
                                pm.conv_then_relu("RELU6"))):
         assert_bit_identical(model, build_model(model, "host", tmp_path / str(i), sanitize=True), range(2))
+
+
+def test_fold_constants_skips_inconsistent_parameters() -> None:
+    """A PACK of differently shaped constants cannot be evaluated: it is left for the support checks to report."""
+    from compiler.modelbuilder import ModelBuilder
+
+    mb = ModelBuilder()
+    x = mb.input("x", (1, 4), "int8", 0.05, 0)
+    packed = mb.tensor("packed", (2, 2), "int32")
+    mb.op("PACK", [mb.const("a", np.array([1, 2], np.int32)), mb.const("b", np.array([3], np.int32))], [packed],
+          values_count=2)
+    y = mb.tensor("y", (1, 4), "int8", 0.05, 0)
+    mb.op("RESHAPE", [x, packed], [y])
+    mb.output(y)
+    graph = read_tflite(mb.build())
+    assert fold_constants(graph) is graph

@@ -69,7 +69,9 @@ def _fold(graph: Graph, s2b_pos: int) -> Graph:
         return graph
     block, pads = _ints(graph, s2b.inputs[1]), _ints(graph, s2b.inputs[2])
     block2, crops = _ints(graph, b2s.inputs[1]), _ints(graph, b2s.inputs[2])
-    if block is None or pads is None or block2 != block or crops is None or len(block) != 2:
+    if block is None or pads is None or block2 != block or crops is None or len(block) != 2 or min(block) < 1:
+        return graph
+    if len(pads) != 4 or len(crops) != 4:
         return graph
     x, y = graph.tensors[s2b.inputs[0]], graph.tensors[b2s.outputs[0]]
     t_mid, t_conv = graph.tensors[mid], graph.tensors[conv_out]
@@ -78,6 +80,8 @@ def _fold(graph: Graph, s2b_pos: int) -> Graph:
     if not (same_quantization(x, t_mid) and same_quantization(t_conv, y)):
         return graph
     weights = graph.tensors[conv.inputs[1]]
+    if len(weights.shape) != 4:
+        return graph
     kh, kw = (weights.shape[1], weights.shape[2])
     names = {_padding_name(x.shape[1], y.shape[1], kh, block[0], pads[0] - crops[0]),
              _padding_name(x.shape[2], y.shape[2], kw, block[1], pads[2] - crops[2])}

@@ -83,7 +83,10 @@ def fold_constants(graph: Graph) -> Graph:
             continue
         args = [] if op.op == "SHAPE" else [np.asarray(graph.tensors[i].data) for i in op.inputs]
         out = graph.tensors[op.outputs[0]]
-        value = EVALUATORS[op.op](graph, op, args).astype(out.dtype)
+        try:
+            value = EVALUATORS[op.op](graph, op, args).astype(out.dtype)
+        except (ValueError, IndexError, TypeError):
+            continue  # inconsistent parameters: left in place for the support checks to report
         tensors[out.index] = as_constant(out, value)
         remove.append(position)
         break  # one at a time: later operators see the new constant in the next round
