@@ -52,6 +52,7 @@ from hypothesis import strategies as st
 
 from compiler.frontend import read_tflite
 from compiler.lower import check_support, supported_ops
+from compiler.lower.common import ACTIVATIONS  # the fused activations the compiler accepts
 from compiler.modelbuilder import CalibratedGraph
 
 Draw = Callable[[st.SearchStrategy], Any]
@@ -62,7 +63,6 @@ HOST_EXAMPLES_PER_OP = int(_LONG_RUN) if _LONG_RUN else 3
 QEMU_EXAMPLES_PER_OP = max(1, HOST_EXAMPLES_PER_OP // 3)
 MAX_LAYERS = 4
 EDGE_OPS = ("QUANTIZE", "DEQUANTIZE")  # made by the float-I/O form of the input and output, not by LAYERS
-ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
 LAYERS: dict[str, Strategy] = {}
 GENERATED: Counter = Counter()  # ops put into host-example graphs this session
