@@ -894,6 +894,17 @@ class _CalibratedGraph:
         )
         return index, bias_q.astype(np.float64) * bias_scales
 
+    def op_with_values(self, kind: str, inputs: Sequence[int], name: str, outputs: Sequence[np.ndarray],
+                       qparams: QParams | None = None, **options: object) -> list[int]:
+        """Any op, given its float outputs on the calibration batch (computed by the caller, batch first).
+
+        The outputs keep ``qparams`` (a data-movement op copies bytes, so its output keeps the input's) or,
+        when None, get them from each output's range. Returns the output tensors.
+        """
+        outs = [self._activation_tensor(f"{name}/output{i}", v, qparams) for i, v in enumerate(outputs)]
+        self.mb.op(kind, list(inputs), outs, **options)
+        return outs
+
     def _activation_tensor(self, name: str, values: np.ndarray, qparams: QParams | None) -> int:
         """An int8 tensor for float ``values`` (calibration batch first); qparams from their range unless given."""
         qparams = qparams or qparams_from_range(values.min(), values.max())

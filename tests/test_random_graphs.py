@@ -198,6 +198,155 @@ def _softmax(draw: Draw, chain: Chain, x: int) -> int | None:
     return chain.g.softmax(x, chain.name("SOFTMAX"), beta=draw(st.sampled_from((1.0, 0.5, 2.0))))
 
 
+# ---- shape, data-movement and reduction layers: axis 0 (the calibration batch) is never moved ----------------
+
+def _movement(chain: Chain, x: int, kind: str, params: list, values, qparams: Any = "same", **options: Any) -> int:
+    """Add ``kind`` on ``x`` with int32 constant ``params`` after it; ``values`` are its float outputs (one or a list)."""
+    g = chain.g
+    consts = [g.mb.const(f"{chain.name(kind)}/p{i}", np.asarray(p, dtype=np.int32)) for i, p in enumerate(params)]
+    outputs = values if isinstance(values, list) else [values]
+    q = g.qparams[x] if qparams == "same" else qparams
+    return g.op_with_values(kind, [x, *consts], chain.name(kind), outputs, q, **options)[0]
+
+
+@layer("PAD")
+def _pad(draw: Draw, chain: Chain, x: int) -> int | None:
+    pads = [(0, 0)] + [(draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in chain.shape(x)[1:]]
+    return _movement(chain, x, "PAD", [pads], np.pad(chain.g.values[x], pads))
+
+
+@layer("PADV2")
+def _padv2(draw: Draw, chain: Chain, x: int) -> int | None:
+    g, pads = chain.g, [(0, 0)] + [(draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in chain.shape(x)[1:]]
+    scale, zp = g.qparams[x]
+    code = draw(st.integers(-128, 127))
+    value = g.mb.const(f"{chain.name('PADV2')}/value", np.array([code], np.int8), "int8", scales=scale, zero_points=zp)
+    padded = np.pad(g.values[x], pads, constant_values=(code - zp) * scale)
+    pad_t = g.mb.const(f"{chain.name('PADV2')}/pads", np.asarray(pads, np.int32))
+    return g.op_with_values("PADV2", [x, pad_t, value], chain.name("PADV2"), [padded], g.qparams[x])[0]
+
+
+@layer("SLICE")
+def _slice(draw: Draw, chain: Chain, x: int) -> int | None:
+    shape = chain.shape(x)
+    begin = [0] + [draw(st.integers(0, d - 1)) for d in shape[1:]]
+    size = [-1] + [draw(st.sampled_from((-1, draw(st.integers(1, d - b))))) for d, b in zip(shape[1:], begin[1:])]
+    index = tuple(slice(b, None if s == -1 else b + s) for b, s in zip(begin, size))
+    return _movement(chain, x, "SLICE", [begin, size], chain.g.values[x][index])
+
+
+@layer("STRIDED_SLICE")
+def _strided_slice(draw: Draw, chain: Chain, x: int) -> int | None:
+    from compiler.lower.movement import resolve_strided_slice
+
+    shape = chain.shape(x)
+    rank = len(shape)
+    begin = [0] + [draw(st.integers(-d, d - 1)) for d in shape[1:]]
+    end = [1] + [draw(st.integers(-d - 1, d + 1)) for d in shape[1:]]
+    strides = [1] + [draw(st.sampled_from((1, 2, -1, -2))) for _ in shape[1:]]
+    begin_mask, end_mask = (draw(st.integers(0, (1 << rank) - 1)) for _ in range(2))
+    shrink = draw(st.integers(0, (1 << rank) - 1)) & ~1 & ~sum(1 << k for k, s in enumerate(strides) if s < 0)
+    start, step, count = resolve_strided_slice(shape, tuple(begin), tuple(end), tuple(strides), begin_mask,
+                                               end_mask, shrink)
+    if 0 in count or all(shrink >> k & 1 for k in range(1, rank)):
+        return None
+    values = chain.g.values[x]
+    picked = values[np.ix_(np.arange(values.shape[0]), *(b + s * np.arange(n) for b, s, n in
+                                                          zip(start[1:], step[1:], count[1:])))]
+    picked = picked.reshape([values.shape[0]] + [n for k, n in enumerate(count) if k and not shrink >> k & 1])
+    return _movement(chain, x, "STRIDED_SLICE", [begin, end, strides], picked, begin_mask=begin_mask,
+                     end_mask=end_mask, shrink_axis_mask=shrink)
+
+
+@layer("TRANSPOSE")
+def _transpose(draw: Draw, chain: Chain, x: int) -> int | None:
+    rank = len(chain.shape(x))
+    perm = [0, *draw(st.permutations(range(1, rank)))]
+    return _movement(chain, x, "TRANSPOSE", [perm], np.transpose(chain.g.values[x], perm))
+
+
+@layer("MEAN")
+def _mean(draw: Draw, chain: Chain, x: int) -> int | None:
+    rank = len(chain.shape(x))
+    if rank < 2:
+        return None
+    axes = sorted(draw(st.sets(st.integers(1, rank - 1), min_size=1)))
+    keep = draw(st.booleans()) or len(axes) == rank - 1  # the other layers expect a batch axis and at least one more
+    raw = [a - rank if draw(st.booleans()) else a for a in axes]
+    return _movement(chain, x, "MEAN", [raw], chain.g.values[x].mean(axis=tuple(axes), keepdims=keep), qparams=None,
+                     keep_dims=keep)
+
+
+@layer("CONCATENATION")
+def _concatenation(draw: Draw, chain: Chain, x: int) -> int | None:
+    """Joins ``x`` with earlier tensors of its quantization (the int8 kernel needs one scale) along a non-batch axis."""
+    rank = len(chain.shape(x))
+    if rank < 2:
+        return None
+    axis = draw(st.integers(1, rank - 1))
+    same = [t for t in chain.tensors if chain.g.qparams[t] == chain.g.qparams[x] and len(chain.shape(t)) == rank
+            and all(a == b for k, (a, b) in enumerate(zip(chain.shape(t), chain.shape(x))) if k != axis)]
+    parts = [x, *draw(st.lists(st.sampled_from(same), min_size=1, max_size=2))]
+    joined = np.concatenate([chain.g.values[t] for t in parts], axis=axis)
+    return chain.g.op_with_values("CONCATENATION", parts, chain.name("CONCATENATION"), [joined], chain.g.qparams[x],
+                                  axis=axis if draw(st.booleans()) else axis - rank)[0]
+
+
+@layer("SQUEEZE")
+def _squeeze(draw: Draw, chain: Chain, x: int) -> int | None:
+    ones = [k for k, d in enumerate(chain.shape(x)) if k and d == 1]
+    if not ones:
+        return None
+    dims = sorted(draw(st.sets(st.sampled_from(ones), min_size=1)))
+    if len(dims) == len(chain.shape(x)) - 1:
+        dims = dims[1:]
+        if not dims:
+            return None
+    return _movement(chain, x, "SQUEEZE", [], np.squeeze(chain.g.values[x], axis=tuple(dims)), squeeze_dims=dims)
+
+
+@layer("EXPAND_DIMS")
+def _expand_dims(draw: Draw, chain: Chain, x: int) -> int | None:
+    rank = len(chain.shape(x))
+    if rank >= 4:
+        return None
+    axis = draw(st.integers(1, rank))
+    raw = axis - rank - 1 if draw(st.booleans()) else axis
+    return _movement(chain, x, "EXPAND_DIMS", [[raw]], np.expand_dims(chain.g.values[x], axis))
+
+
+def _split_layer(kind: str) -> Strategy:
+    def strategy(draw: Draw, chain: Chain, x: int) -> int | None:
+        g, shape = chain.g, chain.shape(x)
+        axes = [k for k, d in enumerate(shape) if k and d > 1]
+        if not axes:
+            return None
+        axis = draw(st.sampled_from(axes))
+        size = shape[axis]
+        if kind == "SPLIT":
+            parts = draw(st.sampled_from([n for n in range(2, size + 1) if size % n == 0]))
+            sizes = [size // parts] * parts
+        else:
+            cut = draw(st.integers(1, size - 1))
+            sizes = [cut, size - cut]
+        pieces = np.split(g.values[x], np.cumsum(sizes)[:-1], axis=axis)
+        name = chain.name(kind)
+        axis_t = g.mb.const(f"{name}/axis", np.array([axis if draw(st.booleans()) else axis - len(shape)], np.int32))
+        if kind == "SPLIT":
+            inputs = [axis_t, x]
+        else:
+            sizes_t = g.mb.const(f"{name}/sizes", np.array([-1, sizes[1]] if draw(st.booleans()) else sizes, np.int32))
+            inputs = [x, sizes_t, axis_t]
+        outs = g.op_with_values(kind, inputs, name, pieces, g.qparams[x], num_splits=len(sizes))
+        return outs[draw(st.integers(0, len(outs) - 1))]
+
+    return strategy
+
+
+layer("SPLIT")(_split_layer("SPLIT"))
+layer("SPLIT_V")(_split_layer("SPLIT_V"))
+
+
 @st.composite
 def graphs(draw: Draw, first: str) -> tuple[bytes, list[str]]:
     """A random model (its bytes) whose first layer is ``first``, and the ops its layers use, in order."""
