@@ -46,7 +46,7 @@ __all__ = [
     "tiny_cnn_model",
 ]
 
-DType = Literal["int8", "uint8", "int16", "int32", "int64", "float32", "bool"]
+DType = Literal["int4", "int8", "uint8", "int16", "int32", "int64", "float32", "bool"]
 Padding = Literal["SAME", "VALID"]
 Activation = Literal["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 QParams = tuple[float, int]
@@ -61,6 +61,7 @@ SOFTMAX_OUTPUT_QPARAMS: QParams = (1.0 / 256.0, -128)
 """TFLite's int8 softmax requires exactly this output scale and zero point."""
 
 _TENSOR_TYPES: dict[str, int] = {
+    "int4": schema.TensorType.INT4,
     "int8": schema.TensorType.INT8,
     "uint8": schema.TensorType.UINT8,
     "int16": schema.TensorType.INT16,
@@ -160,6 +161,13 @@ def _add_options(*, activation: Activation = "NONE") -> schema.AddOptionsT:
     return options
 
 
+def _mul_options(*, activation: Activation = "NONE") -> schema.MulOptionsT:
+    """Options of MUL."""
+    options = schema.MulOptionsT()
+    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
+    return options
+
+
 def _reshape_options(*, new_shape: Sequence[int] | None = None) -> schema.ReshapeOptionsT | None:
     """Options of RESHAPE; none at all when the new shape comes only from the shape input tensor."""
     if new_shape is None:
@@ -211,6 +219,7 @@ _OPS: dict[str, _OpSpec] = {
     ),
     "MAX_POOL_2D": _OpSpec(schema.BuiltinOperator.MAX_POOL_2D, 2, schema.BuiltinOptions.Pool2DOptions, _pool2d_options),
     "ADD": _OpSpec(schema.BuiltinOperator.ADD, 2, schema.BuiltinOptions.AddOptions, _add_options),
+    "MUL": _OpSpec(schema.BuiltinOperator.MUL, 2, schema.BuiltinOptions.MulOptions, _mul_options),
     "RESHAPE": _OpSpec(schema.BuiltinOperator.RESHAPE, 1, schema.BuiltinOptions.ReshapeOptions, _reshape_options),
     "SOFTMAX": _OpSpec(schema.BuiltinOperator.SOFTMAX, 2, schema.BuiltinOptions.SoftmaxOptions, _softmax_options),
     "QUANTIZE": _OpSpec(schema.BuiltinOperator.QUANTIZE, 2, schema.BuiltinOptions.NONE, _no_options),
@@ -336,6 +345,8 @@ class ModelBuilder:
         """
         data = np.asarray(array)
         dtype = dtype or _dtype_name(data.dtype)
+        if dtype == "int4":
+            return self._const_int4(name, data, scales, zero_points, quantized_dimension)
         np_dtype = np.dtype(dtype).newbyteorder("<")
         if np_dtype.kind in "iu" and data.dtype.kind not in "iub":
             raise ValueError(f"constant {name!r}: quantize {data.dtype} data before storing it as {dtype}")
@@ -362,6 +373,23 @@ class ModelBuilder:
         tensor.type = _enum(_TENSOR_TYPES, dtype, "dtype")
         tensor.buffer = len(self._buffers) - 1
         tensor.quantization = quant
+        self._tensors.append(tensor)
+        return len(self._tensors) - 1
+
+    def _const_int4(self, name: str, data: np.ndarray, scales: float | Sequence[float] | np.ndarray | None,
+                    zero_points: int | Sequence[int] | np.ndarray | None, quantized_dimension: int) -> int:
+        """An INT4 constant: values in [-8, 7], packed densely two per byte, element 2k in the low nibble."""
+        if data.dtype.kind not in "iu" or (data.size and (data.min() < -8 or data.max() > 7)):
+            raise ValueError(f"constant {name!r}: int4 takes integers in [-8, 7]")
+        buffer = _AlignedBufferT()
+        buffer.data = np.frombuffer(pack_int4(data), dtype=np.uint8)
+        self._buffers.append(buffer)
+        tensor = schema.TensorT()
+        tensor.name = name
+        tensor.shape = [int(d) for d in data.shape]
+        tensor.type = schema.TensorType.INT4
+        tensor.buffer = len(self._buffers) - 1
+        tensor.quantization = _quantization(scales, zero_points, quantized_dimension)
         self._tensors.append(tensor)
         return len(self._tensors) - 1
 
@@ -451,6 +479,14 @@ class ModelBuilder:
             self._opcode_index[key] = len(self._opcodes)
             self._opcodes.append(opcode)
         return self._opcode_index[key]
+
+
+def pack_int4(values: np.ndarray) -> bytes:
+    """TFLite's dense int4 packing of the flattened values: element 2k low nibble, 2k+1 high nibble."""
+    flat = (np.asarray(values).reshape(-1).astype(np.int64) & 0xF).astype(np.uint8)
+    if flat.size % 2:
+        flat = np.append(flat, np.uint8(0))
+    return (flat[0::2] | (flat[1::2] << 4)).astype(np.uint8).tobytes()
 
 
 SUPPORTED_OPS: tuple[str, ...] = tuple(_OPS)

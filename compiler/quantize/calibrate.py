@@ -8,13 +8,13 @@ Streaming in two passes over the calibration set, so it never has to fit in memo
 From the histogram (bin centres as the values, counts as weights):
 
 * ``percentile``: the ``p``-th and ``(100 - p)``-th percentiles (default p = 99.99).
-* ``mse``: the range ``[a * lo, a * hi]``, a on a grid of 200 values in (0, 1], that minimises the
-  expected squared error of quantizing the histogram to ``2**bits - 1`` steps (clipping error and
+* ``mse``: the range [lo', hi'] (each end a fraction of [min, max] on a grid of 200 values in (0, 1],
+  found by coordinate descent) that minimises the expected squared error of quantizing the histogram to ``2**bits - 1`` steps (clipping error and
   rounding error together), as in ACIQ (Banner et al. 2019) but searched numerically.
 * ``kl``: TensorRT's entropy calibration (Migacz 2017) generalised to asymmetric ranges: for each
-  candidate range, P is the clipped histogram (outliers added to the edge bins), Q merges P into
-  ``2**bits - 1`` levels and spreads each level evenly over its non-empty bins; the range with the
-  smallest KL(P || Q) wins.
+  candidate range (searched like ``mse``), P is the clipped histogram with the outliers added to its
+  edge bins, Q merges the clipped histogram without them into ``2**bits - 1`` levels and spreads each
+  level evenly over its non-empty bins; the range with the smallest KL(P || Q) wins.
 
 Limits: one histogram per tensor (not per channel); the grid of clipping factors bounds the precision
 of the optimum to 1/200 of the range; a range always contains 0 (TFLite's int8 requirement).
@@ -23,7 +23,7 @@ of the optimum to 1/200 of the range; a range always contains 0 (TFLite's int8 r
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -96,10 +96,17 @@ def percentile_range(hist: np.ndarray, centres: np.ndarray, p: float) -> tuple[f
     return min(float(lo), 0.0), max(float(hi), 0.0)
 
 
-def _candidates(centres: np.ndarray) -> Iterable[tuple[float, float]]:
-    lo, hi = min(float(centres[0]), 0.0), max(float(centres[-1]), 0.0)
-    for a in _FACTORS:
-        yield a * lo, a * hi
+def _search(objective: Callable[[float, float], float], centres: np.ndarray) -> tuple[float, float]:
+    """Coordinate descent over the two ends: each end in turn takes the factor of its full extent (on the grid
+    :data:`_FACTORS`) that minimises ``objective(lo, hi)`` with the other end fixed; two rounds."""
+    full_lo, full_hi = min(float(centres[0]), 0.0), max(float(centres[-1]), 0.0)
+    lo, hi = full_lo, full_hi
+    for _ in range(2):
+        if full_hi > 0:
+            hi = min((a * full_hi for a in _FACTORS), key=lambda h: objective(lo, h))
+        if full_lo < 0:
+            lo = min((a * full_lo for a in _FACTORS), key=lambda v: objective(v, hi))
+    return float(lo), float(hi)
 
 
 def quantization_mse(values: np.ndarray, weights: np.ndarray, lo: float, hi: float, bits: int) -> float:
@@ -116,8 +123,7 @@ def mse_range(hist: np.ndarray, centres: np.ndarray, bits: int) -> tuple[float, 
     """The candidate range with the smallest expected quantization MSE over the histogram."""
     nz = hist > 0
     values, weights = centres[nz], hist[nz]
-    best = min(_candidates(centres), key=lambda r: quantization_mse(values, weights, r[0], r[1], bits))
-    return float(best[0]), float(best[1])
+    return _search(lambda lo, hi: quantization_mse(values, weights, lo, hi, bits), centres)
 
 
 def _kl(p: np.ndarray, q: np.ndarray) -> float:
@@ -129,28 +135,31 @@ def _kl(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sum(p[nz] * np.log(p[nz] / q[nz])))
 
 
-def kl_range(hist: np.ndarray, centres: np.ndarray, bits: int) -> tuple[float, float]:
-    """The candidate range whose quantized distribution Q is closest in KL divergence to the clipped P."""
+def kl_divergence_of_range(hist: np.ndarray, centres: np.ndarray, lo: float, hi: float, bits: int) -> float:
+    """KL(P || Q) of clipping the histogram to [lo, hi] (P) and merging it into 2**bits - 1 levels (Q)."""
     levels = 2 ** bits - 1
-    best, best_kl = (float(centres[0]), float(centres[-1])), math.inf
     width = centres[1] - centres[0]
-    for lo, hi in _candidates(centres):
-        first = int(np.clip(np.floor((lo - centres[0]) / width + 0.5), 0, len(hist) - 1))
-        last = int(np.clip(np.floor((hi - centres[0]) / width + 0.5), 0, len(hist) - 1))
-        if last - first + 1 < levels:  # fewer bins than levels: no rounding loss to measure
-            continue
-        p = hist[first:last + 1].copy()
-        p[0] += hist[:first].sum()
-        p[-1] += hist[last + 1:].sum()
-        level = (np.arange(len(p)) * levels) // len(p)
-        occupied = (p > 0).astype(np.float64)
-        sums = np.bincount(level, weights=p, minlength=levels)
-        counts = np.bincount(level, weights=occupied, minlength=levels)
-        q = occupied * (sums / np.maximum(counts, 1))[level]
-        kl = _kl(p, q)
-        if kl < best_kl:
-            best, best_kl = (float(lo), float(hi)), kl
-    return best
+    first = int(np.clip(np.floor((lo - centres[0]) / width + 0.5), 0, len(hist) - 1))
+    last = int(np.clip(np.floor((hi - centres[0]) / width + 0.5), 0, len(hist) - 1))
+    if last - first + 1 < levels:  # fewer bins than levels: rounding loss cannot be measured, never prefer it
+        return math.inf
+    raw = hist[first:last + 1]
+    p = raw.copy()
+    p[0] += hist[:first].sum()
+    p[-1] += hist[last + 1:].sum()
+    level = (np.arange(len(raw)) * levels) // len(raw)
+    occupied = (raw > 0).astype(np.float64)
+    sums = np.bincount(level, weights=raw, minlength=levels)
+    counts = np.bincount(level, weights=occupied, minlength=levels)
+    q = occupied * (sums / np.maximum(counts, 1))[level]
+    # P's edge bins hold the clipped outliers where Q (built without them) may be empty: smooth as TensorRT does.
+    q = np.where((p > 0) & (q == 0), 1e-4 * raw[raw > 0].min() if np.any(raw > 0) else 1.0, q)
+    return _kl(p, q)
+
+
+def kl_range(hist: np.ndarray, centres: np.ndarray, bits: int) -> tuple[float, float]:
+    """The range whose quantized distribution Q is closest in KL divergence to the clipped P."""
+    return _search(lambda lo, hi: kl_divergence_of_range(hist, centres, lo, hi, bits), centres)
 
 
 class Calibrator:
