@@ -145,7 +145,7 @@ def _input_channel_ranges(op: Operator, w: np.ndarray) -> np.ndarray:
     return np.abs(np.moveaxis(w, axis, 0)).reshape(w.shape[axis], -1).max(axis=1)
 
 
-def equalize(model: FloatModel, iterations: int = 4) -> FloatModel:
+def equalize(model: FloatModel, iterations: int = 20) -> FloatModel:
     """A copy of the model with every equalization pair's channel ranges balanced (function unchanged)."""
     model = model.copy()
     pairs = equalization_pairs(model)
