@@ -29,6 +29,8 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from .int4 import pack_int4
+
 __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
@@ -382,7 +384,7 @@ class ModelBuilder:
         if data.dtype.kind not in "iu" or (data.size and (data.min() < -8 or data.max() > 7)):
             raise ValueError(f"constant {name!r}: int4 takes integers in [-8, 7]")
         buffer = _AlignedBufferT()
-        buffer.data = np.frombuffer(pack_int4(data), dtype=np.uint8)
+        buffer.data = pack_int4(data)
         self._buffers.append(buffer)
         tensor = schema.TensorT()
         tensor.name = name
@@ -479,14 +481,6 @@ class ModelBuilder:
             self._opcode_index[key] = len(self._opcodes)
             self._opcodes.append(opcode)
         return self._opcode_index[key]
-
-
-def pack_int4(values: np.ndarray) -> bytes:
-    """TFLite's dense int4 packing of the flattened values: element 2k low nibble, 2k+1 high nibble."""
-    flat = (np.asarray(values).reshape(-1).astype(np.int64) & 0xF).astype(np.uint8)
-    if flat.size % 2:
-        flat = np.append(flat, np.uint8(0))
-    return (flat[0::2] | (flat[1::2] << 4)).astype(np.uint8).tobytes()
 
 
 SUPPORTED_OPS: tuple[str, ...] = tuple(_OPS)

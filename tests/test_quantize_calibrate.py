@@ -76,6 +76,7 @@ def test_mse_clipping_of_a_gaussian_at_4_bits() -> None:
     best = _optimal_symmetric_clip(lambda x: np.exp(-x * x / 2), np.linspace(1, 5, 401), 4)
     assert 2.3 < best < 2.9  # ACIQ: 2.55 sigma at 4 bits
     assert hi == pytest.approx(best, rel=0.06)
+    assert -lo == pytest.approx(best, rel=0.06)
 
 
 def test_mse_clips_a_uniform_distribution_only_slightly() -> None:

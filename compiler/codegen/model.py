@@ -57,6 +57,7 @@ class Step:
 
     index: int
     kind: str
+    kernel: str  # the C function
     comment: str
     inputs: list[Buf]
     output: Buf
@@ -123,10 +124,11 @@ def build_context(plan: Plan) -> ModelContext:
     consts: list[ConstArray] = []
     steps: list[Step] = []
     for i, op in enumerate(program.ops):
-        step = Step(i, op.kind.name, _comment(f"{op.kind.name} {op.name}"), [buf(v) for v in op.inputs],
+        step = Step(i, op.kind.name, kernel_name(op), _comment(f"{op.kind.name} {op.name}"), [buf(v) for v in op.inputs],
                     buf(op.outputs[0]))
         for role, arr in op.constants.items():
-            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}[arr.dtype]
+            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double",
+                     np.dtype(np.uint8): "uint8_t"}[arr.dtype]
             name = f"edgec_const_l{i}_{role}"
             consts.append(ConstArray(name, ctype, arr))
             step.consts[role] = name
@@ -149,6 +151,13 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
         ports.append(Port(b, packed, program.value(vid).shape, _comment(program.value(vid).name)))
         packed += b.nbytes
     return ports
+
+
+def kernel_name(op: ir.Op) -> str:
+    """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4)."""
+    if getattr(op, "weight_bits", 8) == 4:
+        return op.kind.kernel.removesuffix("_s8") + "_s4"
+    return op.kind.kernel
 
 
 def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
