@@ -483,6 +483,39 @@ class ModelBuilder:
         return self._opcode_index[key]
 
 
+def with_signature(tflite: bytes, key: str = "serving_default") -> bytes:
+    """The model with one SignatureDef ``key`` naming its first subgraph's inputs and outputs by tensor name.
+
+    Tools that drive LiteRT through signature runners (ai-edge-quantizer, for one) need it; models
+    written by the builder or by older converters have none. Buffers keep their 16-byte alignment.
+    """
+    model = schema.ModelT.InitFromPackedBuf(tflite, 0)
+    sub = model.subgraphs[0]
+
+    def tensor_map(index: int) -> schema.TensorMapT:
+        entry = schema.TensorMapT()
+        name = sub.tensors[index].name
+        entry.name = name.decode() if isinstance(name, bytes) else name
+        entry.tensorIndex = int(index)
+        return entry
+
+    signature = schema.SignatureDefT()
+    signature.signatureKey = key
+    signature.subgraphIndex = 0
+    signature.inputs = [tensor_map(i) for i in sub.inputs]
+    signature.outputs = [tensor_map(i) for i in sub.outputs]
+    model.signatureDefs = [signature]
+    aligned = []
+    for b in model.buffers or []:
+        a = _AlignedBufferT()
+        a.data, a.offset, a.size = b.data, b.offset, b.size
+        aligned.append(a)
+    model.buffers = aligned
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
 SUPPORTED_OPS: tuple[str, ...] = tuple(_OPS)
 """The builtin operators :meth:`ModelBuilder.op` can write."""
 
