@@ -123,3 +123,12 @@ def test_calibrator_streams_two_passes_only_for_histogram_methods() -> None:
 def test_unknown_method_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="choose one of minmax, percentile, mse, kl"):
         Calibrator([0], "entropy")
+
+
+def test_kl_is_not_pulled_narrow_by_the_zero_spike_of_a_relu() -> None:
+    """Half the values exactly 0 (a RELU that did not fire): 0 is exactly representable, so the spike must not
+    drive the range towards a few bins; the half-normal's tail (99.9% below 3.3) is kept."""
+    rng = np.random.default_rng(0)
+    values = np.concatenate([np.zeros(SAMPLES // 2), np.abs(rng.normal(0, 1, SAMPLES // 2))])
+    lo, hi = choose_range(_stats(values), "kl")
+    assert lo == 0.0 and hi > 3.0

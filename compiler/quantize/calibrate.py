@@ -14,7 +14,8 @@ From the histogram (bin centres as the values, counts as weights):
 * ``kl``: TensorRT's entropy calibration (Migacz 2017) generalised to asymmetric ranges: for each
   candidate range (searched like ``mse``), P is the clipped histogram with the outliers added to its
   edge bins, Q merges the clipped histogram without them into ``2**bits - 1`` levels and spreads each
-  level evenly over its non-empty bins; the range with the smallest KL(P || Q) wins.
+  level evenly over its non-empty bins (except the bin holding 0, exactly representable, which keeps
+  its mass); the range with the smallest KL(P || Q) wins.
 
 Limits: one histogram per tensor (not per channel); the grid of clipping factors bounds the precision
 of the optimum to 1/200 of the range; a range always contains 0 (TFLite's int8 requirement).
@@ -148,10 +149,17 @@ def kl_divergence_of_range(hist: np.ndarray, centres: np.ndarray, lo: float, hi:
     p[0] += hist[:first].sum()
     p[-1] += hist[last + 1:].sum()
     level = (np.arange(len(raw)) * levels) // len(raw)
-    occupied = (raw > 0).astype(np.float64)
-    sums = np.bincount(level, weights=raw, minlength=levels)
+    # Zero is exactly representable (it is the zero point), so the bin holding 0 keeps its own mass in Q
+    # rather than being smeared over its level: after a RELU that bin is a spike, and smearing it would
+    # push the search towards ranges so narrow that each level spans one bin.
+    zero_bin = int(np.clip(np.floor((0.0 - centres[first]) / width + 0.5), 0, len(raw) - 1))
+    merged = raw.copy()
+    merged[zero_bin] = 0.0
+    occupied = (merged > 0).astype(np.float64)
+    sums = np.bincount(level, weights=merged, minlength=levels)
     counts = np.bincount(level, weights=occupied, minlength=levels)
     q = occupied * (sums / np.maximum(counts, 1))[level]
+    q[zero_bin] = raw[zero_bin]
     # P's edge bins hold the clipped outliers where Q (built without them) may be empty: smooth as TensorRT does.
     q = np.where((p > 0) & (q == 0), 1e-4 * raw[raw > 0].min() if np.any(raw > 0) else 1.0, q)
     return _kl(p, q)
