@@ -7,6 +7,7 @@ For each float model (width 1 and 2, from train.py) and each activation calibrat
 
 * ``int8``: symmetric int8 weights, min/max clipping;
 * ``int4``: int4 weights, min/max clipping, no repairs;
+* ``int4+c``: int4 weights with MSE-optimal weight clipping, no repairs;
 * ``int4+r``: int4 weights with MSE weight clipping, cross-layer equalization and bias correction;
 * ``mixed``: int8/int4 per layer by sensitivity under a flash budget halfway between all-int4 and
   all-int8 (MSE weight clipping and bias correction, as int4+r);
@@ -33,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 CALIBRATION = 256
 METHODS = ("minmax", "percentile", "mse", "kl")
 GRANULARITIES = (("per-channel", True), ("per-tensor", False))
-WEIGHTS = ("int8", "int4", "int4+r", "mixed")
+WEIGHTS = ("int8", "int4", "int4+c", "int4+r", "mixed")
 
 
 def options_for(method: str, per_channel: bool, weights: str, budget: int) -> QuantizeOptions:
@@ -42,6 +43,8 @@ def options_for(method: str, per_channel: bool, weights: str, budget: int) -> Qu
         return base
     if weights == "int4":
         return replace(base, weights="int4")
+    if weights == "int4+c":
+        return replace(base, weights="int4", weight_method="mse")
     repaired = replace(base, weight_method="mse", bias_correction=True, equalize=True)
     if weights == "int4+r":
         return replace(repaired, weights="int4")
