@@ -132,3 +132,12 @@ def test_cli_mixed_needs_a_budget(tmp_path: Path) -> None:
     done = edgec("quantize", str(model), "--calibration", str(tmp_path / "cal.npy"), "-o", str(tmp_path / "o"),
                  "--weights", "mixed")
     assert done.returncode == 5 and "--flash-budget" in done.stderr
+
+
+def test_cli_compile_of_a_float_model_without_calibration_says_how(tmp_path: Path) -> None:
+    model = tmp_path / "float.tflite"
+    model.write_bytes(small_cnn())
+    done = edgec("compile", str(model), "-o", str(tmp_path / "out"))
+    assert done.returncode == 5 and "Traceback" not in done.stderr
+    assert "is a float model; give --calibration DATA.npy" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()

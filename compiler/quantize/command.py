@@ -49,10 +49,28 @@ def options_from(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def model_source(args: argparse.Namespace) -> str | bytes:
     """The model to compile: the file itself, or its quantized bytes when --calibration is given."""
     if getattr(args, "calibration", None) is None:
+        if is_float_model(args.model):
+            raise UsageError(f"{args.model} is a float model; give --calibration DATA.npy (float samples of its "
+                             "input) to quantize it first, or quantize it with `edgec quantize`")
         return args.model
     from .pipeline import load_calibration, quantize
 
     return quantize(args.model, load_calibration(args.calibration), options_from(args)).tflite
+
+
+def is_float_model(model: str) -> bool:
+    """Whether a model file has weighted layers with float weights (and so needs quantizing); False when unreadable
+    (the compiler's own reader then reports the problem)."""
+    from ..errors import CompilerError
+    from ..frontend import read_tflite
+    from .floatexec import WEIGHTED_OPS
+
+    try:
+        graph = read_tflite(model)
+    except CompilerError:
+        return False
+    return any(op.op in WEIGHTED_OPS and len(op.inputs) > 1 and op.inputs[1] >= 0
+               and graph.tensor(op.inputs[1]).dtype in ("float32", "float16") for op in graph.operators)
 
 
 def _load_labels(path: str) -> np.ndarray:

@@ -10,12 +10,18 @@ layers (each is measured alone).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..errors import DoesNotFitError
+from ..graph import Operator
 from .floatexec import FloatModel
 from .metrics import sqnr_db
 from .weights import CHANNEL_AXIS, fake_quantize
+
+if TYPE_CHECKING:
+    from .pipeline import QuantizeOptions
 
 SENSITIVITY_SAMPLES = 128
 
@@ -26,7 +32,7 @@ def layer_sensitivity(model: FloatModel, data: np.ndarray, per_channel: bool, we
     reference = model.outputs(x)
     out = {}
     for op in model.weighted_ops():
-        def only_this(o, w, target=op.index):  # type: ignore[no-untyped-def]
+        def only_this(o: Operator, w: np.ndarray, target: int = op.index) -> np.ndarray:
             return fake_quantize(w, CHANNEL_AXIS[o.op], 4, per_channel, weight_method) if o.index == target else w
         out[op.index] = sqnr_db(reference, model.outputs(x, weight_transform=only_this))
     return out
@@ -39,11 +45,12 @@ def layer_bytes(model: FloatModel, index: int, bits: int) -> int:
     return ((w.size + 1) // 2 if bits == 4 else w.size) + 4 * channels
 
 
-def choose_bits(model: FloatModel, data: np.ndarray, ranges: dict, options) -> dict[int, int]:  # type: ignore[no-untyped-def]
+def choose_bits(model: FloatModel, data: np.ndarray, options: QuantizeOptions) -> dict[int, int]:
     """Per weighted op 8 or 4 bits: the least sensitive layers go to int4 until the budget holds."""
     bits = {op.index: 8 for op in model.weighted_ops()}
     total = sum(layer_bytes(model, i, 8) for i in bits)
     budget = options.flash_budget
+    assert budget is not None, "checked by QuantizeOptions.check"
     smallest = sum(layer_bytes(model, i, 4) for i in bits)
     if smallest > budget:
         raise DoesNotFitError(f"the weights need at least {smallest:,} bytes with every layer at int4, more than the "

@@ -85,7 +85,6 @@ def check_calibration(model: FloatModel, data: np.ndarray) -> np.ndarray:
     """The data as samples x input shape; a UsageError naming the shapes when it does not fit the model."""
     shape = model.input_shape
     sample = math.prod(shape[1:])
-    data = np.asarray(data) if not isinstance(data, np.memmap) else data
     if data.dtype.kind not in "fiu":
         raise UsageError(f"calibration data is {data.dtype}; give float samples of the model's input")
     if data.ndim == 0 or len(data) == 0 or math.prod(data.shape[1:]) != sample:
@@ -161,7 +160,7 @@ def quantize(source: str | Path | bytes, data: np.ndarray, options: QuantizeOpti
         model = equalize(model)
     ranges = calibrate(model, data, options)
     if options.weights == "mixed":
-        bits = choose_bits(model, data, ranges, options)
+        bits = choose_bits(model, data, options)
     else:
         bits = {op.index: 4 if options.weights == "int4" else 8 for op in model.weighted_ops()}
     layers = quantize_layers(model, bits, options)
