@@ -96,7 +96,7 @@ class FloatModel:
             values[g.inputs[0]] = activation_transform(g.inputs[0], values[g.inputs[0]])
         for op in g.operators:
             args = [values[i] if i in values else self.constants.get(i) if i >= 0 else None for i in op.inputs]
-            if weight_transform is not None and op.op in WEIGHTED_OPS:
+            if weight_transform is not None and op.op in WEIGHTED_OPS and args[1] is not None:
                 args[1] = weight_transform(op, args[1])
             y = _RUN[op.op](op, args, g).astype(np.float32)
             values[op.outputs[0]] = y

@@ -88,11 +88,10 @@ def _operand(mb: ModelBuilder, model: FloatModel, op: Operator, position: int, i
         return index[i]
     if op.index in layers and position == 1:
         t = model.graph.tensor(i)
-        lw = layers[op.index].weights
-        scales = lw.scales if len(lw.scales) > 1 else lw.scales[:1]
-        dtype = "int4" if lw.bits == 4 else "int8"
-        return mb.const(t.name, lw.q, dtype, scales, np.zeros(len(scales), dtype=np.int64),  # type: ignore[arg-type]
-                        quantized_dimension=CHANNEL_AXIS[op.op])
+        qw = layers[op.index].weights
+        scales = qw.scales if len(qw.scales) > 1 else qw.scales[:1]
+        return mb.const(t.name, qw.q, "int4" if qw.bits == 4 else "int8", scales,
+                        np.zeros(len(scales), dtype=np.int64), quantized_dimension=CHANNEL_AXIS[op.op])
     if op.index in layers and position == 2:
         lw = layers[op.index]
         in_scale = qparams[op.inputs[0]][0]
