@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="a .tflite model")
     c.add_argument("--target", default=None, help="target name (see `edgec targets`); default mps2-an386")
     c.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
-    c.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    c.add_argument("--sram-budget", default=None,
+                   help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=".npy input, once per model input in order (default: every input at its zero point)")
     r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
     r.add_argument("--report", help="write report.json here")
-    r.add_argument("--sram-budget", default=None)
+    r.add_argument("--sram-budget", default=None, help="as for compile")
     r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
 
@@ -68,13 +69,15 @@ def _target(args: argparse.Namespace) -> str:
     return args.target or DEFAULT_TARGET
 
 
-def _budget(args: argparse.Namespace) -> int | None:
+def _budget(args: argparse.Namespace) -> int | str | None:
     if args.sram_budget is None:
         return None
+    if args.sram_budget == "min":
+        return "min"
     try:
         budget = int(args.sram_budget)
     except ValueError:
-        raise UsageError(f"--sram-budget takes a number of bytes, not {args.sram_budget!r}") from None
+        raise UsageError(f"--sram-budget takes a number of bytes or min, not {args.sram_budget!r}") from None
     if budget <= 0:
         raise UsageError(f"--sram-budget must be positive, not {budget}")
     return budget
