@@ -44,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("targets", help="list targets")
 
-    i = sub.add_parser("inspect", help="print the per-layer table of a model")
+    i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
     i.add_argument("model")
+    i.add_argument("--sram-budget", default=None, help="plan as for compile with this budget (bytes or min)")
     return p
 
 
@@ -173,7 +174,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .driver import compile_program
 
-    program, plan = compile_program(args.model)
+    program, plan = compile_program(args.model, _budget(args))
     print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
           f"weights {program.constant_bytes:,} B, "
           f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
@@ -183,6 +184,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         consts = sum(a.nbytes for a in op.constants.values())
         name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
         print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
+    from .timeline import memory_timeline
+
+    print()
+    print(memory_timeline(plan))
     return 0
 
 

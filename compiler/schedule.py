@@ -26,8 +26,9 @@ Algorithm
    and raises if any read would find its bytes clobbered or any write is not exact in place.
 
 Limits: no operator reordering (the models at hand are chains and residual blocks whose graph
-order is already the order of least peak); without tiling the arena is at least the largest set
-of simultaneously live buffers (``live_bound``), which the plan reports next to the arena.
+order is already the order of least peak). ``live_bound`` is the largest set of values alive at
+once in graph order with nothing shared; without tiling the arena is at least the largest set of
+simultaneously live *buffers*, which equals ``live_bound`` unless in-place sharing lowers it.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class Plan:
     buffers: tuple[Buffer, ...]
     arena_bytes: int
     strategy: str
-    live_bound: int  # the largest total of buffers alive at one step: without overlap no placement goes below it
+    live_bound: int  # live_set_bound: graph order, nothing shared; in-place execution and tiling go below it
     peak_step: int  # the step where live_bound is reached
     entries: tuple[Entry, ...] = ()
     tiles: tuple[Tile, ...] = field(default=())
@@ -227,6 +228,26 @@ def _tile(program: ir.Program, seg: Segment) -> Tile:
     return Tile(seg, fwd, bwd, front, back, shares_x(program, fwd))
 
 
+def live_set_bound(program: ir.Program) -> tuple[int, int]:
+    """(bytes, step): the largest total of 16-byte-aligned values alive at once in graph order, nothing shared.
+
+    Without in-place execution or tiling no placement can go below it; the plan reports its arena next to it.
+    """
+    n = len(program.ops)
+    first = {v: -1 for v in program.inputs}
+    last = {v: n for v in program.outputs}
+    for step, op in enumerate(program.ops):
+        first.setdefault(op.outputs[0], step)
+        for v in op.inputs:
+            last[v] = max(last.get(v, step), step)
+    live = [sum(_align(program.values[v].nbytes) for v in first if first[v] <= s <= last.get(v, first[v]))
+            for s in range(n)]
+    if not live:
+        return 0, 0
+    peak = max(range(n), key=lambda s: live[s])
+    return live[peak], peak
+
+
 def _rules(buffers: list[Buffer] | tuple[Buffer, ...], tiles: list[Tile] | tuple[Tile, ...]) -> Rules:
     """Overlap bounds keyed by the buffers holding each segment's x and o."""
     key = {v: b.key for b in buffers for v in b.values}
@@ -240,9 +261,7 @@ def plan_memory(program: ir.Program, segments: list[Segment] | tuple[Segment, ..
     buffers = _buffers(program, tiles)
     rules = _rules(buffers, tiles)
     n = len(program.ops)
-    live = [sum(b.size for b in buffers if b.first <= s <= b.last) for s in range(-1, n + 1)]
-    live_bound = max(live, default=0)
-    peak_step = max(range(len(live)), key=lambda i: live[i]) - 1 if live else 0
+    live_bound, peak_step = live_set_bound(program)
     best: Plan | None = None
     for name, key in _ORDERS.items():
         for best_fit in (False, True):
@@ -251,7 +270,7 @@ def plan_memory(program: ir.Program, segments: list[Segment] | tuple[Segment, ..
             if best is None or arena < best.arena_bytes:
                 placed.sort(key=lambda b: (b.values[0] if b.values else len(program.values) + b.line_of))
                 best = Plan(program, tuple(placed), arena, name + ("/best-fit" if best_fit else ""), live_bound,
-                            min(max(peak_step, 0), max(n - 1, 0)))
+                            peak_step)
     assert best is not None
     best = _with_entries(best, tiles)
     if verify:
