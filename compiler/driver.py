@@ -18,10 +18,10 @@ from . import ir
 from .codegen.model import ModelContext, header_line, write_model_sources
 from .codegen.project import write_project_support
 from .errors import DoesNotFitError, UsageError
+from .fit import plan_for_budget
 from .frontend import read_tflite
 from .lower import lower
 from .report import build_report, write_report
-from .fit import plan_for_budget
 from .schedule import Plan
 from .targets import Target, load_target
 

@@ -71,13 +71,12 @@ def smallest(program: ir.Program) -> tuple[list[Segment], Plan]:
 
 def cheapest(program: ir.Program, chosen: list[Segment], budget: int) -> Plan:
     """Step 3 of the module doc."""
-    plan = plan_memory(program, chosen, verify=False)
     by_cost = sorted(chosen, key=lambda s: -extra_instructions_of(program, s))
     for s in by_cost:
         trial = [t for t in chosen if t != s]
         p = plan_memory(program, trial, verify=False)
         if p.arena_bytes <= budget:
-            chosen, plan = trial, p
+            chosen = trial
     for i in range(len(chosen)):
         while chosen[i].band < program.value(chosen[i].o).shape[1]:
             wider = dataclasses.replace(chosen[i], band=chosen[i].band * 2)
@@ -85,7 +84,7 @@ def cheapest(program: ir.Program, chosen: list[Segment], budget: int) -> Plan:
             p = plan_memory(program, trial, verify=False)
             if p.arena_bytes > budget:
                 break
-            chosen, plan = trial, p
+            chosen = trial
     return plan_memory(program, chosen)
 
 

@@ -195,6 +195,12 @@ def _forbidden(b: Buffer, p: Buffer, rules: Rules) -> tuple[int, int]:
     return lo, hi
 
 
+def _waste(offset: int, size: int, banned: list[tuple[int, int]]) -> int:
+    """Bytes left between a buffer at offset and the next forbidden range above it (best fit's measure)."""
+    above = [lo for lo, _ in banned if lo >= offset]
+    return min(above) - offset - size if above else 1 << 40
+
+
 def _place(buffers: list[Buffer], rules: Rules, best_fit: bool) -> list[Buffer]:
     placed: list[Buffer] = []
     for b in buffers:
@@ -202,13 +208,7 @@ def _place(buffers: list[Buffer], rules: Rules, best_fit: bool) -> list[Buffer]:
         banned = [(lo, hi) for lo, hi in banned if hi - lo > 1]
         candidates = [0] + [_align(hi) for _, hi in banned]
         fits = [c for c in candidates if all(c <= lo or c >= hi for lo, hi in banned)]
-        if best_fit:
-            def waste(c: int) -> int:
-                above = [lo for lo, _ in banned if lo >= c]
-                return (min(above) - c - b.size) if above else 1 << 40
-            offset = min(fits, key=lambda c: (waste(c), c))
-        else:
-            offset = min(fits)
+        offset = min(fits, key=lambda c: (_waste(c, b.size, banned), c)) if best_fit else min(fits)
         placed.append(Buffer(b.values, b.size, b.first, b.last, offset, b.line_of))
     return placed
 
@@ -260,7 +260,6 @@ def plan_memory(program: ir.Program, segments: list[Segment] | tuple[Segment, ..
     tiles = [_tile(program, s) for s in segments]
     buffers = _buffers(program, tiles)
     rules = _rules(buffers, tiles)
-    n = len(program.ops)
     live_bound, peak_step = live_set_bound(program)
     best: Plan | None = None
     for name, key in _ORDERS.items():

@@ -23,8 +23,9 @@ def memory_timeline(plan: Plan, width: int = 64) -> str:
     for b in plan.buffers:
         if b.line_of < 0:
             letter[b.key] = _LETTERS[len(letter) % len(_LETTERS)]
-    lines = [f"memory timeline: arena {plan.arena_bytes:,} B, one column = {arena / width:,.0f} B, "
-             f"peak at step {plan.peak_op} ({plan.live_bytes(plan.peak_op) if program.ops else 0:,} B)"]
+    peak = plan.live_bytes(plan.peak_op) if program.ops else 0
+    head = f"memory timeline: arena {plan.arena_bytes:,} B, one column = {arena / width:,.0f} B, "
+    lines = [head + f"peak at step {plan.peak_op} ({peak:,} B)"]
     for step, op in enumerate(program.ops):
         row = [" "] * width
         alive = [b for b in plan.buffers if b.first <= step <= b.last]
@@ -45,7 +46,7 @@ def memory_timeline(plan: Plan, width: int = 64) -> str:
         lines.append(f"{step:3d} {op.kind.name:18s} {plan.live_bytes(step):9,} |{''.join(row)}|")
     for t in plan.tiles:
         seg = t.segment
-        lines.append(f"tiled steps {seg.first}..{seg.last}: bands of {seg.band} row(s), {t.direction} order"
-                     + (", output in its input's bytes" if t.shared else "")
-                     + (f", line buffers {sum(t.front.line_rows.values())} rows" if t.front.line_rows else ""))
+        shared = ", output in its input's bytes" if t.shared else ""
+        line = f", line buffers {sum(t.front.line_rows.values())} rows" if t.front.line_rows else ""
+        lines.append(f"tiled steps {seg.first}..{seg.last}: bands of {seg.band} row(s), {t.direction} order{shared}{line}")
     return "\n".join(lines)

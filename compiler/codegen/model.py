@@ -17,9 +17,9 @@ import jinja2
 import numpy as np
 
 from .. import __version__, ir
+from ..calls import Access, Entry, Move, row_bytes, rows, whole_op_calls
 from ..errors import InternalError
 from ..resources import templates_dir
-from ..calls import Access, Entry, Move, row_bytes, rows, whole_op_calls
 from ..schedule import Plan
 from ..tiling import band_padding, window
 
