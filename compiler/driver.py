@@ -21,6 +21,7 @@ from .errors import DoesNotFitError, UsageError
 from .fit import plan_for_budget
 from .frontend import read_tflite
 from .lower import lower
+from .reorder import reorder
 from .report import build_report, write_report
 from .schedule import Plan
 from .targets import Target, load_target
@@ -52,9 +53,9 @@ class RunResult:
 
 
 def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None) -> tuple[ir.Program, Plan]:
-    """Read, lower and plan; with a budget (bytes, or "min"), tile to fit it (compiler.fit)."""
+    """Read, lower, order for the least peak, plan; with a budget (bytes or "min") tile to fit (compiler.fit)."""
     graph = read_tflite(model)
-    program = lower(graph)
+    program = reorder(lower(graph))
     plan = plan_for_budget(program, sram_budget)
     return program, plan
 

@@ -1,4 +1,4 @@
-"""Tiled plans end to end: band calls in generated C bit-identical to TFLite's reference, on the host under
+"""Tiled and reordered plans end to end: band calls in generated C bit-identical to TFLite's reference, on the host under
 ASan/UBSan and on QEMU Cortex-M4 (mps2-an386), and the MLPerf Tiny arenas and instruction overheads."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import mlperf_model
 from e2e import assert_bit_identical, build_model
-from test_tiling import _chain, _downsampling_block, _residual_block
+from test_tiling import _chain, _downsampling_block, _interleaved_branches, _residual_block
 
 SMALL = {"chain": _chain, "residual": _residual_block, "downsampling": _downsampling_block}
 
@@ -30,6 +30,15 @@ def test_small_tiled_models_on_cortex_m4(name: str, tmp_path) -> None:
     tiled = build_model(model, "mps2-an386", tmp_path, sram_budget="min")
     assert tiled.compiled.plan.arena_bytes < untiled.compiled.plan.arena_bytes
     assert_bit_identical(model, tiled, range(3))
+
+
+@pytest.mark.qemu
+def test_reordered_branches_on_cortex_m4(tmp_path) -> None:
+    model = _interleaved_branches()
+    built = build_model(model, "mps2-an386", tmp_path)
+    assert [op.name for op in built.compiled.program.ops][:2] == ["P/output", "p/output"]
+    assert built.compiled.plan.arena_bytes == 320
+    assert_bit_identical(model, built, range(3))
 
 
 @pytest.mark.qemu

@@ -17,7 +17,8 @@ from compiler.fit import cost, plan_for_budget
 from compiler.frontend import read_tflite
 from compiler.interp.calls import run_plan
 from compiler.lower import lower
-from compiler.schedule import plan_memory
+from compiler.reorder import reorder
+from compiler.schedule import live_set_bound, plan_memory
 from compiler.tiling import find_segments, input_rows
 
 
@@ -203,3 +204,35 @@ def test_mlperf_smallest_arena_meets_the_issue_targets_in_numpy(name: str, targe
     assert plan.arena_bytes <= target
     xs = [np.random.default_rng(1).integers(-128, 128, p.value(v).shape, dtype=np.int8) for v in p.inputs]
     assert all(np.array_equal(a, b) for a, b in zip(interp.run(p, xs), run_plan(plan, xs)))
+
+
+def _interleaved_branches(seed: int = 6) -> bytes:
+    """x (32 B) -> P, Q (1x1 convs to 16 channels: 256 B each) -> p, q (back to 2 channels: 32 B) -> ADD.
+
+    Built in the interleaved order P, Q, p, q, so both 256-byte tensors are alive at once."""
+    g = mb._CalibratedGraph(seed)
+    x = g.input("x", (1, 4, 4, 2))
+    big_p = g.conv2d(x, "P", 16, kernel=1)
+    big_q = g.conv2d(x, "Q", 16, kernel=1)
+    p = g.conv2d(big_p, "p", 2, kernel=1)
+    q = g.conv2d(big_q, "q", 2, kernel=1)
+    g.output(g.add(p, q, "add"))
+    return g.build()
+
+
+def test_reordering_finishes_one_branch_before_starting_the_other() -> None:
+    # Graph order: at Q, x + P + Q = 32 + 256 + 256 = 544 B. Order P, p, Q, q: at Q, x + p + Q = 320 B,
+    # at q, p + Q + q = 320 B; nothing needs more.
+    p = _program(_interleaved_branches())
+    assert live_set_bound(p)[0] == 544
+    q = reorder(p)
+    assert [op.name for op in q.ops][:4] == ["P/output", "p/output", "Q/output", "q/output"]
+    assert live_set_bound(q)[0] == 320
+    assert plan_memory(q).arena_bytes == 320
+    xs = [np.random.default_rng(3).integers(-128, 128, (1, 4, 4, 2), dtype=np.int8)]
+    assert np.array_equal(interp.run(p, xs)[0], interp.run(q, xs)[0])
+
+
+def test_reordering_keeps_a_chain_as_it_is() -> None:
+    p = _program(_chain())
+    assert reorder(p) is p
