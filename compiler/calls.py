@@ -29,6 +29,7 @@ bytes disjoint from what that call reads. At the end every model output must be 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from . import ir
@@ -75,6 +76,14 @@ def rows(value: ir.Value) -> int:
 
 def row_bytes(value: ir.Value) -> int:
     return value.nbytes // rows(value)
+
+
+def band_value(program: ir.Program, a: Access) -> ir.Value:
+    """The value as one call sees it: just the rows of the access (the value itself when it is all of them)."""
+    v = program.value(a.vid)
+    if rows(v) == a.r1 - a.r0:
+        return v
+    return dataclasses.replace(v, shape=(1, a.r1 - a.r0, *v.shape[2:]))
 
 
 def span(program: ir.Program, a: Access) -> tuple[int, int]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, analysis, ir
+from .calls import row_bytes
 from .schedule import Plan
 from .targets import Target
 
@@ -81,8 +82,8 @@ def arena_summary(plan: Plan) -> dict[str, Any]:
         "tiles": [{"ops": [program.ops[i].name for i in t.segment.ops], "first_step": t.segment.first,
                    "last_step": t.segment.last, "band_rows": t.segment.band, "order": t.direction,
                    "output_shares_input": t.shared,
-                   "line_buffer_bytes": {program.value(v).name: rows * program.value(v).nbytes // program.value(v).shape[1]
-                                         for v, rows in t.front.line_rows.items()}}
+                   "line_buffer_bytes": {program.value(v).name: n * row_bytes(program.value(v))
+                                         for v, n in t.front.line_rows.items()}}
                   for t in plan.tiles],
     }
 

@@ -48,5 +48,6 @@ def memory_timeline(plan: Plan, width: int = 64) -> str:
         seg = t.segment
         shared = ", output in its input's bytes" if t.shared else ""
         line = f", line buffers {sum(t.front.line_rows.values())} rows" if t.front.line_rows else ""
-        lines.append(f"tiled steps {seg.first}..{seg.last}: bands of {seg.band} row(s), {t.direction} order{shared}{line}")
+        lines.append(f"tiled steps {seg.first}..{seg.last}: bands of {seg.band} row(s), "
+                     f"{t.direction} order{shared}{line}")
     return "\n".join(lines)

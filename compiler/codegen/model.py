@@ -17,7 +17,7 @@ import jinja2
 import numpy as np
 
 from .. import __version__, ir
-from ..calls import Access, Entry, Move, row_bytes, rows, whole_op_calls
+from ..calls import Access, Entry, Move, band_value, row_bytes, rows, whole_op_calls
 from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
@@ -145,14 +145,6 @@ def build_context(plan: Plan) -> ModelContext:
     )
 
 
-def _band_value(program: ir.Program, a: Access) -> ir.Value:
-    """The value as a kernel call sees it: just the rows of the access."""
-    v = program.value(a.vid)
-    if rows(v) == a.r1 - a.r0:
-        return v
-    return dataclasses.replace(v, shape=(1, a.r1 - a.r0, *v.shape[2:]))
-
-
 def _access_buf(program: ir.Program, a: Access) -> Buf:
     v = program.value(a.vid)
     return Buf(v.dtype.ctype, a.offset, (a.r1 - a.r0) * row_bytes(v))
@@ -172,7 +164,7 @@ def _step(program: ir.Program, entry: Entry, names: dict[int, dict[str, str]]) -
     step.consts = dict(names[entry.op])
     if band and window(op) is not None:
         op = dataclasses.replace(op, padding=(band_padding(op, out.r0, entry.inputs[0].r0), op.padding[1]))
-    _fill(step, op, _band_value(program, entry.inputs[0]), _band_value(program, out))
+    _fill(step, op, band_value(program, entry.inputs[0]), band_value(program, out))
     return step
 
 

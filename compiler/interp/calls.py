@@ -15,20 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import ir
-from ..calls import Access, Move, row_bytes, rows
+from ..calls import Access, Move, band_value, row_bytes, rows
 from ..tiling import band_padding, window
 from . import run_op
 
 
-def _band(program: ir.Program, a: Access) -> ir.Value:
-    v = program.value(a.vid)
-    if rows(v) == a.r1 - a.r0:
-        return v
-    return dataclasses.replace(v, shape=(1, a.r1 - a.r0, *v.shape[2:]))
-
-
 def _load(arena: np.ndarray, program: ir.Program, a: Access) -> np.ndarray:
-    v = _band(program, a)
+    v = band_value(program, a)
     data = arena[a.offset:a.offset + v.nbytes]
     return data.view(np.dtype(v.dtype.value)).reshape(v.shape).copy()
 
@@ -55,5 +48,5 @@ def run_plan(plan, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:  # type: i
         if window(op) is not None and rows(program.value(out.vid)) != out.r1 - out.r0:
             op = dataclasses.replace(op, padding=(band_padding(op, out.r0, entry.inputs[0].r0), op.padding[1]))
         args = [_load(arena, program, a) for a in entry.inputs]
-        _store(arena, out, run_op(op, args, _band(program, out)))
+        _store(arena, out, run_op(op, args, band_value(program, out)))
     return [_load(arena, program, Access(v, 0, rows(program.value(v)), plan.offset(v))) for v in program.outputs]
