@@ -25,8 +25,8 @@ Algorithm
    alignment; :func:`compiler.calls.verify_calls` then simulates the execution list row by row
    and raises if any read would find its bytes clobbered or any write is not exact in place.
 
-Limits: no operator reordering (the models at hand are chains and residual blocks whose graph
-order is already the order of least peak). ``live_bound`` is the largest set of values alive at
+Limits: ops are placed in the order they come (``compiler.reorder`` chooses it beforehand);
+placement is greedy per strategy, not an exact packing. ``live_bound`` is the largest set of values alive at
 once in graph order with nothing shared; without tiling the arena is at least the largest set of
 simultaneously live *buffers*, which equals ``live_bound`` unless in-place sharing lowers it.
 """

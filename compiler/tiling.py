@@ -227,7 +227,7 @@ def overlap_bounds(program: ir.Program, sched: Schedule, align: int) -> tuple[in
             if place[0] == "x":
                 lo_after = place[3] if lo_after is None else min(lo_after, place[3])
                 hi_after = place[4] if hi_after is None else max(hi_after, place[4])
-        if kind != "call" or out[0] != "o" or lo_after is None:
+        if kind != "call" or out[0] != "o" or lo_after is None or hi_after is None:
             continue
         a, b = out[3], out[4]
         f = lo_after * rx - b * ro

@@ -19,7 +19,7 @@ _LETTERS = string.ascii_letters + string.digits
 def memory_timeline(plan: Plan, width: int = 64) -> str:
     program = plan.program
     arena = max(plan.arena_bytes, 1)
-    letter = {}
+    letter: dict[int, str] = {}
     for b in plan.buffers:
         if b.line_of < 0:
             letter[b.key] = _LETTERS[len(letter) % len(_LETTERS)]

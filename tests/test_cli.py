@@ -63,6 +63,13 @@ def test_budget_too_small_fails_before_writing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_inspect_shows_the_memory_timeline_of_a_tiled_plan() -> None:
+    done = edgec("inspect", str(TINY), "--sram-budget", "min")
+    assert done.returncode == 0, done.stderr
+    assert "memory timeline: arena 896 B" in done.stdout
+    assert "tiled steps 0..1: bands of 1 row(s)" in done.stdout
+
+
 def test_budget_below_the_untiled_arena_tiles_to_fit(tmp_path: Path) -> None:
     for budget, most in (("1000", 1000), ("min", 896)):
         done = edgec("compile", str(TINY), "-o", str(tmp_path / budget), "--sram-budget", budget)
