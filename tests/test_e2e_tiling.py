@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import mlperf_model
 from e2e import assert_bit_identical, build_model
-from test_tiling import _chain, _downsampling_block, _interleaved_branches, _residual_block
+from test_tiling import _chain, _downsampling_block, _interleaved_branches, _random_model, _residual_block
 
 SMALL = {"chain": _chain, "residual": _residual_block, "downsampling": _downsampling_block}
 
@@ -20,6 +20,14 @@ def test_small_tiled_models_on_host_sanitized(name: str, tmp_path) -> None:
     built = build_model(model, "host", tmp_path, sanitize=True, sram_budget="min")
     assert built.compiled.plan.tiles
     assert_bit_identical(model, built, range(3))
+
+
+@pytest.mark.parametrize("seed", [0, 5, 16, 23])
+def test_random_tiled_models_on_host_sanitized(seed: int, tmp_path) -> None:
+    model = _random_model(seed)
+    built = build_model(model, "host", tmp_path, sanitize=True, sram_budget="min")
+    assert built.compiled.plan.tiles
+    assert_bit_identical(model, built, range(2))
 
 
 @pytest.mark.qemu

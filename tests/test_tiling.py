@@ -236,3 +236,48 @@ def test_reordering_finishes_one_branch_before_starting_the_other() -> None:
 def test_reordering_keeps_a_chain_as_it_is() -> None:
     p = _program(_chain())
     assert reorder(p) is p
+
+
+def _random_model(seed: int) -> bytes:
+    """A random stack of convolutions, depthwise convolutions, pools and residual ADDs on a small image."""
+    rng = np.random.default_rng(seed)
+    g = mb._CalibratedGraph(seed, calibration_samples=8)
+    shape = (1, int(rng.integers(5, 14)), int(rng.integers(2, 7)), int(rng.integers(1, 5)))
+    x = g.input("x", shape)
+    channels = shape[3]
+    for i in range(int(rng.integers(2, 6))):
+        kind = rng.choice(["conv", "dw", "pool", "res"])
+        k, s = int(rng.choice([1, 2, 3, 5])), int(rng.choice([1, 1, 2]))
+        pad = str(rng.choice(["SAME", "VALID"]))
+        rows_in, cols_in = g.values[x].shape[1:3]
+        if pad == "VALID" and k > min(rows_in, cols_in):
+            pad = "SAME"
+        if kind == "conv":
+            channels = int(rng.integers(1, 9))
+            x = g.conv2d(x, f"c{i}", channels, kernel=(k, min(k, int(rng.choice([1, 3])))), stride=s, padding=pad,
+                         dilation=int(rng.choice([1, 1, 2])) if s == 1 and pad == "SAME" else 1, activation="RELU")
+        elif kind == "dw":
+            x = g.depthwise_conv2d(x, f"d{i}", depth_multiplier=int(rng.choice([1, 2])), kernel=k, stride=s,
+                                   padding=pad, activation="RELU6")
+            channels = g.values[x].shape[-1]
+        elif kind == "pool" and rows_in >= 2:
+            x = g.pool(x, f"p{i}", str(rng.choice(["AVG", "MAX"])), filter_size=2, stride=int(rng.choice([1, 2])),
+                       padding="SAME")
+        else:
+            y = g.conv2d(x, f"ra{i}", channels, kernel=3, activation="RELU")
+            x = g.add(x, g.conv2d(y, f"rb{i}", channels, kernel=3), f"r{i}")
+    g.output(x)
+    return g.build()
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_models_tile_exactly_at_every_budget(seed: int) -> None:
+    p = _program(_random_model(seed))
+    xs = [np.random.default_rng(seed).integers(-128, 128, p.value(v).shape, dtype=np.int8) for v in p.inputs]
+    want = interp.run(p, xs)
+    untiled = plan_for_budget(p, None).arena_bytes
+    smallest = plan_for_budget(p, "min")
+    assert smallest.arena_bytes <= untiled
+    for plan in (smallest, plan_for_budget(p, (smallest.arena_bytes + untiled) // 2)):
+        assert plan.arena_bytes <= max(untiled, smallest.arena_bytes)
+        assert all(np.array_equal(w, g) for w, g in zip(want, run_plan(plan, xs))), [t.segment for t in plan.tiles]
