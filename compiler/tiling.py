@@ -176,7 +176,7 @@ def forward(program: ir.Program, seg: Segment) -> Schedule:
                 need_lo[u] = min(need_lo.get(u, lo), lo)
                 if a < b:
                     need_hi[u] = max(need_hi.get(u, 0), input_rows(op, height[u], a, b)[1])
-        for index, op in zip(seg.ops, ops):
+        for index, op in zip(seg.ops, ops, strict=True):
             v = op.outputs[0]
             a, b = done[v], need_hi.get(v, done[v])
             if a >= b:

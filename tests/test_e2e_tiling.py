@@ -1,5 +1,5 @@
-"""Tiled and reordered plans end to end: band calls in generated C bit-identical to TFLite's reference, on the host under
-ASan/UBSan and on QEMU Cortex-M4 (mps2-an386), and the MLPerf Tiny arenas and instruction overheads."""
+"""Tiled and reordered plans end to end: band calls in generated C bit-identical to TFLite's reference,
+on the host under ASan/UBSan and on QEMU Cortex-M4 (mps2-an386); the MLPerf Tiny arenas and overheads."""
 
 from __future__ import annotations
 

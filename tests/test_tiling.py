@@ -128,7 +128,7 @@ def test_band_schedules_equal_whole_op_execution_in_numpy(model: bytes) -> None:
     assert plans[0].arena_bytes < untiled.arena_bytes
     for plan in plans:
         got = run_plan(plan, xs)
-        assert all(np.array_equal(w, g) for w, g in zip(want, got)), [t.segment for t in plan.tiles]
+        assert all(np.array_equal(w, g) for w, g in zip(want, got, strict=True)), [t.segment for t in plan.tiles]
 
 
 def test_budget_between_min_and_untiled_is_met_more_cheaply() -> None:
@@ -203,7 +203,7 @@ def test_mlperf_smallest_arena_meets_the_issue_targets_in_numpy(name: str, targe
     plan = plan_for_budget(p, "min")
     assert plan.arena_bytes <= target
     xs = [np.random.default_rng(1).integers(-128, 128, p.value(v).shape, dtype=np.int8) for v in p.inputs]
-    assert all(np.array_equal(a, b) for a, b in zip(interp.run(p, xs), run_plan(plan, xs)))
+    assert all(np.array_equal(a, b) for a, b in zip(interp.run(p, xs), run_plan(plan, xs), strict=True))
 
 
 def _interleaved_branches(seed: int = 6) -> bytes:
@@ -280,4 +280,5 @@ def test_random_models_tile_exactly_at_every_budget(seed: int) -> None:
     assert smallest.arena_bytes <= untiled
     for plan in (smallest, plan_for_budget(p, (smallest.arena_bytes + untiled) // 2)):
         assert plan.arena_bytes <= max(untiled, smallest.arena_bytes)
-        assert all(np.array_equal(w, g) for w, g in zip(want, run_plan(plan, xs))), [t.segment for t in plan.tiles]
+        got = run_plan(plan, xs)
+        assert all(np.array_equal(w, g) for w, g in zip(want, got, strict=True)), [t.segment for t in plan.tiles]

@@ -35,7 +35,7 @@ def run_plan(plan, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:  # type: i
     """Execute plan.entries on a zero arena of plan.arena_bytes with the model inputs copied in."""
     program = plan.program
     arena = np.zeros(plan.arena_bytes, dtype=np.uint8)
-    for vid, array in zip(program.inputs, inputs):
+    for vid, array in zip(program.inputs, inputs, strict=True):
         v = program.value(vid)
         _store(arena, Access(vid, 0, rows(v), plan.offset(vid)), np.asarray(array, dtype=v.dtype.value))
     for entry in plan.entries:
