@@ -282,3 +282,20 @@ def test_random_models_tile_exactly_at_every_budget(seed: int) -> None:
         assert plan.arena_bytes <= max(untiled, smallest.arena_bytes)
         got = run_plan(plan, xs)
         assert all(np.array_equal(w, g) for w, g in zip(want, got, strict=True)), [t.segment for t in plan.tiles]
+
+
+def test_band_calls_roll_into_loops_that_expand_to_the_verified_list() -> None:
+    from compiler.codegen.model import build_context
+
+    plan = plan_for_budget(_program(_chain()), "min")
+    ctx = build_context(plan)
+    groups = ctx.groups
+    assert any(g.count > 1 for g in groups) and len(groups) < len(ctx.steps)
+
+    def value(offset, k: int) -> int:  # the C expression "(base +- stride * k)" evaluated
+        return offset if isinstance(offset, int) else eval(offset.replace("k", str(k)))  # noqa: S307
+
+    expanded = [[value(b.offset, k) for b in (*s.inputs, s.output)] + [s.kind, s.params, s.dims]
+                for g in groups for k in range(g.count) for s in g.steps]
+    original = [[b.offset for b in (*s.inputs, s.output)] + [s.kind, s.params, s.dims] for s in ctx.steps]
+    assert expanded == original

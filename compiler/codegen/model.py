@@ -22,6 +22,7 @@ from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
 from ..tiling import band_padding, window
+from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -89,6 +90,11 @@ class ModelContext:
     inputs: list[Port]
     outputs: list[Port]
     macs: int
+
+    @property
+    def groups(self) -> list[Group]:
+        """The steps with repeated band calls rolled into loops (compiler.codegen.loops)."""
+        return loop_groups(self.steps)
 
     @property
     def input_bytes(self) -> int:
