@@ -25,6 +25,7 @@ from ..tiling import band_padding, window
 from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}
 
 
 def header_line(program: ir.Program) -> str:
@@ -135,7 +136,7 @@ def build_context(plan: Plan) -> ModelContext:
     for i, op in enumerate(program.ops):
         names[i] = {}
         for role, arr in op.constants.items():
-            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}[arr.dtype]
+            ctype = _CTYPES[arr.dtype]
             name = f"edgec_const_l{i}_{role}"
             consts.append(ConstArray(name, ctype, arr))
             names[i][role] = name
@@ -146,7 +147,8 @@ def build_context(plan: Plan) -> ModelContext:
             raise InternalError(f"bad C identifier {c.name!r}")
     return ModelContext(
         header=header_line(program), model_name=_comment(program.name), arena_bytes=plan.arena_bytes,
-        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program), outputs=_ports(program.outputs, buf, program),
+        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program),
+        outputs=_ports(program.outputs, buf, program),
         macs=program.macs,
     )
 
