@@ -40,6 +40,7 @@ pipeline effects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from . import ir
 from .calls import Access, Call, Entry, Move, row_bytes, rows
@@ -99,18 +100,38 @@ class Segment:
         return range(self.first, self.last + 1)
 
 
+class Place(NamedTuple):
+    """Rows [r0, r1) of value vid at byte rel of a region: 'x' (the input tensor), 'o' (the output
+    tensor) or 'line' (vid's line buffer); the planner fixes where each region starts."""
+
+    region: str
+    vid: int
+    rel: int
+    r0: int
+    r1: int
+
+
+class Step(NamedTuple):
+    """One entry of a segment's schedule: a kernel call of op (reads, write) or a line-buffer move."""
+
+    kind: str  # "call" or "move"
+    op: int
+    reads: tuple[Place, ...]
+    write: Place
+
+
 @dataclass(slots=True)
 class Schedule:
-    """A segment's calls with symbolic places: ('x', byte), ('o', byte) or ('line', vid, byte)."""
+    """A segment's steps over symbolic places (see Place)."""
 
     segment: Segment
-    calls: list[tuple[str, int, tuple, tuple]] = field(default_factory=list)  # ("call"/"move", op, ins, out)
+    calls: list[Step] = field(default_factory=list)
     line_rows: dict[int, int] = field(default_factory=dict)  # intermediate vid -> rows its line buffer holds
     moved_bytes: int = 0
 
     @property
     def call_count(self) -> int:
-        return sum(1 for c in self.calls if c[0] == "call")
+        return sum(1 for c in self.calls if c.kind == "call")
 
 
 def find_segments(program: ir.Program, max_ops: int = 6) -> list[Segment]:
@@ -185,23 +206,24 @@ def forward(program: ir.Program, seg: Segment) -> Schedule:
                 keep = need_lo.get(v, a)
                 if keep > held_lo[v] and a > keep:
                     src = Access(v, keep, a, (keep - held_lo[v]) * rbytes[v])
-                    sched.calls.append(("move", index, (("line", v, src.offset, keep, a),), ("line", v, 0, keep, a)))
+                    sched.calls.append(Step("move", index, (Place("line", v, src.offset, keep, a),),
+                                            Place("line", v, 0, keep, a)))
                     sched.moved_bytes += (a - keep) * rbytes[v]
                 held_lo[v] = max(held_lo[v], keep) if a > keep else a
                 sched.line_rows[v] = max(sched.line_rows.get(v, 0), b - held_lo[v])
-                out = ("line", v, (a - held_lo[v]) * rbytes[v], a, b)
+                out = Place("line", v, (a - held_lo[v]) * rbytes[v], a, b)
             else:
-                out = ("o", v, a * rbytes[v], a, b)
+                out = Place("o", v, a * rbytes[v], a, b)
             ins = []
             for u in op.inputs:
                 lo, hi = input_rows(op, height[u], a, b)
                 if u == seg.x:
-                    ins.append(("x", u, lo * rbytes[u], lo, hi))
+                    ins.append(Place("x", u, lo * rbytes[u], lo, hi))
                 else:
                     if lo < held_lo[u] or hi > done[u]:
                         raise InternalError(f"band schedule of {op.name}: rows {lo}..{hi} of value {u} not held")
-                    ins.append(("line", u, (lo - held_lo[u]) * rbytes[u], lo, hi))
-            sched.calls.append(("call", index, tuple(ins), out))
+                    ins.append(Place("line", u, (lo - held_lo[u]) * rbytes[u], lo, hi))
+            sched.calls.append(Step("call", index, tuple(ins), out))
             done[v] = b
     return sched
 
@@ -224,12 +246,12 @@ def overlap_bounds(program: ir.Program, sched: Schedule, align: int) -> tuple[in
     lo_after, hi_after = None, None  # hull of x rows read from the current call on
     for kind, _, ins, out in reversed(sched.calls):
         for place in ins:
-            if place[0] == "x":
-                lo_after = place[3] if lo_after is None else min(lo_after, place[3])
-                hi_after = place[4] if hi_after is None else max(hi_after, place[4])
-        if kind != "call" or out[0] != "o" or lo_after is None or hi_after is None:
+            if place.region == "x":
+                lo_after = place.r0 if lo_after is None else min(lo_after, place.r0)
+                hi_after = place.r1 if hi_after is None else max(hi_after, place.r1)
+        if kind != "call" or out.region != "o" or lo_after is None or hi_after is None:
             continue
-        a, b = out[3], out[4]
+        a, b = out.r0, out.r1
         f = lo_after * rx - b * ro
         k = hi_after * rx - a * ro
         front = f if front is None else min(front, f)
@@ -250,27 +272,26 @@ def shares_x(program: ir.Program, sched: Schedule) -> bool:
     r = row_bytes(vx)
     calls = sched.calls
     for i, (kind, index, _, out) in enumerate(calls):
-        if kind != "call" or out[0] != "o":
+        if kind != "call" or out.region != "o":
             continue
-        written = (out[3], out[4])
+        written = (out.r0, out.r1)
         exact = isinstance(program.ops[index], ir.Add)
         for j in range(i, len(calls)):
-            for place in calls[j][2]:
-                if place[0] != "x":
+            for place in calls[j].reads:
+                if place.region != "x":
                     continue
-                if j == i and exact and (place[3], place[4]) == written:
+                if j == i and exact and (place.r0, place.r1) == written:
                     continue
-                if place[3] < written[1] and written[0] < place[4]:
+                if place.r0 < written[1] and written[0] < place.r1:
                     return False
     return r > 0
 
 
 def resolve(program: ir.Program, sched: Schedule, x_at: int, o_at: int, line_at: dict[int, int]) -> list[Entry]:
     """The schedule's entries with arena offsets: x's tensor at x_at, o's at o_at, line buffers at line_at."""
-    def access(place: tuple) -> Access:
-        where, vid, rel, r0, r1 = place
-        base = x_at if where == "x" else o_at if where == "o" else line_at[vid]
-        return Access(vid, r0, r1, base + rel)
+    def access(place: Place) -> Access:
+        base = x_at if place.region == "x" else o_at if place.region == "o" else line_at[place.vid]
+        return Access(place.vid, place.r0, place.r1, base + place.rel)
 
     entries: list[Entry] = []
     for kind, index, ins, out in sched.calls:
@@ -287,9 +308,9 @@ def extra_instructions(sched: Schedule, program: ir.Program) -> int:
     Bands keep their halo rows in line buffers, so tiling computes no MAC twice: its cost is calls and moves.
     """
     calls: dict[int, int] = {}
-    for kind, index, _, _ in sched.calls:
-        if kind == "call":
-            calls[index] = calls.get(index, 0) + 1
+    for step in sched.calls:
+        if step.kind == "call":
+            calls[step.op] = calls.get(step.op, 0) + 1
     per_call = {i: CALL_COST + CALL_COST_PER_CHANNEL * program.value(program.ops[i].outputs[0]).shape[-1]
                 for i in calls}
     return sum((n - 1) * per_call[i] for i, n in calls.items()) + sched.moved_bytes * MOVE_COST_PER_BYTE
