@@ -26,7 +26,7 @@ import dataclasses
 from . import ir
 from .errors import DoesNotFitError
 from .schedule import Plan, plan_memory
-from .tiling import Segment, extra_instructions, find_segments
+from .tiling import Segment, extra_instructions, find_segments, forward
 
 MIN = "min"
 
@@ -89,8 +89,6 @@ def cheapest(program: ir.Program, chosen: list[Segment], budget: int) -> Plan:
 
 
 def extra_instructions_of(program: ir.Program, seg: Segment) -> int:
-    from .tiling import forward
-
     return extra_instructions(forward(program, seg), program)
 
 
