@@ -111,7 +111,7 @@ class Place(NamedTuple):
     r1: int
 
 
-class Step(NamedTuple):
+class BandStep(NamedTuple):
     """One entry of a segment's schedule: a kernel call of op (reads, write) or a line-buffer move."""
 
     kind: str  # "call" or "move"
@@ -125,7 +125,7 @@ class Schedule:
     """A segment's steps over symbolic places (see Place)."""
 
     segment: Segment
-    calls: list[Step] = field(default_factory=list)
+    calls: list[BandStep] = field(default_factory=list)
     line_rows: dict[int, int] = field(default_factory=dict)  # intermediate vid -> rows its line buffer holds
     moved_bytes: int = 0
 
@@ -206,8 +206,8 @@ def forward(program: ir.Program, seg: Segment) -> Schedule:
                 keep = need_lo.get(v, a)
                 if keep > held_lo[v] and a > keep:
                     src = Access(v, keep, a, (keep - held_lo[v]) * rbytes[v])
-                    sched.calls.append(Step("move", index, (Place("line", v, src.offset, keep, a),),
-                                            Place("line", v, 0, keep, a)))
+                    sched.calls.append(BandStep("move", index, (Place("line", v, src.offset, keep, a),),
+                                                Place("line", v, 0, keep, a)))
                     sched.moved_bytes += (a - keep) * rbytes[v]
                 held_lo[v] = max(held_lo[v], keep) if a > keep else a
                 sched.line_rows[v] = max(sched.line_rows.get(v, 0), b - held_lo[v])
@@ -223,7 +223,7 @@ def forward(program: ir.Program, seg: Segment) -> Schedule:
                     if lo < held_lo[u] or hi > done[u]:
                         raise InternalError(f"band schedule of {op.name}: rows {lo}..{hi} of value {u} not held")
                     ins.append(Place("line", u, (lo - held_lo[u]) * rbytes[u], lo, hi))
-            sched.calls.append(Step("call", index, tuple(ins), out))
+            sched.calls.append(BandStep("call", index, tuple(ins), out))
             done[v] = b
     return sched
 
