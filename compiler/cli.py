@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="a .tflite model")
     c.add_argument("--target", default=None, help="target name (see `edgec targets`); default mps2-an386")
     c.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
-    c.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    c.add_argument("--sram-budget", default=None,
+                   help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
     add_quantize_options(c)
 
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                    help=".npy input, once per model input in order (default: every input at its zero point)")
     r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
     r.add_argument("--report", help="write report.json here")
-    r.add_argument("--sram-budget", default=None)
+    r.add_argument("--sram-budget", default=None, help="as for compile")
     r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
     add_quantize_options(r)
@@ -48,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("targets", help="list targets")
 
-    i = sub.add_parser("inspect", help="print the per-layer table of a model")
+    i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
     i.add_argument("model")
+    i.add_argument("--sram-budget", default=None, help="plan as for compile with this budget (bytes or min)")
     return p
 
 
@@ -73,13 +75,15 @@ def _target(args: argparse.Namespace) -> str:
     return args.target or DEFAULT_TARGET
 
 
-def _budget(args: argparse.Namespace) -> int | None:
+def _budget(args: argparse.Namespace) -> int | str | None:
     if args.sram_budget is None:
         return None
+    if args.sram_budget == "min":
+        return "min"
     try:
         budget = int(args.sram_budget)
     except ValueError:
-        raise UsageError(f"--sram-budget takes a number of bytes, not {args.sram_budget!r}") from None
+        raise UsageError(f"--sram-budget takes a number of bytes or min, not {args.sram_budget!r}") from None
     if budget <= 0:
         raise UsageError(f"--sram-budget must be positive, not {budget}")
     return budget
@@ -176,7 +180,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .driver import compile_program
 
-    program, plan = compile_program(args.model)
+    program, plan = compile_program(args.model, _budget(args))
     print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
           f"weights {program.constant_bytes:,} B, "
           f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
@@ -186,6 +190,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         consts = sum(a.nbytes for a in op.constants.values())
         name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
         print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
+    from .timeline import memory_timeline
+
+    print()
+    print(memory_timeline(plan))
     return 0
 
 

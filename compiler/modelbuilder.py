@@ -34,6 +34,7 @@ from .int4 import pack_int4
 __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
+    "CalibratedGraph",
     "ModelBuilder",
     "QParams",
     "add_model",
@@ -887,6 +888,10 @@ class _CalibratedGraph:
     def build(self) -> bytes:
         """The packed model."""
         return self.mb.build()
+
+
+CalibratedGraph = _CalibratedGraph
+"""Public name of the calibrating builder, for tests that assemble graphs layer by layer (random graphs)."""
 
 
 # --------------------------------------------------------------------------------------------------
