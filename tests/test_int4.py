@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from conftest import mlperf_model
 from e2e import assert_bit_identical, build_model
-from float_models import calibration, small_cnn
+from float_models import FloatNet, calibration, small_cnn
 
 from compiler.driver import compile_program
 from compiler.frontend import read_tflite
@@ -77,3 +77,21 @@ def test_mlperf_int4_weights_bit_identical(name: str, tmp_path: Path) -> None:
     shape = read_tflite(path).tensor(read_tflite(path).inputs[0]).shape
     q = quantize(path, np.random.default_rng(0).normal(0, 0.5, (8, *shape[1:])).astype(np.float32), INT4)
     assert_bit_identical(q.tflite, build_model(q.tflite, "host", tmp_path, sanitize=True), range(1))
+
+
+def _tiny_float_cnn() -> bytes:
+    """examples/tiny_cnn's topology as a float model: 16x16x1 CONV -> DW stride 2 -> CONV 1x1 -> ADD -> pool -> FC."""
+    n = FloatNet((1, 16, 16, 1), seed=3)
+    c = n.conv(n.x, "conv1", 8)
+    d = n.dw(c, "dw", stride=2)
+    r = n.add(d, n.conv(d, "pw", 8, k=1, activation="NONE"), "residual")
+    return n.build(n.softmax(n.fc(n.flatten(n.avgpool(r, "pool", 8), "flatten"), "fc", 10), "softmax"))
+
+
+def test_int4_model_tiled_to_the_smallest_arena(tmp_path: Path) -> None:
+    """Row-band calls of the _s4 kernels (the planner's tiling at --sram-budget min) stay bit-identical."""
+    q = quantize(_tiny_float_cnn(), calibration((1, 16, 16, 1), 32), INT4)
+    built = build_model(q.tflite, "host", tmp_path, sanitize=True, sram_budget="min")
+    assert built.compiled.plan.tiles
+    assert "edgec_convolve_s4" in (built.compiled.outdir / "model.c").read_text()
+    assert_bit_identical(q.tflite, built, range(2))
