@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter
 from conftest import mlperf_model
-from float_models import calibration, small_cnn
+from float_models import calibration, litert_float_outputs, small_cnn
 
 from compiler.errors import UnsupportedModelError
 from compiler.frontend import read_tflite
 from compiler.quantize.floatexec import FloatModel
 
 
-def _litert(model: bytes, x: np.ndarray) -> np.ndarray:
-    it = Interpreter(model_content=model)
-    it.allocate_tensors()
-    inp, out = it.get_input_details()[0], it.get_output_details()[0]
-    ys = []
-    for xi in x:
-        it.set_tensor(inp["index"], xi.reshape(inp["shape"]))
-        it.invoke()
-        ys.append(it.get_tensor(out["index"])[0])
-    return np.array(ys)
-
-
 def test_small_cnn_matches_litert() -> None:
     model = small_cnn()
     x = calibration((1, 8, 8, 3), 8)
-    np.testing.assert_allclose(FloatModel.from_graph(read_tflite(model)).outputs(x), _litert(model, x),
+    np.testing.assert_allclose(FloatModel.from_graph(read_tflite(model)).outputs(x), litert_float_outputs(model, x),
                                rtol=1e-4, atol=1e-6)
 
 
@@ -50,4 +37,4 @@ def test_mlperf_float_models_match_litert(name: str, scale: float, atol: float) 
     model = path.read_bytes()
     fm = FloatModel.from_graph(read_tflite(model))
     x = (np.random.default_rng(0).uniform(0, 1, (4, *fm.input_shape[1:])) * scale).astype(np.float32)
-    np.testing.assert_allclose(fm.outputs(x), _litert(model, x), rtol=1e-3, atol=atol)
+    np.testing.assert_allclose(fm.outputs(x), litert_float_outputs(model, x), rtol=1e-3, atol=atol)

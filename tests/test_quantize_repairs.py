@@ -4,26 +4,12 @@ correction reduces the measured mean output error of rounded weights."""
 from __future__ import annotations
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
-from float_models import calibration, conv_batchnorm, conv_chain
+from float_models import calibration, conv_batchnorm, conv_chain, litert_float_outputs
 
 from compiler.frontend import read_tflite
 from compiler.quantize.floatexec import FloatModel
 from compiler.quantize.pipeline import QuantizeOptions, quantize_layers
 from compiler.quantize.repairs import correct_biases, equalization_pairs, equalize, fold_batchnorm
-
-
-def _litert_float(model: bytes, x: np.ndarray) -> np.ndarray:
-    """The float model in LiteRT's own interpreter, sample by sample: the independent judge of the float function."""
-    it = Interpreter(model_content=model)
-    it.allocate_tensors()
-    inp, out = it.get_input_details()[0], it.get_output_details()[0]
-    ys = []
-    for xi in x:
-        it.set_tensor(inp["index"], xi[None])
-        it.invoke()
-        ys.append(it.get_tensor(out["index"])[0])
-    return np.array(ys)
 
 
 def test_batchnorm_mul_add_fold_into_the_conv() -> None:
@@ -34,7 +20,7 @@ def test_batchnorm_mul_add_fold_into_the_conv() -> None:
     assert [op.op for op in folded.operators] == ["CONV_2D", "RESHAPE", "FULLY_CONNECTED"]
     assert folded.operators[0].options["activation"] == "RELU"
     x = calibration((1, 6, 6, 2), 16)
-    np.testing.assert_allclose(FloatModel.from_graph(folded).outputs(x), _litert_float(model, x), rtol=1e-4,
+    np.testing.assert_allclose(FloatModel.from_graph(folded).outputs(x), litert_float_outputs(model, x), rtol=1e-4,
                                atol=1e-5)
 
 
