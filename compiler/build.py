@@ -14,7 +14,8 @@ __all__ = ["INSTALL_HINT", "build", "executable_path"]
 
 INSTALL_HINT = (
     "install the toolchain with `bash toolchains/install.sh` from the edgec source tree "
-    "(Debian/Ubuntu: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, make, gcc)"
+    "(Debian/Ubuntu: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, gcc-riscv64-unknown-elf, "
+    "picolibc-riscv64-unknown-elf, qemu-system-misc, make, cmake, gcc)"
 )
 
 _TAIL_LINES = 40
