@@ -100,6 +100,10 @@ class Target:
     """Extra QEMU arguments, e.g. ``-bios none`` on RISC-V ``virt``."""
     aliases: tuple[str, ...] = ()
     """Other names ``load_target`` accepts, e.g. the core name ``cortex-m4``."""
+    harness_sram_bytes: int = 0
+    """Static data of the simulation main and its C library (measured; used by the fit checks)."""
+    harness_flash_bytes: int = 0
+    """Code of the simulation main, start-up and C library (measured; used by the fit checks)."""
     boot_reserved_bytes: int = 0
     """Bytes at the start of flash kept for a boot stage the vendor supplies (RP2040's boot2)."""
     flash_instructions: tuple[str, ...] = ()
@@ -250,6 +254,8 @@ def _parse(path: Path) -> Target:
         qemu_binary=_get(qemu, "binary", str, where, "qemu-system-arm"),
         qemu_args=_str_tuple(qemu, "args", where),
         aliases=_str_tuple(doc, "aliases", where),
+        harness_sram_bytes=_get(memory, "harness_sram_bytes", int, where, 0),
+        harness_flash_bytes=_get(memory, "harness_flash_bytes", int, where, 0),
         boot_reserved_bytes=_get(memory, "boot_reserved_bytes", int, where, 0),
         flash_instructions=_str_tuple(doc.get("board", {}), "flash", where),
         source=_get(doc.get("board", {}), "source", str, where, None),
@@ -302,3 +308,23 @@ def load_target(name: str) -> Target:
         extra = f"; aliases: {', '.join(sorted(by_alias))}" if by_alias else ""
         raise UsageError(f"unknown target {name!r}; known targets: {known}{extra}")
     return _parse(path)
+
+
+def _kib(n: int | None) -> str:
+    if n is None:
+        return "-"
+    return f"{n // 1024:,} KiB" if n % 1024 == 0 else f"{n:,} B"
+
+
+def target_table() -> str:
+    """The ``edgec targets`` listing: name (default marked *), kind, core, features, flash, SRAM, emulated, aliases."""
+    header = ("", "target", "kind", "core", "features", "flash", "SRAM", "emulated", "aliases")
+    rows = [header]
+    for t in list_targets():
+        emulated = f"QEMU {t.qemu_machine}" if t.is_qemu else ("host process" if t.is_host else "no (firmware only)")
+        features = ",".join(f.upper() for f in t.features) or "-"
+        rows.append(("*" if t.name == DEFAULT_TARGET else "", t.name, t.kind, t.cpu, features, _kib(t.flash_bytes),
+                     _kib(t.sram_bytes), emulated, ", ".join(t.aliases) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines) + "\n* default target; FPU/DSP/MVE as the core has them; flash and SRAM as the fit checks use them"
