@@ -326,5 +326,6 @@ def target_table() -> str:
         rows.append(("*" if t.name == DEFAULT_TARGET else "", t.name, t.kind, t.cpu, features, _kib(t.flash_bytes),
                      _kib(t.sram_bytes), emulated, ", ".join(t.aliases) or "-"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+    lines = [(r[0].ljust(widths[0]) + " " + "  ".join(c.ljust(w) for c, w in zip(r[1:], widths[1:]))).rstrip()
+             for r in rows]
     return "\n".join(lines) + "\n* default target; FPU/DSP/MVE as the core has them; flash and SRAM as the fit checks use them"
