@@ -183,7 +183,8 @@ def _cmd_firmware(args: argparse.Namespace) -> int:
         fp = fw.footprint
         sram = fp.sram_static + fp.stack_reserved + fp.heap_reserved
         fit = (f"flash {fp.flash_total:,} of {board.flash_bytes:,} B, SRAM {sram:,} of {board.sram_bytes:,} B "
-               f"(arena {fw.plan.arena_bytes:,}, stack {fp.stack_reserved:,}); every section inside the board's regions")
+               f"(arena {fw.plan.arena_bytes:,}, stack {fp.stack_reserved:,}); "
+               "every section inside the board's regions")
     else:
         fit = (f"at least flash {fw.demand.flash_total:,} of {board.flash_bytes:,} B, SRAM {fw.demand.sram_total:,} "
                f"of {board.sram_bytes:,} B (not built)")

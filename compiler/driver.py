@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from . import ir
-from .codegen.model import ModelContext, header_line, write_model_sources
 from .codegen.library import write_library_files
+from .codegen.model import ModelContext, header_line, write_model_sources
 from .codegen.project import write_project_support
 from .errors import DoesNotFitError, UsageError
 from .frontend import read_tflite

@@ -91,7 +91,7 @@ def check_placement(sections: list[Placed], board: Target) -> None:
         return any(r.role == role and r.origin <= addr and addr + size <= r.end for r in board.regions)
 
     for sec in sections:
-        runs_in = "flash" if inside(sec.addr, sec.size, "flash") else "sram" if inside(sec.addr, sec.size, "sram") else None
+        runs_in = next((role for role in ("flash", "sram") if inside(sec.addr, sec.size, role)), None)
         loaded_ok = sec.load_addr is None or sec.load_addr == sec.addr or inside(sec.load_addr, sec.size, "flash")
         if runs_in is None or not loaded_ok:
             raise DoesNotFitError(f"section {sec.name} ({sec.size:,} bytes at 0x{sec.addr:08X}) lies outside "

@@ -328,4 +328,5 @@ def target_table() -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [(r[0].ljust(widths[0]) + " " + "  ".join(c.ljust(w) for c, w in zip(r[1:], widths[1:]))).rstrip()
              for r in rows]
-    return "\n".join(lines) + "\n* default target; FPU/DSP/MVE as the core has them; flash and SRAM as the fit checks use them"
+    legend = "* default target; FPU/DSP/MVE as the core has them; flash and SRAM as the fit checks use them"
+    return "\n".join([*lines, legend])

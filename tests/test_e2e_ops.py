@@ -88,7 +88,8 @@ def test_cortex_m0_and_riscv_bit_identical(name: str, target: str, tmp_path) -> 
 
 @pytest.mark.qemu
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("EDGEC_ALL_TARGETS"), reason="set EDGEC_ALL_TARGETS=1 for every case on every QEMU target")
+@pytest.mark.skipif(not os.environ.get("EDGEC_ALL_TARGETS"),
+                    reason="set EDGEC_ALL_TARGETS=1 for every case on every QEMU target")
 @pytest.mark.parametrize("target", ALL_QEMU)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_every_case_on_every_qemu_target(name: str, target: str, tmp_path) -> None:

@@ -74,8 +74,9 @@ def write_library_files(outdir: Path, target: Target, header_line: str,
     sources, flags = library_lists(outdir, target, list(model_sources))
     (outdir / "sources.txt").write_text("".join(f"{s}\n" for s in sources))
     (outdir / "flags.txt").write_text("".join(f"{f}\n" for f in flags))
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
-                                     keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir())),
+                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True,
+                                     lstrip_blocks=True)
     text = environment.get_template("library.cmake.j2").render(
         header_line=header_line, target=target, sources=sources, include_dirs=INCLUDE_DIRS)
     (outdir / "library.cmake").write_text(text)
