@@ -11,7 +11,7 @@ For a board target (``kind = "board"`` in ``targets/``) and a model, DIR gets:
   ``sources.txt``/``flags.txt``, a ``README.md`` saying how to build and flash, and ``report.json``.
 
 Fit: before anything is written, weights and arena are checked against the board's flash and SRAM,
-with the stack and the main's buffers (:mod:`compiler.fit`). Then, when the toolchain is there
+with the stack and the main's buffers (:func:`compiler.driver.check_fit`, :mod:`compiler.fit`). Then, when the toolchain is there
 (``build=True``), the project is built once in the staging directory with its own Makefile: the
 linker places every section in the board's regions (an overflow is the same DoesNotFitError), the
 ELF's sections are checked against the regions, its sizes go into ``report.json`` and the README,
@@ -33,7 +33,7 @@ from .codegen.library import needed_runtime_sources, write_library_files
 from .codegen.model import header_line, write_model_sources
 from .driver import check_fit, compile_program, write_output_dir
 from .errors import DoesNotFitError, UsageError
-from .fit import Demand, check_image_fit
+from .fit import Demand, demand
 from .footprint import Footprint, Placed, measure, placed_sections
 from .report import build_report, write_report
 from .resources import runtime_dir, targets_dir, templates_dir
@@ -126,7 +126,7 @@ def _fit_rows(board: Target, need: Demand, footprint: Footprint | None) -> tuple
     rows = [("flash (code, weights, .data image)", f"{footprint.flash_total:,}", flash_cap),
             ("of it weights", f"{footprint.flash_weights:,}", ""),
             ("SRAM (.data, .bss with the arena, reserved stack)", f"{footprint.sram_static + reserved:,}", sram_cap),
-            ("of it arena", f"{dict(need.sram).get('arena', 0):,}", ""),
+            ("of it arena", f"{need.sram['arena']:,}", ""),
             ("of it stack reserved", f"{footprint.stack_reserved:,}", "")]
     return rows, ("Measured by edgec from the ELF it built with this Makefile (arm-none-eabi-gcc -O2); every "
                   "section lies inside the board's regions. The stack is what the linker script reserves "
@@ -141,7 +141,7 @@ def write_firmware(model: str | Path | bytes, board: str, outdir: str | Path, *,
     tgt = _board(board)
     program, plan = compile_program(model)
     check_fit(plan, tgt, None)
-    need = check_image_fit(plan, tgt, way_out="choose a board with more memory")
+    need = demand(plan, tgt)
     model_name = "<bytes>" if isinstance(model, bytes) else Path(model).name
     results: dict[str, Any] = {}
 
