@@ -98,8 +98,8 @@ def check_placement(sections: list[Placed], board: Target) -> None:
                                   f"{board.name}'s memory regions")
 
 
-def _render_all(staging: Path, board: Target, program: ir.Program, model_name: str,
-                readme_context: dict[str, Any]) -> None:
+def _render_all(staging: Path, board: Target, program: ir.Program) -> None:
+    """target/startup.c and target/linker.ld from the shared templates; main, hooks and build files from ours."""
     line = header_line(program)
     context = {"target": board, "header_line": line, "version": __version__}
     shared = _environment(targets_dir() / "templates")
@@ -149,7 +149,7 @@ def write_firmware(model: str | Path | bytes, board: str, outdir: str | Path, *,
         write_model_sources(plan, staging)
         _copy_runtime_subset(staging)
         write_library_files(staging, tgt, header_line(program))
-        _render_all(staging, tgt, program, model_name, {})
+        _render_all(staging, tgt, program)
         footprint, sections = None, ()
         if build:
             executable = run_make(staging, tgt, werror=True)
