@@ -47,7 +47,15 @@ def _parser() -> argparse.ArgumentParser:
 
     add_quantize_command(sub)
 
-    sub.add_parser("targets", help="list targets")
+    sub.add_parser("targets", help="list targets: core, features, flash, SRAM, emulated or not")
+
+    f = sub.add_parser("firmware", help="write a buildable firmware project for a real board")
+    f.add_argument("model", help="a .tflite model")
+    f.add_argument("--board", required=True, help="board name (see `edgec targets`, kind board)")
+    f.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
+    f.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    f.add_argument("--no-build", action="store_true",
+                   help="do not build the project once to check that it fits (no toolchain needed)")
 
     i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
     i.add_argument("model")
@@ -92,7 +100,8 @@ def _budget(args: argparse.Namespace) -> int | str | None:
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
-    compiled = compile_model(model_source(args), _target(args), args.output_dir, force=args.force, sram_budget=_budget(args))
+    compiled = compile_model(model_source(args), _target(args), args.output_dir, force=args.force,
+                             sram_budget=_budget(args))
     _print_warnings(compiled.program)
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
@@ -169,11 +178,29 @@ def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    from .targets import DEFAULT_TARGET, list_targets
+    from .targets import target_table
 
-    for t in list_targets():
-        mark = "*" if t.name == DEFAULT_TARGET else " "
-        print(f"{mark} {t.name:14s} {t.kind:5s} {t.description}")
+    print(target_table())
+    return 0
+
+
+def _cmd_firmware(args: argparse.Namespace) -> int:
+    from .firmware import write_firmware
+
+    fw = write_firmware(args.model, args.board, args.output_dir, force=args.force, build=not args.no_build)
+    _print_warnings(fw.program)
+    board = fw.board
+    if fw.footprint is not None:
+        fp = fw.footprint
+        sram = fp.sram_static + fp.stack_reserved + fp.heap_reserved
+        fit = (f"flash {fp.flash_total:,} of {board.flash_bytes:,} B, SRAM {sram:,} of {board.sram_bytes:,} B "
+               f"(arena {fw.plan.arena_bytes:,}, stack {fp.stack_reserved:,}); "
+               "every section inside the board's regions")
+    else:
+        fit = (f"at least flash {fw.demand.flash_total:,} of {board.flash_bytes:,} B, SRAM {fw.demand.sram_total:,} "
+               f"of {board.sram_bytes:,} B (not built)")
+    print(f"wrote {fw.outdir}/ for {board.name}: {fit}; build it with `make -C {fw.outdir}` or CMake, "
+          f"flash it as {fw.outdir}/README.md says")
     return 0
 
 
@@ -198,7 +225,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect,
-             "quantize": cmd_quantize}
+             "firmware": _cmd_firmware, "quantize": cmd_quantize}
 
 
 if __name__ == "__main__":
