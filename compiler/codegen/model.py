@@ -8,6 +8,7 @@ appear only inside comments, sanitised).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,12 +17,17 @@ import jinja2
 import numpy as np
 
 from .. import __version__, ir
+from ..calls import Access, Entry, Move, band_value, row_bytes, rows, whole_op_calls
 from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
+from ..tiling import band_padding, window
 from . import movement
+from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double",
+           np.dtype(np.uint8): "uint8_t"}  # uint8: 4-bit weights packed two per byte
 
 
 def header_line(program: ir.Program) -> str:
@@ -67,6 +73,7 @@ class Step:
     extra: dict[str, int] = field(default_factory=dict)
     copies: list[movement.CopyGeometry] = field(default_factory=list)  # strided copies (data-movement ops)
     mean: dict[str, object] = field(default_factory=dict)
+    kernel: str = ""  # the C function of a kernel call (see kernel_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +96,11 @@ class ModelContext:
     inputs: list[Port]
     outputs: list[Port]
     macs: int
+
+    @property
+    def groups(self) -> list[Group]:
+        """The steps with repeated band calls rolled into loops (compiler.codegen.loops)."""
+        return loop_groups(self.steps)
 
     @property
     def input_bytes(self) -> int:
@@ -117,6 +129,7 @@ def _nhwc(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
 
 
 def build_context(plan: Plan) -> ModelContext:
+    """One Step per entry of the plan's execution list (a kernel call over a row band, or a move)."""
     program = plan.program
 
     def buf(vid: int) -> Buf:
@@ -124,25 +137,54 @@ def build_context(plan: Plan) -> ModelContext:
         return Buf(v.dtype.ctype, plan.offset(vid), v.nbytes)
 
     consts: list[ConstArray] = []
-    steps: list[Step] = []
+    names: dict[int, dict[str, str]] = {}
     for i, op in enumerate(program.ops):
-        step = Step(i, op.kind.name, _comment(f"{op.kind.name} {op.name}"), [buf(v) for v in op.inputs],
-                    buf(op.outputs[0]))
+        names[i] = {}
         for role, arr in op.constants.items():
-            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}[arr.dtype]
+            ctype = _CTYPES[arr.dtype]
             name = f"edgec_const_l{i}_{role}"
             consts.append(ConstArray(name, ctype, arr))
-            step.consts[role] = name
-        _fill(step, op, program)
-        steps.append(step)
+            names[i][role] = name
+    entries = plan.entries or tuple(whole_op_calls(program, plan.offset))
+    steps = [_step(program, e, names) for e in entries]
     for c in consts:
         if not _IDENT.match(c.name):
             raise InternalError(f"bad C identifier {c.name!r}")
     return ModelContext(
         header=header_line(program), model_name=_comment(program.name), arena_bytes=plan.arena_bytes,
-        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program), outputs=_ports(program.outputs, buf, program),
+        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program),
+        outputs=_ports(program.outputs, buf, program),
         macs=program.macs,
     )
+
+
+def _access_buf(program: ir.Program, a: Access) -> Buf:
+    v = program.value(a.vid)
+    return Buf(v.dtype.ctype, a.offset, (a.r1 - a.r0) * row_bytes(v))
+
+
+def _step(program: ir.Program, entry: Entry, names: dict[int, dict[str, str]]) -> Step:
+    op = program.ops[entry.op]
+    if isinstance(entry, Move):
+        v = program.value(entry.src.vid)
+        return Step(entry.op, "MOVE", _comment(f"line buffer of {v.name}: keep rows {entry.src.r0}..{entry.src.r1}"),
+                    [_access_buf(program, entry.src)], _access_buf(program, entry.dst),
+                    extra=dict(nbytes=(entry.src.r1 - entry.src.r0) * row_bytes(v)))
+    out = entry.output
+    band = "" if rows(program.value(out.vid)) == out.r1 - out.r0 else f" rows {out.r0}..{out.r1}"
+    step = Step(entry.op, op.kind.name, _comment(f"{op.kind.name} {op.name}{band}"),
+                [_access_buf(program, a) for a in entry.inputs], _access_buf(program, out))
+    step.consts = dict(names[entry.op])
+    step.kernel = kernel_name(op)
+    if isinstance(op, MOVEMENT_OPS):
+        if band:
+            raise InternalError(f"{op.kind.name} {op.name!r} cannot run on a band of rows")
+        _fill_movement(step, op, program)
+        return step
+    if band and window(op) is not None:
+        op = dataclasses.replace(op, padding=(band_padding(op, out.r0, entry.inputs[0].r0), op.padding[1]))
+    _fill(step, op, band_value(program, entry.inputs[0]), band_value(program, out))
+    return step
 
 
 def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
@@ -154,10 +196,15 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
     return ports
 
 
-def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
-    """Kernel parameters and dimensions of one step, by op kind."""
-    vin = program.value(op.inputs[0])
-    vout = program.value(op.outputs[0])
+def kernel_name(op: ir.Op) -> str:
+    """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4)."""
+    if getattr(op, "weight_bits", 8) == 4:
+        return op.kind.kernel.removesuffix("_s8") + "_s4"
+    return op.kind.kernel
+
+
+def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:
+    """Kernel parameters and dimensions of one step, by op kind (vin, vout: the values as the call sees them)."""
     if isinstance(op, (ir.Conv2D, ir.DepthwiseConv2D)):
         step.dims = {"input": _nhwc(vin.shape), "output": _nhwc(vout.shape)}
         if isinstance(op, ir.Conv2D):
@@ -196,14 +243,18 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
     elif isinstance(op, (ir.Quantize, ir.Dequantize)):
         step.params = dict(scale=op.scale, zero_point=op.zero_point)
         step.extra = dict(size=vout.size)
-    elif isinstance(op, (ir.StridedSlice, ir.Transpose, ir.Pad, ir.Concatenation, ir.Mean)):
-        _fill_movement(step, op, program)
     else:
         raise InternalError(f"no C emission for IR op {op.kind.name}")
 
 
+MOVEMENT_OPS = (ir.StridedSlice, ir.Transpose, ir.Pad, ir.Concatenation, ir.Mean)  # whole-tensor steps, see below
+
+
 def _fill_movement(step: Step, op: ir.Op, program: ir.Program) -> None:
-    """Strided-copy geometry of the data-movement ops (compiler/codegen/movement.py) and MEAN's parameters."""
+    """Strided-copy geometry of the data-movement ops (compiler/codegen/movement.py) and MEAN's parameters.
+
+    These steps always cover whole tensors (the planner's row-band tiling applies to window and elementwise ops).
+    """
     in_shape, out_value = program.value(op.inputs[0]).shape, program.value(op.outputs[0])
     if isinstance(op, ir.StridedSlice):
         step.copies = [movement.strided_slice(op, in_shape)]
