@@ -64,6 +64,7 @@ class Step:
     dims: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     consts: dict[str, str] = field(default_factory=dict)  # role -> C identifier
     extra: dict[str, int] = field(default_factory=dict)
+    kernel: str = ""  # the C kernel function the step calls (conv, depthwise and fully connected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +161,13 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
         if isinstance(op, ir.Conv2D):
             step.dims["filter"] = tuple(op.weights.shape)  # type: ignore[assignment]
             depth_multiplier = 1
+            step.kernel = "edgec_convolve_fast_s8"
         else:
             kh, kw, oc = op.weights.shape
             step.dims["filter"] = (1, kh, kw, oc)
             depth_multiplier = op.depth_multiplier
+            # The fast depthwise kernel vectorises channels, which needs one filter per input channel.
+            step.kernel = "edgec_depthwise_conv_fast_s8" if depth_multiplier == 1 else "edgec_depthwise_conv_s8"
         step.params = dict(stride_h=op.stride[0], stride_w=op.stride[1], dilation_h=op.dilation[0],
                            dilation_w=op.dilation[1], pad_top=op.padding[0], pad_left=op.padding[1],
                            pad_value=op.pad_value, depth_multiplier=depth_multiplier,
@@ -172,6 +176,7 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
         oc, ic = op.weights.shape
         step.params = dict(output_offset=op.output_offset, act_min=op.act_min, act_max=op.act_max)
         step.extra = dict(batches=vin.size // ic, in_features=ic, out_features=oc)
+        step.kernel = "edgec_fully_connected_fast_s8"
     elif isinstance(op, ir.Pool2D):
         step.dims = {"input": _nhwc(vin.shape), "output": _nhwc(vout.shape)}
         step.params = dict(stride_h=op.stride[0], stride_w=op.stride[1], pad_top=op.padding[0],
