@@ -6,33 +6,47 @@
  * filter when dilation_w is 1 (one run of (kx1 - kx0) * IC bytes), so each kernel row is one dot product.
  * Four output channels are computed together (edgec_dot4_s8: the input is loaded and unpacked once for four
  * weight rows), on the DSP extension with SMLAD, on Helium with VMLADAVA, in portable C otherwise; leftover
- * channels use the single-row dot product. Border taps read pad_value, added as pad_value * (sum of the weights
- * of the missing taps). The 32-bit sums wrap like the reference's int32 accumulator.
+ * channels use the single-row dot product. Border taps read pad_value: their contribution is the same dot
+ * product over the missing taps' weights with a vector of pad values (so a border pixel costs about twice an
+ * interior one). The 32-bit sums wrap like the reference's int32 accumulator.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "../common/edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 
-/* Sum of one output channel's weights over the taps outside [ky0, ky1) x [kx0, kx1). */
-static uint32_t missing_weight_sum(const int8_t *w_oc, int32_t k_h, int32_t k_w, int32_t in_c, int32_t ky0,
-                                   int32_t ky1, int32_t kx0, int32_t kx1)
+#define PAD_RUN 64 /* bytes of pad_value the border correction multiplies weights with per step */
+
+/* acc[j] (j < n; n is 4 or 1) += pad * (weights of taps [r0, r1) x [c0, c1) of channel oc + j): one contiguous
+ * weight run per kernel row, dotted in steps of PAD_RUN with a vector of pad values. */
+static void add_pad_rect(const int8_t *pad, const int8_t *w_oc, size_t filter_per_oc, int32_t k_w, int32_t in_c,
+                         int32_t r0, int32_t r1, int32_t c0, int32_t c1, int32_t n, uint32_t *acc)
 {
-    uint32_t sum = 0;
-    for (int32_t ky = 0; ky < k_h; ++ky) {
-        const int row_inside = ky >= ky0 && ky < ky1;
-        for (int32_t kx = 0; kx < k_w; ++kx) {
-            if (row_inside && kx >= kx0 && kx < kx1) {
-                continue;
+    for (int32_t ky = r0; ky < r1; ++ky) {
+        const int8_t *w = w_oc + ((size_t)ky * (size_t)k_w + (size_t)c0) * (size_t)in_c;
+        size_t len = c1 > c0 ? (size_t)(c1 - c0) * (size_t)in_c : 0u;
+        while (len > 0) {
+            const size_t step = len < PAD_RUN ? len : PAD_RUN;
+            if (n == 4) {
+                edgec_dot4_s8(pad, w, filter_per_oc, step, acc);
+            } else {
+                acc[0] = edgec_dot1_s8(pad, w, step, acc[0]);
             }
-            const int8_t *w_px = w_oc + ((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)in_c;
-            for (int32_t ic = 0; ic < in_c; ++ic) {
-                const int32_t w = w_px[ic];
-                sum += (uint32_t)w;
-            }
+            w += step;
+            len -= step;
         }
     }
-    return sum;
+}
+
+/* The taps outside [ky0, ky1) x [kx0, kx1) read pad_value: rows above and below, then left and right of the run. */
+static void add_pad_taps(const int8_t *pad, const int8_t *w_oc, size_t filter_per_oc, int32_t k_h, int32_t k_w,
+                         int32_t in_c, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int32_t n, uint32_t *acc)
+{
+    add_pad_rect(pad, w_oc, filter_per_oc, k_w, in_c, 0, ky0, 0, k_w, n, acc);
+    add_pad_rect(pad, w_oc, filter_per_oc, k_w, in_c, ky1, k_h, 0, k_w, n, acc);
+    add_pad_rect(pad, w_oc, filter_per_oc, k_w, in_c, ky0, ky1, 0, kx0, n, acc);
+    add_pad_rect(pad, w_oc, filter_per_oc, k_w, in_c, ky0, ky1, kx1, k_w, n, acc);
 }
 
 edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
@@ -68,6 +82,8 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     const size_t row_stride = (size_t)in_w * (size_t)in_c;
     const size_t tap_step = (size_t)dil_w * (size_t)in_c;
     int8_t *out = output;
+    int8_t pad[PAD_RUN];
+    memset(pad, params->pad_value, sizeof pad);
 
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * (size_t)in_h * row_stride;
@@ -99,11 +115,10 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
                             edgec_dot4_s8(x + r * tap_step, w + r * (size_t)in_c, filter_per_oc, run_len, acc);
                         }
                     }
+                    if (!full && pad_value != 0u) {
+                        add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 4, acc);
+                    }
                     for (int32_t j = 0; j < 4; ++j) {
-                        if (!full && pad_value != 0u) {
-                            acc[j] += pad_value * missing_weight_sum(w_oc + (size_t)j * filter_per_oc, k_h, k_w,
-                                                                     in_c, ky0, ky1, kx0, kx1);
-                        }
                         *out++ = finish(acc[j], quant->multiplier[oc + j], quant->shift[oc + j], params);
                     }
                 }
@@ -118,7 +133,7 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
                         }
                     }
                     if (!full && pad_value != 0u) {
-                        acc += pad_value * missing_weight_sum(w_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1);
+                        add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 1, &acc);
                     }
                     *out++ = finish(acc, quant->multiplier[oc], quant->shift[oc], params);
                 }

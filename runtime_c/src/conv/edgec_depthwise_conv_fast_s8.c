@@ -9,10 +9,11 @@
  *  - Helium: four channels per VLDRB.S32 (bytes widened to 32-bit lanes), VMUL and VADD per tap, the channel tail
  *    under a VCTP predicate;
  *  - portable C: four scalar accumulators.
- * The in-bounds tap range is computed once per output position; border taps add pad_value * (sum of the missing
- * taps' weights). Sums wrap like the reference's int32 accumulator.
+ * The in-bounds tap range is computed once per output position; border taps are the same multiply-accumulate
+ * over the missing taps' weights with a vector of pad values (input strides 0). Sums wrap like the reference's int32 accumulator.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "../common/edgec_dot_s8.h"
 #include "edgec_conv_common.h"
@@ -134,6 +135,8 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
     const size_t x_tap = (size_t)dil_w * pixel;                /* input bytes between kernel columns */
     const size_t w_row = (size_t)k_w * pixel;
     int8_t *out = output;
+    int8_t pad[4];
+    memset(pad, params->pad_value, sizeof pad);
 
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * pixel;
@@ -162,10 +165,16 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                         acc[j] = (uint32_t)bias[c + j];
                     }
                     taps4(x0 + c, x_row, x_tap, w0 + c, w_row, pixel, ky1 - ky0, kx1 - kx0, n, acc);
+                    if (!full && pad_value != 0u) {
+                        /* Missing taps: above, below, left and right of the in-bounds rectangle, times pad. */
+                        const int8_t *wc = filter + c;
+                        taps4(pad, 0, 0, wc, w_row, pixel, ky0, k_w, n, acc);
+                        taps4(pad, 0, 0, wc + (size_t)ky1 * w_row, w_row, pixel, k_h - ky1, k_w, n, acc);
+                        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row, w_row, pixel, ky1 - ky0, kx0, n, acc);
+                        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row + (size_t)kx1 * pixel, w_row, pixel, ky1 - ky0,
+                              k_w - kx1, n, acc);
+                    }
                     for (int32_t j = 0; j < n; ++j) {
-                        if (!full && pad_value != 0u) {
-                            acc[j] += pad_value * missing_weight_sum(filter, k_h, k_w, chans, c + j, ky0, ky1, kx0, kx1);
-                        }
                         *out++ = finish(acc[j], quant->multiplier[c + j], quant->shift[c + j], params);
                     }
                 }
