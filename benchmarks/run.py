@@ -78,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--models", default=",".join(MODELS))
     ap.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.md")
     args = ap.parse_args(argv)
-    command = "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
+    args_given = argv if argv is not None else sys.argv[1:]
+    command = "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in args_given)
     rows = []
     for target in args.targets.split(","):
         for model in args.models.split(","):

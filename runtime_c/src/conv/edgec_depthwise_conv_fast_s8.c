@@ -10,7 +10,8 @@
  *    under a VCTP predicate;
  *  - portable C: four scalar accumulators.
  * The in-bounds tap range is computed once per output position; border taps are the same multiply-accumulate
- * over the missing taps' weights with a vector of pad values (input strides 0). Sums wrap like the reference's int32 accumulator.
+ * over the missing taps' weights with a vector of pad values (input strides 0).
+ * Sums wrap like the reference's int32 accumulator.
  */
 #include <stddef.h>
 #include <string.h>
@@ -106,7 +107,8 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                                           const edgec_dims *filter_dims, const int8_t *filter,
                                           const int32_t *bias, const edgec_dims *output_dims, int8_t *output)
 {
-    if (!conv_args_present(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+    if (!depthwise_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output) ||
+        params->depth_multiplier != 1) {
         return EDGEC_ARG_ERROR;
     }
     const int32_t batches = input_dims->n;
@@ -117,15 +119,6 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
     const int32_t k_w = filter_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
-    if (filter_dims->n != 1 || params->depth_multiplier != 1 || filter_dims->c != chans ||
-        output_dims->n != batches || output_dims->c != chans) {
-        return EDGEC_ARG_ERROR;
-    }
-    if (!extent_ok(in_h, out_h, params->stride_h, k_h, params->dilation_h, params->pad_top) ||
-        !extent_ok(in_w, out_w, params->stride_w, k_w, params->dilation_w, params->pad_left) ||
-        !params_ok(params, quant, chans)) {
-        return EDGEC_ARG_ERROR;
-    }
 
     const int32_t dil_h = params->dilation_h;
     const int32_t dil_w = params->dilation_w;
