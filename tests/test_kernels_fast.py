@@ -51,3 +51,17 @@ def test_fully_connected_fast_random(runtime: Any, seed: int) -> None:
     rng = np.random.default_rng(8000 + seed)
     for _ in range(5):
         assert_c_matches_interp(runtime, random_fc(rng), fast=True)
+
+
+@pytest.mark.parametrize("pad_value", [-128, 0, 37])
+def test_convolve_fast_window_larger_than_patch(runtime: Any, pad_value: int) -> None:
+    """A 3x3x120 window (1080 bytes) exceeds the 1024-byte patch: the run path with pad-vector border correction."""
+    from test_kernels_conv import Case, _quant
+
+    from compiler import ir
+
+    rng = np.random.default_rng(pad_value + 500)
+    x = rng.integers(-128, 128, size=(1, 6, 7, 120)).astype(np.int8)
+    op = ir.Conv2D("conv", (0,), (1,), weights=rng.integers(-127, 128, size=(6, 3, 3, 120)).astype(np.int8),
+                   stride=(1, 1), dilation=(1, 1), padding=(1, 1), pad_value=pad_value, **_quant(rng, 6))
+    assert_c_matches_interp(runtime, Case(op, x, ir.Value(1, "out", (1, 6, 7, 6), ir.DType.INT8)), fast=True)

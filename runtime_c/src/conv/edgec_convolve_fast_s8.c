@@ -1,7 +1,10 @@
 /*
  * edgec runtime: int8 2-D convolution, fast path (see edgec_convolve_fast_s8 in edgec_nn.h).
  *
- * Same arguments and results as edgec_convolve_s8. Per output position the in-bounds tap range is computed once;
+ * Same arguments and results as edgec_convolve_s8. Per output position the in-bounds tap range is computed once.
+ * A window of at most PATCH_MAX bytes is copied into a stack buffer with its out-of-bounds taps set to pad_value
+ * (a full 1 x KW window with dilation_w 1 is already contiguous and is used in place), so every output channel is
+ * one dot product over the window. Larger windows use runs:
  * the taps of one kernel row that fall inside the input are contiguous in both the NHWC input and the OHWI
  * filter when dilation_w is 1 (one run of (kx1 - kx0) * IC bytes), so each kernel row is one dot product.
  * Four output channels are computed together (edgec_dot4_s8: the input is loaded and unpacked once for four
@@ -49,6 +52,55 @@ static void add_pad_taps(const int8_t *pad, const int8_t *w_oc, size_t filter_pe
     add_pad_rect(pad, w_oc, filter_per_oc, k_w, in_c, ky0, ky1, kx1, k_w, n, acc);
 }
 
+#define PATCH_MAX 1024 /* bytes of the per-position window copy (on the stack); larger windows use runs */
+
+/* The window of one output position as KH * KW * IC contiguous bytes in the filter's (ky, kx, ic) order, taps
+ * outside [ky0, ky1) x [kx0, kx1) set to pad: then the whole window is one dot product with each OHWI filter. */
+static void fill_patch(int8_t *patch, const int8_t *in_batch, size_t row_stride, int32_t in_c, int32_t k_h,
+                       int32_t k_w, int32_t dil_h, int32_t dil_w, int32_t origin_y, int32_t origin_x, int32_t ky0,
+                       int32_t ky1, int32_t kx0, int32_t kx1, int pad)
+{
+    const size_t tap = (size_t)in_c;
+    const size_t row_bytes = (size_t)k_w * tap;
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        int8_t *dst = patch + (size_t)ky * row_bytes;
+        if (ky < ky0 || ky >= ky1) {
+            memset(dst, pad, row_bytes);
+            continue;
+        }
+        const int8_t *src = in_batch + (size_t)(origin_y + ky * dil_h) * row_stride;
+        memset(dst, pad, (size_t)kx0 * tap);
+        if (dil_w == 1) {
+            memcpy(dst + (size_t)kx0 * tap, src + (size_t)(origin_x + kx0) * tap, (size_t)(kx1 - kx0) * tap);
+        } else {
+            for (int32_t kx = kx0; kx < kx1; ++kx) {
+                memcpy(dst + (size_t)kx * tap, src + (size_t)(origin_x + kx * dil_w) * tap, tap);
+            }
+        }
+        memset(dst + (size_t)kx1 * tap, pad, (size_t)(k_w - kx1) * tap);
+    }
+}
+
+/* Every output channel of one position whose window is the contiguous x[0, len): four channels per pass. */
+static int8_t *window_dot(const int8_t *x, const int8_t *filter, size_t len, const int32_t *bias,
+                          const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c,
+                          int8_t *out)
+{
+    int32_t oc = 0;
+    for (; oc + 4 <= out_c; oc += 4) {
+        uint32_t acc[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc + 1], (uint32_t)bias[oc + 2], (uint32_t)bias[oc + 3]};
+        edgec_dot4_s8(x, filter + (size_t)oc * len, len, len, acc);
+        for (int32_t j = 0; j < 4; ++j) {
+            *out++ = finish(acc[j], quant->multiplier[oc + j], quant->shift[oc + j], params);
+        }
+    }
+    for (; oc < out_c; ++oc) {
+        const uint32_t acc = edgec_dot1_s8(x, filter + (size_t)oc * len, len, (uint32_t)bias[oc]);
+        *out++ = finish(acc, quant->multiplier[oc], quant->shift[oc], params);
+    }
+    return out;
+}
+
 edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                     const edgec_dims *input_dims, const int8_t *input,
                                     const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
@@ -75,6 +127,7 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     const size_t tap_step = (size_t)dil_w * (size_t)in_c;
     int8_t *out = output;
     int8_t pad[PAD_RUN];
+    int8_t patch[PATCH_MAX];
     memset(pad, params->pad_value, sizeof pad);
 
     for (int32_t b = 0; b < batches; ++b) {
@@ -94,6 +147,17 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
                 const size_t run_len = dil_w == 1 ? row_taps * (size_t)in_c : (size_t)in_c;
                 const int8_t *in_first = in_batch + (size_t)(origin_x + kx0 * dil_w) * (size_t)in_c;
                 const size_t w_first = (size_t)kx0 * (size_t)in_c;
+                if (filter_per_oc <= PATCH_MAX) {
+                    /* One run over the whole window: the input itself for a full single-row window, else a copy. */
+                    const int8_t *x = in_first + (size_t)origin_y * row_stride;
+                    if (!(full && k_h == 1 && dil_w == 1)) {
+                        fill_patch(patch, in_batch, row_stride, in_c, k_h, k_w, dil_h, dil_w, origin_y, origin_x, ky0,
+                                   ky1, kx0, kx1, params->pad_value);
+                        x = patch;
+                    }
+                    out = window_dot(x, filter, filter_per_oc, bias, quant, params, out_c, out);
+                    continue;
+                }
 
                 int32_t oc = 0;
                 for (; oc + 4 <= out_c; oc += 4) {
