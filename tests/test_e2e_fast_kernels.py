@@ -2,7 +2,7 @@
 
 Small builder models with channel counts that exercise the 4-channel blocks and their leftovers, the 4-byte
 SMLAD steps and their tails, and Helium's 16-lane steps with predicated tails (26 and 40 bytes per run), with
-padding (SAME, a non-zero input zero point) and strides. Outputs must equal TFLite's reference interpreter
+padding (SAME, a non-zero input zero point), strides, and rescales with left shifts. Outputs must equal TFLite's reference interpreter
 and the IR interpreter bit for bit.
 """
 
@@ -25,6 +25,11 @@ CASES: dict[str, bytes] = {
     "dw_dm2": mb.depthwise_conv2d_model(input_shape=(1, 6, 6, 3), depth_multiplier=2, kernel=(3, 3), seed=26),
     "fc_ic40_oc11": mb.fully_connected_model(input_shape=(2, 40), out_features=11, per_channel=True, seed=27),
     "tiny_cnn": mb.tiny_cnn_model(seed=1),
+    # A tiny output scale: rescale multipliers above 1 (left shifts) and many clamped outputs.
+    "conv_left_shift": mb.conv2d_model(input_shape=(1, 6, 6, 8), out_channels=9, kernel=(3, 3),
+                                       input_qparams=(0.05, -7), output_qparams=(2e-5, 5), seed=28),
+    "dw_left_shift": mb.depthwise_conv2d_model(input_shape=(1, 6, 6, 8), kernel=(3, 3),
+                                               input_qparams=(0.05, 3), output_qparams=(2e-5, -4), seed=29),
 }
 
 pytestmark = pytest.mark.qemu

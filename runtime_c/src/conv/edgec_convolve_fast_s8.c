@@ -18,6 +18,7 @@
 
 #include "../common/edgec_dot_s8.h"
 #include "edgec_conv_common.h"
+#include "edgec_finish4.h"
 
 #define PAD_RUN 64 /* bytes of pad_value the border correction multiplies weights with per step */
 
@@ -90,9 +91,7 @@ static int8_t *window_dot(const int8_t *x, const int8_t *filter, size_t len, con
     for (; oc + 4 <= out_c; oc += 4) {
         uint32_t acc[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc + 1], (uint32_t)bias[oc + 2], (uint32_t)bias[oc + 3]};
         edgec_dot4_s8(x, filter + (size_t)oc * len, len, len, acc);
-        for (int32_t j = 0; j < 4; ++j) {
-            *out++ = finish(acc[j], quant->multiplier[oc + j], quant->shift[oc + j], params);
-        }
+        out = finish4(acc, quant->multiplier + oc, quant->shift + oc, params, 4, out);
     }
     for (; oc < out_c; ++oc) {
         const uint32_t acc = edgec_dot1_s8(x, filter + (size_t)oc * len, len, (uint32_t)bias[oc]);
@@ -174,9 +173,7 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
                     if (!full && pad_value != 0u) {
                         add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 4, acc);
                     }
-                    for (int32_t j = 0; j < 4; ++j) {
-                        *out++ = finish(acc[j], quant->multiplier[oc + j], quant->shift[oc + j], params);
-                    }
+                    out = finish4(acc, quant->multiplier + oc, quant->shift + oc, params, 4, out);
                 }
                 for (; oc < out_c; ++oc) {
                     const int8_t *w_oc = filter + (size_t)oc * filter_per_oc;

@@ -18,6 +18,7 @@
 
 #include "../common/edgec_dot_s8.h"
 #include "edgec_conv_common.h"
+#include "edgec_finish4.h"
 
 /* Sum of channel c's weights over the taps outside [ky0, ky1) x [kx0, kx1). */
 static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels, int32_t c,
@@ -35,6 +36,23 @@ static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_
     }
     return sum;
 }
+
+#if defined(EDGEC_DOT_DSP)
+/* One tap of four channels: even bytes by SMLABB / SMLATT from the SXTB16 halves, odd bytes after the rotate. */
+static inline void tap_dsp(const int8_t *xp, const int8_t *wp, int32_t a[4])
+{
+    const int32_t xv = edgec_load_s8x4(xp);
+    const int32_t wv = edgec_load_s8x4(wp);
+    const int32_t xe = __sxtb16(xv);
+    const int32_t we = __sxtb16(wv);
+    const int32_t xo = edgec_sxtb16_odd(xv);
+    const int32_t wo = edgec_sxtb16_odd(wv);
+    a[0] = __smlabb(xe, we, a[0]);
+    a[2] = __smlatt(xe, we, a[2]);
+    a[1] = __smlabb(xo, wo, a[1]);
+    a[3] = __smlatt(xo, wo, a[3]);
+}
+#endif
 
 /* acc[j] += sum over the in-bounds taps of x[tap][c + j] * w[tap][c + j], j < n (n <= 4; n == 4 off Helium). */
 static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8_t *w, size_t w_row, size_t w_tap,
@@ -55,6 +73,20 @@ static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8
     vstrwq_p_s32((int32_t *)(void *)acc, a, p);
 #elif defined(EDGEC_DOT_DSP)
     (void)n;
+    if (rows == 3 && cols == 3) { /* the common 3x3 window, unrolled */
+        int32_t a[4] = {(int32_t)acc[0], (int32_t)acc[1], (int32_t)acc[2], (int32_t)acc[3]};
+        for (int32_t r = 0; r < 3; ++r) {
+            tap_dsp(x, w, a);
+            tap_dsp(x + x_tap, w + w_tap, a);
+            tap_dsp(x + 2 * x_tap, w + 2 * w_tap, a);
+            x += x_row;
+            w += w_row;
+        }
+        for (int32_t j = 0; j < 4; ++j) {
+            acc[j] = (uint32_t)a[j];
+        }
+        return;
+    }
     int32_t a0 = (int32_t)acc[0];
     int32_t a1 = (int32_t)acc[1];
     int32_t a2 = (int32_t)acc[2];
@@ -167,9 +199,7 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                         taps4(pad, 0, 0, wc + (size_t)ky0 * w_row + (size_t)kx1 * pixel, w_row, pixel, ky1 - ky0,
                               k_w - kx1, n, acc);
                     }
-                    for (int32_t j = 0; j < n; ++j) {
-                        *out++ = finish(acc[j], quant->multiplier[c + j], quant->shift[c + j], params);
-                    }
+                    out = finish4(acc, quant->multiplier + c, quant->shift + c, params, n, out);
                 }
                 for (; c < chans; ++c) {
                     uint32_t acc = (uint32_t)bias[c];
