@@ -55,8 +55,8 @@ static inline int32_t edgec_requantize(int32_t x, int32_t multiplier, int32_t sh
  */
 static inline int32_t edgec_requantize_nonneg(int32_t x, int32_t multiplier, int32_t shift)
 {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
+    const uint32_t left = (uint32_t)(shift > 0 ? shift : 0);
+    const int32_t right = (int32_t)left - shift;
     const int32_t shifted = (int32_t)((uint32_t)x << left);
     const int64_t ab = (int64_t)shifted * (int64_t)multiplier + ((int64_t)1 << 30);
     const int32_t high = (int32_t)(ab >> 31); /* arithmetic shift (GCC and Clang define it); fits int32 */

@@ -39,7 +39,7 @@ static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_
 
 #if defined(EDGEC_DOT_DSP)
 /* One tap of four channels: even bytes by SMLABB / SMLATT from the SXTB16 halves, odd bytes after the rotate. */
-static inline void tap_dsp(const int8_t *xp, const int8_t *wp, int32_t a[4])
+static inline void tap_dsp(const int8_t *xp, const int8_t *wp, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
 {
     const int32_t xv = edgec_load_s8x4(xp);
     const int32_t wv = edgec_load_s8x4(wp);
@@ -47,10 +47,19 @@ static inline void tap_dsp(const int8_t *xp, const int8_t *wp, int32_t a[4])
     const int32_t we = __sxtb16(wv);
     const int32_t xo = edgec_sxtb16_odd(xv);
     const int32_t wo = edgec_sxtb16_odd(wv);
-    a[0] = __smlabb(xe, we, a[0]);
-    a[2] = __smlatt(xe, we, a[2]);
-    a[1] = __smlabb(xo, wo, a[1]);
-    a[3] = __smlatt(xo, wo, a[3]);
+    *a0 = __smlabb(xe, we, *a0);
+    *a2 = __smlatt(xe, we, *a2);
+    *a1 = __smlabb(xo, wo, *a1);
+    *a3 = __smlatt(xo, wo, *a3);
+}
+
+/* One kernel row of three taps. */
+static inline void row3_dsp(const int8_t *x, size_t x_tap, const int8_t *w, size_t w_tap, int32_t *a0, int32_t *a1,
+                            int32_t *a2, int32_t *a3)
+{
+    tap_dsp(x, w, a0, a1, a2, a3);
+    tap_dsp(x + x_tap, w + w_tap, a0, a1, a2, a3);
+    tap_dsp(x + 2 * x_tap, w + 2 * w_tap, a0, a1, a2, a3);
 }
 #endif
 
@@ -73,24 +82,16 @@ static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8
     vstrwq_p_s32((int32_t *)(void *)acc, a, p);
 #elif defined(EDGEC_DOT_DSP)
     (void)n;
-    if (rows == 3 && cols == 3) { /* the common 3x3 window, unrolled */
-        int32_t a[4] = {(int32_t)acc[0], (int32_t)acc[1], (int32_t)acc[2], (int32_t)acc[3]};
-        for (int32_t r = 0; r < 3; ++r) {
-            tap_dsp(x, w, a);
-            tap_dsp(x + x_tap, w + w_tap, a);
-            tap_dsp(x + 2 * x_tap, w + 2 * w_tap, a);
-            x += x_row;
-            w += w_row;
-        }
-        for (int32_t j = 0; j < 4; ++j) {
-            acc[j] = (uint32_t)a[j];
-        }
-        return;
-    }
     int32_t a0 = (int32_t)acc[0];
     int32_t a1 = (int32_t)acc[1];
     int32_t a2 = (int32_t)acc[2];
     int32_t a3 = (int32_t)acc[3];
+    if (rows == 3 && cols == 3) { /* the common 3x3 window, unrolled, accumulators in registers */
+        row3_dsp(x, x_tap, w, w_tap, &a0, &a1, &a2, &a3);
+        row3_dsp(x + x_row, x_tap, w + w_row, w_tap, &a0, &a1, &a2, &a3);
+        row3_dsp(x + 2 * x_row, x_tap, w + 2 * w_row, w_tap, &a0, &a1, &a2, &a3);
+        rows = 0;
+    }
     for (int32_t r = 0; r < rows; ++r) {
         const int8_t *xp = x;
         const int8_t *wp = w;
@@ -184,7 +185,11 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                 const int32_t vector_end = chans - chans % 4;
 #endif
                 for (; c < vector_end; c += 4) {
+#if defined(EDGEC_DOT_MVE)
                     const int32_t n = chans - c < 4 ? chans - c : 4;
+#else
+                    const int32_t n = 4; /* whole groups only; the leftover channels follow */
+#endif
                     uint32_t acc[4] = {0, 0, 0, 0};
                     for (int32_t j = 0; j < n; ++j) {
                         acc[j] = (uint32_t)bias[c + j];

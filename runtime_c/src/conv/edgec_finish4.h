@@ -6,7 +6,7 @@
  * reference's SaturatingRoundingDoublingHighMul for a non-negative multiplier; RoundingDivideByPOT (half away from
  * zero) is VRSHL's half-up rounding shift after subtracting 1 from negative lanes (saturating, which leaves
  * INT32_MIN exact); the output offset is added with saturation so the clamp sees the true order; VSTRB.32 narrows.
- * Elsewhere: finish() per output.
+ * Elsewhere: finish()'s arithmetic per output.
  */
 #ifndef EDGEC_FINISH4_H
 #define EDGEC_FINISH4_H
@@ -38,8 +38,14 @@ static inline int8_t *finish4(const uint32_t acc[4], const int32_t *multiplier, 
     x = vminq_s32(x, vdupq_n_s32(params->act_max));
     vstrbq_p_s32(out, x, p);
 #else
+    /* finish() with the clamp bounds read once per group (the stores to out may alias params). */
+    const int32_t offset = params->output_offset;
+    const int32_t lo = params->act_min - offset;
+    const int32_t hi = params->act_max - offset;
     for (int32_t j = 0; j < n; ++j) {
-        out[j] = finish(acc[j], multiplier[j], shift[j], params);
+        int32_t v = edgec_requantize_nonneg(edgec_wrap_int32(acc[j]), multiplier[j], shift[j]);
+        v = v < lo ? lo : (v > hi ? hi : v);
+        out[j] = (int8_t)(v + offset);
     }
 #endif
     return out + n;
