@@ -38,19 +38,25 @@ static inline void edgec_dot4_s8(const int8_t *x, const int8_t *w, size_t w_stri
     const int8_t *w1 = w + w_stride;
     const int8_t *w2 = w1 + w_stride;
     const int8_t *w3 = w2 + w_stride;
-    while (len > 0) {
+    for (; len >= 16; len -= 16) { /* whole vectors unpredicated (no VPST per load) */
+        const int8x16_t vx = vldrbq_s8(x);
+        a0 = vmladavaq_s8(a0, vx, vldrbq_s8(w0));
+        a1 = vmladavaq_s8(a1, vx, vldrbq_s8(w1));
+        a2 = vmladavaq_s8(a2, vx, vldrbq_s8(w2));
+        a3 = vmladavaq_s8(a3, vx, vldrbq_s8(w3));
+        x += 16;
+        w0 += 16;
+        w1 += 16;
+        w2 += 16;
+        w3 += 16;
+    }
+    if (len > 0) {
         const mve_pred16_t p = vctp8q((uint32_t)len);
         const int8x16_t vx = vldrbq_z_s8(x, p);
         a0 = vmladavaq_p_s8(a0, vx, vldrbq_z_s8(w0, p), p);
         a1 = vmladavaq_p_s8(a1, vx, vldrbq_z_s8(w1, p), p);
         a2 = vmladavaq_p_s8(a2, vx, vldrbq_z_s8(w2, p), p);
         a3 = vmladavaq_p_s8(a3, vx, vldrbq_z_s8(w3, p), p);
-        x += 16;
-        w0 += 16;
-        w1 += 16;
-        w2 += 16;
-        w3 += 16;
-        len = len > 16 ? len - 16 : 0;
     }
     acc[0] = (uint32_t)a0;
     acc[1] = (uint32_t)a1;
@@ -61,12 +67,14 @@ static inline void edgec_dot4_s8(const int8_t *x, const int8_t *w, size_t w_stri
 static inline uint32_t edgec_dot1_s8(const int8_t *x, const int8_t *w, size_t len, uint32_t acc)
 {
     int32_t a = (int32_t)acc;
-    while (len > 0) {
-        const mve_pred16_t p = vctp8q((uint32_t)len);
-        a = vmladavaq_p_s8(a, vldrbq_z_s8(x, p), vldrbq_z_s8(w, p), p);
+    for (; len >= 16; len -= 16) {
+        a = vmladavaq_s8(a, vldrbq_s8(x), vldrbq_s8(w));
         x += 16;
         w += 16;
-        len = len > 16 ? len - 16 : 0;
+    }
+    if (len > 0) {
+        const mve_pred16_t p = vctp8q((uint32_t)len);
+        a = vmladavaq_p_s8(a, vldrbq_z_s8(x, p), vldrbq_z_s8(w, p), p);
     }
     return (uint32_t)a;
 }

@@ -63,23 +63,41 @@ static inline void row3_dsp(const int8_t *x, size_t x_tap, const int8_t *w, size
 }
 #endif
 
+#if defined(EDGEC_DOT_MVE)
+/* Four int8 lanes widened to int32: unpredicated for a whole group (n == 4, folded at the call), else the lanes
+ * past n read as 0 without touching memory. */
+static inline int32x4_t load4(const int8_t *ptr, int32_t n, mve_pred16_t p)
+{
+    return n == 4 ? vldrbq_s32(ptr) : vldrbq_z_s32(ptr, p);
+}
+#endif
+
 /* acc[j] += sum over the in-bounds taps of x[tap][c + j] * w[tap][c + j], j < n (n <= 4; n == 4 off Helium). */
 static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8_t *w, size_t w_row, size_t w_tap,
                          int32_t rows, int32_t cols, int32_t n, uint32_t acc[4])
 {
 #if defined(EDGEC_DOT_MVE)
     const mve_pred16_t p = vctp32q((uint32_t)n);
-    int32x4_t a = vldrwq_z_s32((const int32_t *)(const void *)acc, p);
+    int32x4_t a = n == 4 ? vldrwq_s32((const int32_t *)(const void *)acc)
+                         : vldrwq_z_s32((const int32_t *)(const void *)acc, p);
+    if (rows == 3 && cols == 3) { /* the common 3x3 window, unrolled */
+        for (int32_t r = 0; r < 3; ++r) {
+            a = vaddq_s32(a, vmulq_s32(load4(x, n, p), load4(w, n, p)));
+            a = vaddq_s32(a, vmulq_s32(load4(x + x_tap, n, p), load4(w + w_tap, n, p)));
+            a = vaddq_s32(a, vmulq_s32(load4(x + 2 * x_tap, n, p), load4(w + 2 * w_tap, n, p)));
+            x += x_row;
+            w += w_row;
+        }
+        rows = 0;
+    }
     for (int32_t r = 0; r < rows; ++r) {
         for (int32_t k = 0; k < cols; ++k) {
-            const int32x4_t vx = vldrbq_z_s32(x + (size_t)k * x_tap, p);
-            const int32x4_t vw = vldrbq_z_s32(w + (size_t)k * w_tap, p);
-            a = vaddq_s32(a, vmulq_s32(vx, vw)); /* inactive lanes loaded as 0 */
+            a = vaddq_s32(a, vmulq_s32(load4(x + (size_t)k * x_tap, n, p), load4(w + (size_t)k * w_tap, n, p)));
         }
         x += x_row;
         w += w_row;
     }
-    vstrwq_p_s32((int32_t *)(void *)acc, a, p);
+    vstrwq_s32((int32_t *)(void *)acc, a); /* lanes past n stay 0 + 0 * 0 */
 #elif defined(EDGEC_DOT_DSP)
     (void)n;
     int32_t a0 = (int32_t)acc[0];
@@ -135,6 +153,29 @@ static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8
 #endif
 }
 
+/* Outputs of channels [0, n) of one position (n <= 4; n == 4 off Helium): bias, in-bounds taps, the missing taps
+ * times pad (when pad is not NULL), requantized. x, w and wc (the filter at tap 0) point at the first channel. */
+static inline int8_t *channel_group(const int8_t *x, size_t x_row, size_t x_tap, const int8_t *w, const int8_t *wc,
+                                    size_t w_row, size_t pixel, int32_t k_h, int32_t k_w, int32_t ky0, int32_t ky1,
+                                    int32_t kx0, int32_t kx1, const int8_t *pad, const int32_t *bias,
+                                    const int32_t *multiplier, const int32_t *shift, const edgec_conv_params *params,
+                                    int32_t n, int8_t *out)
+{
+    uint32_t acc[4] = {0, 0, 0, 0};
+    for (int32_t j = 0; j < n; ++j) {
+        acc[j] = (uint32_t)bias[j];
+    }
+    taps4(x, x_row, x_tap, w, w_row, pixel, ky1 - ky0, kx1 - kx0, n, acc);
+    if (pad != NULL) {
+        /* Missing taps: above, below, left and right of the in-bounds rectangle, times pad (input strides 0). */
+        taps4(pad, 0, 0, wc, w_row, pixel, ky0, k_w, n, acc);
+        taps4(pad, 0, 0, wc + (size_t)ky1 * w_row, w_row, pixel, k_h - ky1, k_w, n, acc);
+        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row, w_row, pixel, ky1 - ky0, kx0, n, acc);
+        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row + (size_t)kx1 * pixel, w_row, pixel, ky1 - ky0, k_w - kx1, n, acc);
+    }
+    return finish4(acc, multiplier, shift, params, n, out);
+}
+
 edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                           const edgec_dims *input_dims, const int8_t *input,
                                           const edgec_dims *filter_dims, const int8_t *filter,
@@ -178,34 +219,21 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                 const int8_t *x0 = in_batch + ((size_t)(origin_y + ky0 * dil_h) * (size_t)in_w +
                                                (size_t)(origin_x + kx0 * dil_w)) * pixel;
                 const int8_t *w0 = filter + ((size_t)ky0 * (size_t)k_w + (size_t)kx0) * pixel;
+                const int8_t *pad_taps = full || pad_value == 0u ? NULL : pad;
                 int32_t c = 0;
-#if defined(EDGEC_DOT_MVE)
-                const int32_t vector_end = chans; /* the tail runs predicated */
-#else
-                const int32_t vector_end = chans - chans % 4;
-#endif
-                for (; c < vector_end; c += 4) {
-#if defined(EDGEC_DOT_MVE)
-                    const int32_t n = chans - c < 4 ? chans - c : 4;
-#else
-                    const int32_t n = 4; /* whole groups only; the leftover channels follow */
-#endif
-                    uint32_t acc[4] = {0, 0, 0, 0};
-                    for (int32_t j = 0; j < n; ++j) {
-                        acc[j] = (uint32_t)bias[c + j];
-                    }
-                    taps4(x0 + c, x_row, x_tap, w0 + c, w_row, pixel, ky1 - ky0, kx1 - kx0, n, acc);
-                    if (!full && pad_value != 0u) {
-                        /* Missing taps: above, below, left and right of the in-bounds rectangle, times pad. */
-                        const int8_t *wc = filter + c;
-                        taps4(pad, 0, 0, wc, w_row, pixel, ky0, k_w, n, acc);
-                        taps4(pad, 0, 0, wc + (size_t)ky1 * w_row, w_row, pixel, k_h - ky1, k_w, n, acc);
-                        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row, w_row, pixel, ky1 - ky0, kx0, n, acc);
-                        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row + (size_t)kx1 * pixel, w_row, pixel, ky1 - ky0,
-                              k_w - kx1, n, acc);
-                    }
-                    out = finish4(acc, quant->multiplier + c, quant->shift + c, params, n, out);
+                for (; c + 4 <= chans; c += 4) {
+                    out = channel_group(x0 + c, x_row, x_tap, w0 + c, filter + c, w_row, pixel, k_h, k_w, ky0, ky1,
+                                        kx0, kx1, pad_taps, bias + c, quant->multiplier + c,
+                                        quant->shift + c, params, 4, out);
                 }
+#if defined(EDGEC_DOT_MVE)
+                if (c < chans) { /* the last 1-3 channels, predicated */
+                    out = channel_group(x0 + c, x_row, x_tap, w0 + c, filter + c, w_row, pixel, k_h, k_w, ky0, ky1,
+                                        kx0, kx1, pad_taps, bias + c, quant->multiplier + c,
+                                        quant->shift + c, params, chans - c, out);
+                    c = chans;
+                }
+#endif
                 for (; c < chans; ++c) {
                     uint32_t acc = (uint32_t)bias[c];
                     const int8_t *xr = x0 + c;

@@ -25,18 +25,24 @@ static inline int8_t *finish4(const uint32_t acc[4], const int32_t *multiplier, 
 {
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
     const mve_pred16_t p = vctp32q((uint32_t)n);
+    const int whole = n == 4; /* folded where the caller passes 4: no VPST before each load */
     const int32x4_t zero = vdupq_n_s32(0);
-    const int32x4_t s = vldrwq_z_s32(shift, p);
+    const int32x4_t s = whole ? vldrwq_s32(shift) : vldrwq_z_s32(shift, p);
+    const int32x4_t m = whole ? vldrwq_s32(multiplier) : vldrwq_z_s32(multiplier, p);
     const int32x4_t right = vminq_s32(s, zero); /* minus the right shift */
-    int32x4_t x = vldrwq_z_s32((const int32_t *)(const void *)acc, p);
+    int32x4_t x = vldrwq_s32((const int32_t *)(const void *)acc);
     x = vshlq_s32(x, vmaxq_s32(s, zero)); /* wrapping left shift, as (uint32_t)x << left */
-    x = vqrdmulhq_s32(x, vldrwq_z_s32(multiplier, p));
+    x = vqrdmulhq_s32(x, m);
     x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31)); /* -1 on negative lanes that shift right */
     x = vrshlq_s32(x, right);
     x = vqaddq_s32(x, vdupq_n_s32(params->output_offset));
     x = vmaxq_s32(x, vdupq_n_s32(params->act_min));
     x = vminq_s32(x, vdupq_n_s32(params->act_max));
-    vstrbq_p_s32(out, x, p);
+    if (whole) {
+        vstrbq_s32(out, x);
+    } else {
+        vstrbq_p_s32(out, x, p);
+    }
 #else
     /* finish() with the clamp bounds read once per group (the stores to out may alias params). */
     const int32_t offset = params->output_offset;
