@@ -84,7 +84,7 @@ def test_unsupported_model_lists_each_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content, phrase", [(b"", "not a TFLite flatbuffer"), (b"\x00" * 64, "not a TFLite"),
-                                             (b"1234TFL3" + b"\xff" * 40, "parse flatbuffer")])
+                                             (b"1234TFL3" + b"\xff" * 40, "verify flatbuffer): root at byte offset 0")])
 def test_malformed_file_is_named(tmp_path: Path, content: bytes, phrase: str) -> None:
     path = tmp_path / "bad.tflite"
     path.write_bytes(content)
