@@ -2,8 +2,8 @@
 
 Small builder models with channel counts that exercise the 4-channel blocks and their leftovers, the 4-byte
 SMLAD steps and their tails, and Helium's 16-lane steps with predicated tails (26 and 40 bytes per run), with
-padding (SAME, a non-zero input zero point), strides, and rescales with left shifts. Outputs must equal TFLite's reference interpreter
-and the IR interpreter bit for bit.
+padding (SAME, a non-zero input zero point), strides, and rescales with left shifts. Outputs must equal TFLite's
+reference interpreter and the IR interpreter bit for bit.
 """
 
 from __future__ import annotations

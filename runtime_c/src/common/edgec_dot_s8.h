@@ -26,6 +26,29 @@
 #include <arm_acle.h>
 #endif
 
+/* The portable four-row dot product, also the tail (len % 4 bytes) of the DSP path. */
+static inline void edgec_dot4_s8_c(const int8_t *x, const int8_t *w0, size_t w_stride, size_t len, uint32_t acc[4])
+{
+    uint32_t s0 = acc[0];
+    uint32_t s1 = acc[1];
+    uint32_t s2 = acc[2];
+    uint32_t s3 = acc[3];
+    const int8_t *w1 = w0 + w_stride;
+    const int8_t *w2 = w1 + w_stride;
+    const int8_t *w3 = w2 + w_stride;
+    for (size_t i = 0; i < len; ++i) {
+        const int32_t xi = x[i];
+        s0 += (uint32_t)(xi * w0[i]);
+        s1 += (uint32_t)(xi * w1[i]);
+        s2 += (uint32_t)(xi * w2[i]);
+        s3 += (uint32_t)(xi * w3[i]);
+    }
+    acc[0] = s0;
+    acc[1] = s1;
+    acc[2] = s2;
+    acc[3] = s3;
+}
+
 #if defined(EDGEC_DOT_MVE)
 
 static inline void edgec_dot4_s8(const int8_t *x, const int8_t *w, size_t w_stride, size_t len, uint32_t acc[4])
@@ -131,21 +154,11 @@ static inline void edgec_dot4_s8(const int8_t *x, const int8_t *w, size_t w_stri
         w3 += 4;
     }
     len &= 3;
-    uint32_t s0 = (uint32_t)a0;
-    uint32_t s1 = (uint32_t)a1;
-    uint32_t s2 = (uint32_t)a2;
-    uint32_t s3 = (uint32_t)a3;
-    for (size_t i = 0; i < len; ++i) {
-        const int32_t xi = x[i];
-        s0 += (uint32_t)(xi * w0[i]);
-        s1 += (uint32_t)(xi * w1[i]);
-        s2 += (uint32_t)(xi * w2[i]);
-        s3 += (uint32_t)(xi * w3[i]);
-    }
-    acc[0] = s0;
-    acc[1] = s1;
-    acc[2] = s2;
-    acc[3] = s3;
+    acc[0] = (uint32_t)a0;
+    acc[1] = (uint32_t)a1;
+    acc[2] = (uint32_t)a2;
+    acc[3] = (uint32_t)a3;
+    edgec_dot4_s8_c(x, w0, w_stride, len, acc);
 }
 
 static inline uint32_t edgec_dot1_s8(const int8_t *x, const int8_t *w, size_t len, uint32_t acc)
@@ -169,25 +182,7 @@ static inline uint32_t edgec_dot1_s8(const int8_t *x, const int8_t *w, size_t le
 
 static inline void edgec_dot4_s8(const int8_t *x, const int8_t *w, size_t w_stride, size_t len, uint32_t acc[4])
 {
-    uint32_t s0 = acc[0];
-    uint32_t s1 = acc[1];
-    uint32_t s2 = acc[2];
-    uint32_t s3 = acc[3];
-    const int8_t *w0 = w;
-    const int8_t *w1 = w + w_stride;
-    const int8_t *w2 = w1 + w_stride;
-    const int8_t *w3 = w2 + w_stride;
-    for (size_t i = 0; i < len; ++i) {
-        const int32_t xi = x[i];
-        s0 += (uint32_t)(xi * w0[i]);
-        s1 += (uint32_t)(xi * w1[i]);
-        s2 += (uint32_t)(xi * w2[i]);
-        s3 += (uint32_t)(xi * w3[i]);
-    }
-    acc[0] = s0;
-    acc[1] = s1;
-    acc[2] = s2;
-    acc[3] = s3;
+    edgec_dot4_s8_c(x, w, w_stride, len, acc);
 }
 
 static inline uint32_t edgec_dot1_s8(const int8_t *x, const int8_t *w, size_t len, uint32_t acc)

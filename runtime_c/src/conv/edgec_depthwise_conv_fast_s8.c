@@ -114,16 +114,7 @@ static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8
         const int8_t *xp = x;
         const int8_t *wp = w;
         for (int32_t k = 0; k < cols; ++k) {
-            const int32_t xv = edgec_load_s8x4(xp);
-            const int32_t wv = edgec_load_s8x4(wp);
-            const int32_t xe = __sxtb16(xv);
-            const int32_t we = __sxtb16(wv);
-            const int32_t xo = edgec_sxtb16_odd(xv);
-            const int32_t wo = edgec_sxtb16_odd(wv);
-            a0 = __smlabb(xe, we, a0);
-            a2 = __smlatt(xe, we, a2);
-            a1 = __smlabb(xo, wo, a1);
-            a3 = __smlatt(xo, wo, a3);
+            tap_dsp(xp, wp, &a0, &a1, &a2, &a3);
             xp += x_tap;
             wp += w_tap;
         }
