@@ -8,6 +8,7 @@ appear only inside comments, sanitised).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,11 +17,16 @@ import jinja2
 import numpy as np
 
 from .. import __version__, ir
+from ..calls import Access, Entry, Move, band_value, row_bytes, rows, whole_op_calls
 from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
+from ..tiling import band_padding, window
+from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double",
+           np.dtype(np.uint8): "uint8_t"}  # uint8: 4-bit weights packed two per byte
 
 
 def header_line(program: ir.Program) -> str:
@@ -64,7 +70,7 @@ class Step:
     dims: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     consts: dict[str, str] = field(default_factory=dict)  # role -> C identifier
     extra: dict[str, int] = field(default_factory=dict)
-    kernel: str = ""  # the C kernel function the step calls (conv, depthwise and fully connected)
+    kernel: str = ""  # the C function of a kernel call (see kernel_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,11 @@ class ModelContext:
     inputs: list[Port]
     outputs: list[Port]
     macs: int
+
+    @property
+    def groups(self) -> list[Group]:
+        """The steps with repeated band calls rolled into loops (compiler.codegen.loops)."""
+        return loop_groups(self.steps)
 
     @property
     def input_bytes(self) -> int:
@@ -115,6 +126,7 @@ def _nhwc(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
 
 
 def build_context(plan: Plan) -> ModelContext:
+    """One Step per entry of the plan's execution list (a kernel call over a row band, or a move)."""
     program = plan.program
 
     def buf(vid: int) -> Buf:
@@ -122,25 +134,49 @@ def build_context(plan: Plan) -> ModelContext:
         return Buf(v.dtype.ctype, plan.offset(vid), v.nbytes)
 
     consts: list[ConstArray] = []
-    steps: list[Step] = []
+    names: dict[int, dict[str, str]] = {}
     for i, op in enumerate(program.ops):
-        step = Step(i, op.kind.name, _comment(f"{op.kind.name} {op.name}"), [buf(v) for v in op.inputs],
-                    buf(op.outputs[0]))
+        names[i] = {}
         for role, arr in op.constants.items():
-            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}[arr.dtype]
+            ctype = _CTYPES[arr.dtype]
             name = f"edgec_const_l{i}_{role}"
             consts.append(ConstArray(name, ctype, arr))
-            step.consts[role] = name
-        _fill(step, op, program)
-        steps.append(step)
+            names[i][role] = name
+    entries = plan.entries or tuple(whole_op_calls(program, plan.offset))
+    steps = [_step(program, e, names) for e in entries]
     for c in consts:
         if not _IDENT.match(c.name):
             raise InternalError(f"bad C identifier {c.name!r}")
     return ModelContext(
         header=header_line(program), model_name=_comment(program.name), arena_bytes=plan.arena_bytes,
-        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program), outputs=_ports(program.outputs, buf, program),
+        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program),
+        outputs=_ports(program.outputs, buf, program),
         macs=program.macs,
     )
+
+
+def _access_buf(program: ir.Program, a: Access) -> Buf:
+    v = program.value(a.vid)
+    return Buf(v.dtype.ctype, a.offset, (a.r1 - a.r0) * row_bytes(v))
+
+
+def _step(program: ir.Program, entry: Entry, names: dict[int, dict[str, str]]) -> Step:
+    op = program.ops[entry.op]
+    if isinstance(entry, Move):
+        v = program.value(entry.src.vid)
+        return Step(entry.op, "MOVE", _comment(f"line buffer of {v.name}: keep rows {entry.src.r0}..{entry.src.r1}"),
+                    [_access_buf(program, entry.src)], _access_buf(program, entry.dst),
+                    extra=dict(nbytes=(entry.src.r1 - entry.src.r0) * row_bytes(v)))
+    out = entry.output
+    band = "" if rows(program.value(out.vid)) == out.r1 - out.r0 else f" rows {out.r0}..{out.r1}"
+    step = Step(entry.op, op.kind.name, _comment(f"{op.kind.name} {op.name}{band}"),
+                [_access_buf(program, a) for a in entry.inputs], _access_buf(program, out))
+    step.consts = dict(names[entry.op])
+    step.kernel = kernel_name(op)
+    if band and window(op) is not None:
+        op = dataclasses.replace(op, padding=(band_padding(op, out.r0, entry.inputs[0].r0), op.padding[1]))
+    _fill(step, op, band_value(program, entry.inputs[0]), band_value(program, out))
+    return step
 
 
 def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
@@ -152,22 +188,32 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
     return ports
 
 
-def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
-    """Kernel parameters and dimensions of one step, by op kind."""
-    vin = program.value(op.inputs[0])
-    vout = program.value(op.outputs[0])
+# int8 kernels with a fast variant of the same arguments and results (runtime_c/src/common/edgec_dot_s8.h: SMLAD,
+# Helium or portable C by the compiler's predefined macros).
+_FAST_S8 = {"edgec_convolve_s8": "edgec_convolve_fast_s8", "edgec_fully_connected_s8": "edgec_fully_connected_fast_s8"}
+
+
+def kernel_name(op: ir.Op) -> str:
+    """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4); for int8
+    weights the fast variant where one exists (depthwise only with depth multiplier 1: it vectorises channels)."""
+    if getattr(op, "weight_bits", 8) == 4:
+        return op.kind.kernel.removesuffix("_s8") + "_s4"
+    if isinstance(op, ir.DepthwiseConv2D) and op.depth_multiplier == 1:
+        return "edgec_depthwise_conv_fast_s8"
+    return _FAST_S8.get(op.kind.kernel, op.kind.kernel)
+
+
+def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:
+    """Kernel parameters and dimensions of one step, by op kind (vin, vout: the values as the call sees them)."""
     if isinstance(op, (ir.Conv2D, ir.DepthwiseConv2D)):
         step.dims = {"input": _nhwc(vin.shape), "output": _nhwc(vout.shape)}
         if isinstance(op, ir.Conv2D):
             step.dims["filter"] = tuple(op.weights.shape)  # type: ignore[assignment]
             depth_multiplier = 1
-            step.kernel = "edgec_convolve_fast_s8"
         else:
             kh, kw, oc = op.weights.shape
             step.dims["filter"] = (1, kh, kw, oc)
             depth_multiplier = op.depth_multiplier
-            # The fast depthwise kernel vectorises channels, which needs one filter per input channel.
-            step.kernel = "edgec_depthwise_conv_fast_s8" if depth_multiplier == 1 else "edgec_depthwise_conv_s8"
         step.params = dict(stride_h=op.stride[0], stride_w=op.stride[1], dilation_h=op.dilation[0],
                            dilation_w=op.dilation[1], pad_top=op.padding[0], pad_left=op.padding[1],
                            pad_value=op.pad_value, depth_multiplier=depth_multiplier,
@@ -176,7 +222,6 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
         oc, ic = op.weights.shape
         step.params = dict(output_offset=op.output_offset, act_min=op.act_min, act_max=op.act_max)
         step.extra = dict(batches=vin.size // ic, in_features=ic, out_features=oc)
-        step.kernel = "edgec_fully_connected_fast_s8"
     elif isinstance(op, ir.Pool2D):
         step.dims = {"input": _nhwc(vin.shape), "output": _nhwc(vout.shape)}
         step.params = dict(stride_h=op.stride[0], stride_w=op.stride[1], pad_top=op.padding[0],
