@@ -1,6 +1,6 @@
 """The fast conv, depthwise and fully connected kernels (the ones codegen selects) against the IR interpreter.
 
-On the host these run the portable C path of runtime_c/src/common/edgec_dot_s8.h under UBSan; the DSP
+On the host these run the portable C path of runtime_c/include/edgec_dot_s8.h under UBSan; the DSP
 (SMLAD) and Helium (VMLADAVA) paths are the same kernels built for Cortex-M and are checked end to end on QEMU
 in tests/test_e2e_fast_kernels.py.
 """

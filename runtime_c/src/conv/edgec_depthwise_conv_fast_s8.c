@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "../common/edgec_dot_s8.h"
+#include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
 

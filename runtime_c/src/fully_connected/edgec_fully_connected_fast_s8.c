@@ -7,7 +7,7 @@
  */
 #include <stddef.h>
 
-#include "../common/edgec_dot_s8.h"
+#include "edgec_dot_s8.h"
 #include "edgec_fc_common.h"
 
 edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const double *scale,

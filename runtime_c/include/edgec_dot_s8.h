@@ -1,5 +1,6 @@
 /*
- * edgec runtime, internal: int8 dot products shared by the fast convolution and fully connected kernels.
+ * edgec runtime, internal: int8 dot products shared by the fast convolution and fully connected kernels (kept in
+ * include/ so that every subset of the runtime a firmware copies has it).
  *
  * edgec_dot4_s8 accumulates four dot products that share one int8 vector x (four weight rows w, w_stride
  * apart): acc[j] += sum_{i < len} x[i] * w[j * w_stride + i]. edgec_dot1_s8 is the single-row case.
