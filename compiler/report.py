@@ -5,7 +5,12 @@ Fields (the contract in docs/ARCHITECTURE.md): ``model``, ``target``, ``macs``,
 ``flash_bytes`` {total, weights, code, plus model_code and harness: the split of code between the
 model with its kernels and the simulation main with start-up and libc}, ``sram_bytes`` {total, arena, static, stack}, and
 ``layers`` (per op: name, op, macs, arena_bytes = bytes of buffers alive during the op,
-instructions = null until per-layer profiling exists). Instructions are a proxy for cycles.
+instructions = measured per layer by a profiling run (compiler/profile.py; null otherwise),
+weight_bytes = the op's constants in flash, instructions_per_mac, output_shape).
+``arena.buffers`` lists the memory plan (per buffer: the values stored in it, offset, bytes,
+first and last op; first -1 = a model input, last = len(layers) = a model output), ``capacity``
+the target's flash and SRAM bytes (null where unbounded), ``profile`` how the per-layer counts
+were taken (null without a profiling run). Instructions are a proxy for cycles.
 """
 
 from __future__ import annotations
@@ -23,12 +28,18 @@ from .targets import Target
 
 def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *, sim: Any = None,
                  footprint: Any = None, outputs: list[np.ndarray] | None = None,
-                 reference: list[np.ndarray] | None = None) -> dict[str, Any]:
+                 reference: list[np.ndarray] | None = None, profile: Any = None) -> dict[str, Any]:
     layers = [
         {"name": op.name, "op": op.kind.name, "macs": op.macs, "arena_bytes": plan.live_bytes(step),
-         "instructions": None}
+         "instructions": None, "weight_bytes": sum(a.nbytes for a in op.constants.values()),
+         "instructions_per_mac": None, "output_shape": list(program.value(op.outputs[0]).shape)}
         for step, op in enumerate(program.ops)
     ]
+    if profile is not None:
+        for layer, instructions in zip(layers, profile.layers):
+            layer["instructions"] = instructions
+            if layer["macs"]:
+                layer["instructions_per_mac"] = round(instructions / layer["macs"], 3)
     report: dict[str, Any] = {
         "edgec_version": __version__,
         "model": model,
@@ -40,7 +51,10 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
         "flash_bytes": {"total": None, "weights": program.constant_bytes, "code": None},
         "sram_bytes": {"total": None, "arena": plan.arena_bytes, "static": None, "stack": None},
         "arena": {"bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
-                  "peak_op": program.ops[plan.peak_step].name if program.ops else None},
+                  "peak_op": program.ops[plan.peak_step].name if program.ops else None,
+                  "peak_step": plan.peak_step if program.ops else None, "buffers": _buffers(plan)},
+        "capacity": {"flash_bytes": target.flash_bytes, "sram_bytes": target.sram_bytes},
+        "profile": None if profile is None else profile.as_dict(),
         "layers": layers,
         "warnings": analysis.warnings(program),
     }
@@ -66,6 +80,12 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
             for entry, ours, ref in zip(report["outputs"], outputs, reference):
                 entry["matches_reference"] = bool(np.array_equal(ours, ref))
     return report
+
+
+def _buffers(plan: Plan) -> list[dict[str, Any]]:
+    """The plan's arena buffers, for the memory timeline (each a bar at its offset over its lifetime)."""
+    return [{"values": [plan.program.values[v].name for v in b.values], "offset": b.offset, "size": b.size,
+             "first": b.first, "last": b.last} for b in plan.buffers]
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what edgec needs to build and run generated C: the Arm bare-metal GCC with newlib,
-# QEMU's Arm system emulator, make and the host gcc (Debian/Ubuntu, apt).
+# QEMU's Arm system emulator, make and the host gcc (Debian/Ubuntu, apt), and headless Chromium with its
+# driver (the test that renders `edgec report --html` in a real browser).
 #
 # Idempotent: checks each piece first; runs `apt-get update` and `apt-get install` only when
 # something is missing. As root it runs apt-get directly, otherwise through sudo.
@@ -30,6 +31,8 @@ have_newlib || missing+=(libnewlib-arm-none-eabi)
 have_cmd qemu-system-arm || missing+=(qemu-system-arm)
 have_cmd make || missing+=(make)
 have_cmd gcc || missing+=(gcc)
+have_cmd chromium || missing+=(chromium)
+have_cmd chromedriver || missing+=(chromium-driver)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "edgec toolchain: all present ($(arm-none-eabi-gcc -dumpversion 2>/dev/null | head -n1) arm-none-eabi-gcc," \

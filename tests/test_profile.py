@@ -1,0 +1,116 @@
+"""Per-layer profiling: the arithmetic on hand-written marks, and real profiling runs on QEMU.
+
+The end-to-end bound, stated once: report.json's ``instructions`` comes from the normal build
+(no marks). The profiling build's layers (mark cost removed) plus ``outside_layers`` (the input
+and output copies) equal its own total minus the calibrated cost of its n + 1 marks. The normal
+total and that sum therefore differ only by
+  - the quantisation of the two builds' whole-inference counts (one tick each), and
+  - the error of the calibrated mark cost, summed over the n + 1 marks (calibration resolves
+    tick / 32 per mark, and a mark's cost varies by a few instructions between call sites),
+which the test bounds by one tick per mark: (n + 1) * instructions_per_tick. Since n + 1 >= 2
+this also covers the two quantisation ticks. The profiling build's excess over the normal build
+is checked against the calibrated mark cost by the same bound, so a profile whose mark cost
+were not subtracted (or subtracted twice) fails.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from conftest import mlperf_model
+
+from compiler.driver import run_model
+from compiler.profile import parse_profile
+from compiler.targets import load_target
+
+needs_qemu = pytest.mark.skipif(
+    any(shutil.which(t) is None for t in ("arm-none-eabi-gcc", "qemu-system-arm", "make")),
+    reason="Arm toolchain or QEMU not installed (bash toolchains/install.sh)",
+)
+
+MLPERF_INT8 = ["kws_dscnn_int8", "vww_mbv1_int8", "resnet8_int8", "ad_fcae_int8"]
+
+
+def test_parse_profile_subtracts_one_mark_per_interval() -> None:
+    an386 = load_target("mps2-an386")  # 40 instructions per tick
+    stdout = ("EDGEC_RESULT status=0 instructions=4000 stack_bytes=8\n"
+              "EDGEC_PROFILE layers=2 calibration_marks=32 calibration_ticks=16\n"
+              "EDGEC_MARK 0 3\nEDGEC_MARK 1 53\nEDGEC_MARK 2 93\n")
+    p = parse_profile(stdout, an386, profiled_total=4000)
+    # mark = 16 ticks * 40 / 32 = 20; layer 0 = 50 ticks * 40 - 20; layer 1 = 40 * 40 - 20
+    assert p.mark_instructions == 20
+    assert p.layers == (1980, 1580)
+    # outside = 4000 - (93 - 3) * 40 - 20
+    assert p.outside_layers == 380
+
+
+def test_parse_profile_fractional_ticks_on_systick() -> None:
+    an547 = load_target("mps3-an547")  # 32 MHz SysTick: 31.25 instructions per tick
+    stdout = "EDGEC_PROFILE layers=1 calibration_marks=32 calibration_ticks=30\nEDGEC_MARK 0 10\nEDGEC_MARK 1 110\n"
+    p = parse_profile(stdout, an547, profiled_total=3500)
+    assert p.instructions_per_tick == 31.25
+    assert p.layers == (round(100 * 31.25 - 30 * 31.25 / 32),)
+
+
+def test_parse_profile_rejects_missing_marks() -> None:
+    from compiler.errors import ToolchainError
+
+    an386 = load_target("mps2-an386")
+    with pytest.raises(ToolchainError, match="expected 0..2"):
+        parse_profile("EDGEC_PROFILE layers=2 calibration_marks=32 calibration_ticks=1\nEDGEC_MARK 0 1\n", an386, 10)
+
+
+def _zero_inputs(model) -> list[np.ndarray]:
+    from compiler.frontend import read_tflite
+
+    graph = read_tflite(model)
+    return [np.full(t.shape, t.zero_point, dtype=t.dtype) for t in (graph.tensor(i) for i in graph.inputs)]
+
+
+def _check_sum(report: dict) -> None:
+    prof = report["profile"]
+    n = len(report["layers"])
+    tick = prof["instructions_per_tick"]
+    bound = (n + 1) * tick
+    layers = [layer["instructions"] for layer in report["layers"]]
+    assert all(isinstance(v, int) and v >= 0 for v in layers)
+    assert prof["marks"] == n + 1
+    total = report["instructions"]  # the normal build's count: no marks in it
+    assert abs(sum(layers) + prof["outside_layers"] - total) <= bound, (sum(layers), prof, total)
+    excess = prof["profiled_total"] - total  # what the marks cost, seen from outside
+    assert abs(excess - (n + 1) * prof["mark_instructions"]) <= bound, (excess, prof)
+    # a layer that multiplies costs more than the timer can miss
+    for layer in report["layers"]:
+        if layer["macs"]:
+            assert layer["instructions"] > tick, layer
+
+
+@needs_qemu
+@pytest.mark.parametrize("name", MLPERF_INT8)
+def test_layers_sum_to_the_total_on_cortex_m4(name: str, tmp_path) -> None:
+    model = mlperf_model(name)
+    result = run_model(model, "mps2-an386", _zero_inputs(model), workdir=tmp_path / "p", check_reference=False,
+                       profile=True)
+    _check_sum(result.report)
+
+
+@needs_qemu
+def test_layers_sum_to_the_total_on_systick_target(tmp_path) -> None:
+    model = mlperf_model("kws_dscnn_int8")
+    result = run_model(model, "mps3-an547", _zero_inputs(model), workdir=tmp_path / "p", check_reference=False,
+                       profile=True)
+    assert result.report["profile"]["instructions_per_tick"] == 31.25
+    _check_sum(result.report)
+
+
+def test_host_has_no_profile(tmp_path) -> None:
+    if shutil.which("gcc") is None or shutil.which("make") is None:
+        pytest.skip("host gcc/make not installed")
+    model = mlperf_model("ad_fcae_int8")
+    result = run_model(model, "host", _zero_inputs(model), workdir=tmp_path / "p", check_reference=False,
+                       profile=True)
+    assert result.report["profile"] is None
+    assert all(layer["instructions"] is None for layer in result.report["layers"])
+    assert result.report["instructions"] is None
