@@ -90,3 +90,22 @@ def _buffers(plan: Plan) -> list[dict[str, Any]]:
 
 def write_report(path: Path, report: dict[str, Any]) -> None:
     path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """A report.json, or the one inside a compiled project directory; UsageError when neither reads."""
+    from .errors import UsageError
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "report.json"
+    try:
+        report = json.loads(path.read_text())
+    except OSError as exc:
+        raise UsageError(f"cannot read report {path}: {exc.strerror or exc}; pass a report.json or the directory "
+                         "`edgec compile -o` wrote") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not a report.json (not JSON: {exc})") from None
+    if not isinstance(report, dict) or not {"model", "target", "layers", "flash_bytes", "sram_bytes"} <= set(report):
+        raise UsageError(f"{path} is not an edgec report.json (fields model, target, layers, ... missing)")
+    return report

@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import shutil
 
-import numpy as np
 import pytest
-from conftest import mlperf_model
 
-from compiler.driver import run_model
 from compiler.profile import parse_profile
 from compiler.targets import load_target
 
@@ -62,13 +59,6 @@ def test_parse_profile_rejects_missing_marks() -> None:
         parse_profile("EDGEC_PROFILE layers=2 calibration_marks=32 calibration_ticks=1\nEDGEC_MARK 0 1\n", an386, 10)
 
 
-def _zero_inputs(model) -> list[np.ndarray]:
-    from compiler.frontend import read_tflite
-
-    graph = read_tflite(model)
-    return [np.full(t.shape, t.zero_point, dtype=t.dtype) for t in (graph.tensor(i) for i in graph.inputs)]
-
-
 def _check_sum(report: dict) -> None:
     prof = report["profile"]
     n = len(report["layers"])
@@ -89,28 +79,23 @@ def _check_sum(report: dict) -> None:
 
 @needs_qemu
 @pytest.mark.parametrize("name", MLPERF_INT8)
-def test_layers_sum_to_the_total_on_cortex_m4(name: str, tmp_path) -> None:
-    model = mlperf_model(name)
-    result = run_model(model, "mps2-an386", _zero_inputs(model), workdir=tmp_path / "p", check_reference=False,
-                       profile=True)
+def test_layers_sum_to_the_total_on_cortex_m4(name: str, profiled_run) -> None:
+    result = profiled_run(name, "mps2-an386")
+    assert result.matches_reference is True
     _check_sum(result.report)
 
 
 @needs_qemu
-def test_layers_sum_to_the_total_on_systick_target(tmp_path) -> None:
-    model = mlperf_model("kws_dscnn_int8")
-    result = run_model(model, "mps3-an547", _zero_inputs(model), workdir=tmp_path / "p", check_reference=False,
-                       profile=True)
-    assert result.report["profile"]["instructions_per_tick"] == 31.25
-    _check_sum(result.report)
+def test_layers_sum_to_the_total_on_systick_target(profiled_run) -> None:
+    report = profiled_run("kws_dscnn_int8", "mps3-an547").report
+    assert report["profile"]["instructions_per_tick"] == 31.25
+    _check_sum(report)
 
 
-def test_host_has_no_profile(tmp_path) -> None:
+def test_host_has_no_profile(profiled_run) -> None:
     if shutil.which("gcc") is None or shutil.which("make") is None:
         pytest.skip("host gcc/make not installed")
-    model = mlperf_model("ad_fcae_int8")
-    result = run_model(model, "host", _zero_inputs(model), workdir=tmp_path / "p", check_reference=False,
-                       profile=True)
-    assert result.report["profile"] is None
-    assert all(layer["instructions"] is None for layer in result.report["layers"])
-    assert result.report["instructions"] is None
+    report = profiled_run("ad_fcae_int8", "host").report
+    assert report["profile"] is None
+    assert all(layer["instructions"] is None for layer in report["layers"])
+    assert report["instructions"] is None
