@@ -31,15 +31,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
-    r.add_argument("model")
+    r.add_argument("model", help="a .tflite model")
     r.add_argument("--target", default=None,
                    help="target name, a comma-separated list, or `all`: several targets print one table")
     r.add_argument("--input", action="append", metavar="IN.npy",
                    help=".npy input, once per model input in order (default: every input at its zero point)")
     r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
-    r.add_argument("--report", help="write report.json here")
-    r.add_argument("--sram-budget", default=None)
-    r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
+    r.add_argument("--report", metavar="R.json",
+                   help="write report.json here (with several targets: a JSON list of reports)")
+    r.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    r.add_argument("--keep", metavar="DIR",
+                   help="keep the generated project in DIR (with several targets: DIR/<target>)")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
     r.add_argument("--no-profile", action="store_true",
                    help="skip the per-layer profiling build (by default a second build times every layer on QEMU "
@@ -48,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("targets", help="list targets")
 
     i = sub.add_parser("inspect", help="print the per-layer table of a model")
-    i.add_argument("model")
+    i.add_argument("model", help="a .tflite model")
 
     rep = sub.add_parser("report", help="print the per-layer table of a report.json (or a compiled project)")
     rep.add_argument("report", metavar="DIR_OR_JSON", help="a report.json, or a directory holding one")
