@@ -203,9 +203,15 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .report import read_report
-    from .report_text import layer_table
+    from .report_text import layer_table, targets_table
 
-    report = read_report(Path(args.report))
+    path = Path(args.report)
+    if path.is_file() and path.read_bytes()[:1] == b"[":  # `edgec run --target a,b --report R.json` wrote a list
+        from .multi import read_reports
+
+        print(targets_table(read_reports(path)))
+        return 0
+    report = read_report(path)
     print(layer_table(report))
     if args.html:
         from .report_html import write_html

@@ -58,3 +58,14 @@ def run_targets(model: str, names: list[str], arrays: list[np.ndarray], *, keep:
     if report_path:
         Path(report_path).write_text(json.dumps(reports, indent=2) + "\n")
     return 0 if ok else 1
+
+
+def read_reports(path: Path) -> list[dict[str, Any]]:
+    """The list of reports `run_targets` wrote; UsageError when it is not one."""
+    try:
+        reports = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path} as a list of reports: {exc}") from None
+    if not isinstance(reports, list) or not all(isinstance(r, dict) and {"model", "target"} <= set(r) for r in reports):
+        raise UsageError(f"{path} is not a list of edgec reports")
+    return reports

@@ -56,7 +56,9 @@ def summary(report: dict[str, Any]) -> str:
     lines.append(f"sram         {sram_used:>9,} B {bar(sram_used, cap.get('sram_bytes'))}  ({what})")
     arena = report.get("arena", {})
     if arena.get("peak_op") is not None:
-        lines.append(f"sram peak    at op #{arena['peak_step']} {arena['peak_op']}")
+        name = arena["peak_op"] if len(arena["peak_op"]) <= 60 else arena["peak_op"][:57] + "..."
+        peak = report["layers"][arena["peak_step"]]
+        lines.append(f"sram peak    at op #{arena['peak_step']} {peak['op']} ({peak['arena_bytes']:,} B alive): {name}")
     return "\n".join(lines)
 
 

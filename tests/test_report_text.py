@@ -21,7 +21,8 @@ needs_qemu = pytest.mark.skipif(
 
 
 def edgec(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "compiler.cli", *args], check=False, capture_output=True, text=True,
+                          timeout=600)
 
 
 def test_bar_shows_the_share_of_capacity() -> None:
@@ -87,6 +88,8 @@ def test_run_on_several_targets_prints_one_table(tmp_path) -> None:
         sram = report['sram_bytes']['total'] or report['sram_bytes']['arena']
         assert cells[3] == f"{flash:,}" and cells[4] == f"{sram:,}"
     assert "3/3" in done.stderr  # progress
+    again = edgec("report", str(tmp_path / "all.json"))
+    assert again.returncode == 0 and again.stdout.splitlines()[1:] == rows
 
 
 def test_run_on_several_targets_refuses_one_output(tmp_path) -> None:
