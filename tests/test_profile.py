@@ -16,7 +16,9 @@ were not subtracted (or subtracted twice) fails.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from compiler.profile import parse_profile
@@ -99,3 +101,38 @@ def test_host_has_no_profile(profiled_run) -> None:
     assert report["profile"] is None
     assert all(layer["instructions"] is None for layer in report["layers"])
     assert report["instructions"] is None
+
+
+def test_profiling_build_on_the_host_compiles_clean_and_prints_no_profile(tmp_path) -> None:
+    """PROFILE=1 on the host: the marks are no-ops, -Werror holds, ASan/UBSan stay quiet, the output is unchanged."""
+    if shutil.which("gcc") is None or shutil.which("make") is None:
+        pytest.skip("host gcc/make not installed")
+    from compiler.build import build
+    from compiler.driver import compile_model
+    from compiler.simulate import run
+
+    tiny = Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn" / "tiny_cnn.tflite"
+    compiled = compile_model(tiny, "host", tmp_path / "p")
+    x = np.load(tiny.parent / "input.npy").tobytes()
+    plain = run(build(compiled.outdir, compiled.target, werror=True, sanitize=True), compiled.target, x, 10)
+    profiled = build(compiled.outdir, compiled.target, werror=True, sanitize=True, profile=True)
+    assert profiled.parent.name == "build-profile"
+    sim = run(profiled, compiled.target, x, 10)
+    assert sim.output == plain.output and "EDGEC_PROFILE" not in sim.stdout
+
+
+@needs_qemu
+def test_no_profile_leaves_layers_unmeasured(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    tiny = Path(__file__).resolve().parent.parent / "examples" / "tiny_cnn" / "tiny_cnn.tflite"
+    done = subprocess.run([sys.executable, "-m", "compiler.cli", "run", str(tiny), "--no-profile", "--keep",
+                           str(tmp_path / "p"), "--report", str(tmp_path / "r.json")], check=False, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["instructions"] > 0 and report["profile"] is None
+    assert all(layer["instructions"] is None for layer in report["layers"])
+    assert not (tmp_path / "p" / "build-profile").exists()
