@@ -9,8 +9,8 @@ instructions = measured per layer by a profiling run (compiler/profile.py; null 
 weight_bytes = the op's constants in flash, instructions_per_mac, output_shape).
 ``arena.buffers`` lists the memory plan (per buffer: the values stored in it, offset, bytes,
 first and last op; first -1 = a model input, last = len(layers) = a model output), ``capacity``
-the target's flash and SRAM bytes (null where unbounded), ``profile`` how the per-layer counts
-were taken (null without a profiling run). Instructions are a proxy for cycles.
+the target's flash and SRAM bytes (null where unbounded), ``target_description`` its one-line
+description, ``profile`` how the per-layer counts were taken (null without a profiling run). Instructions are a proxy for cycles.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
                   "peak_op": program.ops[plan.peak_step].name if program.ops else None,
                   "peak_step": plan.peak_step if program.ops else None, "buffers": _buffers(plan)},
         "capacity": {"flash_bytes": target.flash_bytes, "sram_bytes": target.sram_bytes},
+        "target_description": target.description,
         "profile": None if profile is None else profile.as_dict(),
         "layers": layers,
         "warnings": analysis.warnings(program),
