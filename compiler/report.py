@@ -10,7 +10,8 @@ weight_bytes = the op's constants in flash, instructions_per_mac, output_shape).
 ``arena.buffers`` lists the memory plan (per buffer: the values stored in it, offset, bytes,
 first and last op; first -1 = a model input, last = len(layers) = a model output), ``capacity``
 the target's flash and SRAM bytes (null where unbounded), ``target_description`` its one-line
-description, ``profile`` how the per-layer counts were taken (null without a profiling run). Instructions are a proxy for cycles.
+description, ``profile`` how the per-layer counts were taken (null without a profiling run).
+Instructions are a proxy for cycles.
 """
 
 from __future__ import annotations
