@@ -25,7 +25,8 @@ Limits: every timer read is quantised to one tick, so each layer's count is exac
 tick (+/- ``instructions_per_tick``) and the per-layer sum to about one tick per layer; a layer
 cheaper than that (a reshape that is a view) can come out below zero and is reported as 0; the mark
 cost is measured with a resolution of ``instructions_per_tick / k``. Instructions are a proxy for
-cycles, not cycles. On the host nothing is timed and there is no profile.
+cycles, not cycles. On the host nothing is timed and there is no profile; likewise on a target
+whose timer kind has no mark implementation (``PROFILED_TIMERS``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from pathlib import Path
 from .errors import InternalError, ToolchainError
 from .targets import Target
 
+PROFILED_TIMERS = ("cmsdk-apb-timer", "systick")  # the timers whose marks main_sim.c.j2 implements
 _HEADER = re.compile(r"^EDGEC_PROFILE layers=(\d+) calibration_marks=(\d+) calibration_ticks=(\d+)\s*$", re.MULTILINE)
 _MARK = re.compile(r"^EDGEC_MARK (\d+) (\d+)\s*$", re.MULTILINE)
 
@@ -76,12 +78,15 @@ def parse_profile(stdout: str, target: Target, profiled_total: int) -> LayerProf
 
 
 def profile_inference(outdir: Path, target: Target, input_bytes: bytes, expected_output: bytes) -> LayerProfile | None:
-    """Build the profiling program in outdir, run it once, and return its profile (None on the host).
+    """Build the profiling program in outdir, run it once, and return its profile.
+
+    None where nothing is timed: the host, and targets whose timer kind has no marks in the
+    simulation main (PROFILED_TIMERS).
 
     The profiling build must compute the same output bytes as the normal build; a difference is an
     internal error (the marks changed what the model computes).
     """
-    if not target.is_qemu:
+    if not target.is_qemu or target.timer is None or target.timer.kind not in PROFILED_TIMERS:
         return None
     from .build import build
     from .simulate import run
