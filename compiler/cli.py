@@ -147,6 +147,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         write_report(Path(args.report), result.report)
     _print_warnings(result.compiled.program)
     _print_summary(result.report, result.outputs)
+    saved = args.report or (str(Path(args.keep) / "report.json") if args.keep else None)
+    if saved:
+        print(f"per layer    `edgec report {saved}` prints the table, with --html OUT.html the page")
+    else:
+        print("per layer    keep the report (--report R.json or --keep DIR), then `edgec report` it")
     if result.matches_reference is False:
         print("edgec: error: the output differs from the TFLite reference interpreter's", file=sys.stderr)
         return 1
@@ -172,8 +177,6 @@ def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
     print(f"flash split  weights {f['weights']:,} + {split}")
     stack = "not measured" if s["stack"] is None else f"{s['stack']:,}"
     print(f"sram split   arena {s['arena']:,} + static {s['static']:,} + stack {stack}")
-    if report["layers"] and report["layers"][0]["instructions"] is not None:
-        print("per layer    `edgec report DIR_OR_JSON` prints the table; --html writes the page")
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
