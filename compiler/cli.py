@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="a .tflite model")
     c.add_argument("--target", default=None, help="target name (see `edgec targets`); default mps2-an386")
     c.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
-    c.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    c.add_argument("--sram-budget", default=None,
+                   help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
@@ -39,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
     r.add_argument("--report", metavar="R.json",
                    help="write report.json here (with several targets: a JSON list of reports)")
-    r.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    r.add_argument("--sram-budget", default=None, help="as for compile")
     r.add_argument("--keep", metavar="DIR",
                    help="keep the generated project in DIR (with several targets: DIR/<target>)")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
@@ -49,8 +50,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("targets", help="list targets")
 
-    i = sub.add_parser("inspect", help="print the per-layer table of a model")
+    i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
     i.add_argument("model", help="a .tflite model")
+    i.add_argument("--sram-budget", default=None, help="plan as for compile with this budget (bytes or min)")
 
     rep = sub.add_parser("report", help="print the per-layer table of a report.json (or a compiled project)")
     rep.add_argument("report", metavar="DIR_OR_JSON", help="a report.json, or a directory holding one")
@@ -78,13 +80,15 @@ def _target(args: argparse.Namespace) -> str:
     return args.target or DEFAULT_TARGET
 
 
-def _budget(args: argparse.Namespace) -> int | None:
+def _budget(args: argparse.Namespace) -> int | str | None:
     if args.sram_budget is None:
         return None
+    if args.sram_budget == "min":
+        return "min"
     try:
         budget = int(args.sram_budget)
     except ValueError:
-        raise UsageError(f"--sram-budget takes a number of bytes, not {args.sram_budget!r}") from None
+        raise UsageError(f"--sram-budget takes a number of bytes or min, not {args.sram_budget!r}") from None
     if budget <= 0:
         raise UsageError(f"--sram-budget must be positive, not {budget}")
     return budget
@@ -191,7 +195,7 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .driver import compile_program
 
-    program, plan = compile_program(args.model)
+    program, plan = compile_program(args.model, _budget(args))
     print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
           f"weights {program.constant_bytes:,} B, "
           f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
@@ -201,6 +205,10 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         consts = sum(a.nbytes for a in op.constants.values())
         name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
         print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
+    from .timeline import memory_timeline
+
+    print()
+    print(memory_timeline(plan))
     return 0
 
 

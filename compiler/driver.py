@@ -18,10 +18,12 @@ from . import ir
 from .codegen.model import ModelContext, header_line, write_model_sources
 from .codegen.project import write_project_support
 from .errors import DoesNotFitError, UsageError
+from .fit import plan_for_budget
 from .frontend import read_tflite
 from .lower import lower
+from .reorder import reorder
 from .report import build_report, write_report
-from .schedule import Plan, plan_memory
+from .schedule import Plan
 from .targets import Target, load_target
 
 MARKER = ".edgec-output"  # marks a directory edgec created, so it may replace it
@@ -50,19 +52,23 @@ class RunResult:
         return all(np.array_equal(a, b) for a, b in zip(self.outputs, self.reference))
 
 
-def compile_program(model: str | Path | bytes) -> tuple[ir.Program, Plan]:
+def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None) -> tuple[ir.Program, Plan]:
+    """Read, lower, order for the least peak, plan; with a budget (bytes or "min") tile to fit (compiler.fit)."""
     graph = read_tflite(model)
-    program = lower(graph)
-    plan = plan_memory(program)
+    program = reorder(lower(graph))
+    plan = plan_for_budget(program, sram_budget)
     return program, plan
 
 
 def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False,
-                  sram_budget: int | None = None) -> Compiled:
-    """Write a self-contained C project for the target into outdir (replaced atomically)."""
+                  sram_budget: int | str | None = None) -> Compiled:
+    """Write a self-contained C project for the target into outdir (replaced atomically).
+
+    sram_budget: bytes the arena must fit in (tiling as needed), "min" for the smallest arena, or None.
+    """
     tgt = load_target(target)
-    program, plan = compile_program(model)
-    check_fit(plan, tgt, sram_budget)
+    program, plan = compile_program(model, sram_budget)
+    check_fit(plan, tgt, None if sram_budget == "min" else sram_budget)
     final = Path(outdir)
     _check_replaceable(final, force)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +86,7 @@ def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *,
 
 
 def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
-              check_reference: bool = True, sanitize: bool = False, sram_budget: int | None = None,
+              check_reference: bool = True, sanitize: bool = False, sram_budget: int | str | None = None,
               profile: bool = False) -> RunResult:
     """Compile, build, run one inference on the target (one array per model input), and measure it.
 
@@ -138,11 +144,10 @@ def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
     The linker checks the whole image again when it places the sections into the target's regions.
     """
     arena = plan.arena_bytes
-    if sram_budget is not None and arena > sram_budget:
+    if sram_budget is not None and arena > int(sram_budget):
         raise DoesNotFitError(
-            f"the activation arena needs {arena:,} bytes, {arena - sram_budget:,} more than the --sram-budget of "
-            f"{sram_budget:,} (no placement can go below the live-set bound of {plan.live_bound:,} bytes without "
-            "tiling, which edgec does not do yet)")
+            f"the activation arena needs {arena:,} bytes, {arena - int(sram_budget):,} more than the --sram-budget "
+            f"of {int(sram_budget):,}")
     weights = plan.program.constant_bytes
     if target.flash_bytes is not None and weights > target.flash_bytes:
         raise DoesNotFitError(

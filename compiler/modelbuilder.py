@@ -32,6 +32,7 @@ from ai_edge_litert import schema_py_generated as schema
 __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
+    "CalibratedGraph",
     "ModelBuilder",
     "QParams",
     "add_model",
@@ -824,6 +825,10 @@ class _CalibratedGraph:
     def build(self) -> bytes:
         """The packed model."""
         return self.mb.build()
+
+
+CalibratedGraph = _CalibratedGraph
+"""Public name of the calibrating builder, for tests that assemble graphs layer by layer (random graphs)."""
 
 
 # --------------------------------------------------------------------------------------------------

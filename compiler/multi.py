@@ -32,7 +32,7 @@ def target_names(spec: str) -> list[str]:
 
 
 def run_targets(model: str, names: list[str], arrays: list[np.ndarray], *, keep: str | None, report_path: str | None,
-                outputs: list[str] | None, check_reference: bool, sram_budget: int | None) -> int:
+                outputs: list[str] | None, check_reference: bool, sram_budget: int | str | None) -> int:
     """Run on each target, print the model x target table; --report writes the list of reports."""
     from .driver import run_model
     from .report_text import Progress, targets_table

@@ -4,14 +4,17 @@ Fields (the contract in docs/ARCHITECTURE.md): ``model``, ``target``, ``macs``,
 ``instructions`` (one inference measured on the emulator; null when not measured),
 ``flash_bytes`` {total, weights, code, plus model_code and harness: the split of code between the
 model with its kernels and the simulation main with start-up and libc}, ``sram_bytes`` {total, arena, static, stack}, and
-``layers`` (per op: name, op, macs, arena_bytes = bytes of buffers alive during the op,
-instructions = measured per layer by a profiling run (compiler/profile.py; null otherwise),
-weight_bytes = the op's constants in flash, instructions_per_mac, output_shape).
-``arena.buffers`` lists the memory plan (per buffer: the values stored in it, offset, bytes,
-first and last op; first -1 = a model input, last = len(layers) = a model output), ``capacity``
-the target's flash and SRAM bytes (null where unbounded), ``target_description`` its one-line
-description, ``profile`` how the per-layer counts were taken (null without a profiling run).
-Instructions are a proxy for cycles.
+``layers`` (per op: name, op, macs, arena_bytes = bytes of the arena in use during the op, the
+union of the buffers alive then, instructions = measured per layer by a profiling run
+(compiler/profile.py; null otherwise), weight_bytes = the op's constants in flash,
+instructions_per_mac, output_shape), and ``arena`` (the memory plan: bytes, graph-order live-set
+bound, placement strategy, the op at the peak, kernel calls, each tiled segment with its band,
+order and line buffers, and ``buffers``: per buffer the values stored in it (none for a line
+buffer: ``line_of`` names the value whose rows it holds), offset, bytes, first and last op; first
+-1 = a model input, last = len(layers) = a model output). ``capacity`` is the target's flash and
+SRAM bytes (null where unbounded), ``target_description`` its one-line description, ``profile``
+how the per-layer counts were taken (null without a profiling run). Instructions are a proxy for
+cycles.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, analysis, ir
+from .calls import row_bytes
 from .schedule import Plan
 from .targets import Target
 
@@ -51,9 +55,7 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
         "instructions_per_mac": None,
         "flash_bytes": {"total": None, "weights": program.constant_bytes, "code": None},
         "sram_bytes": {"total": None, "arena": plan.arena_bytes, "static": None, "stack": None},
-        "arena": {"bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
-                  "peak_op": program.ops[plan.peak_step].name if program.ops else None,
-                  "peak_step": plan.peak_step if program.ops else None, "buffers": _buffers(plan)},
+        "arena": {**arena_summary(plan), "buffers": _buffers(plan)},
         "capacity": {"flash_bytes": target.flash_bytes, "sram_bytes": target.sram_bytes},
         "target_description": target.description,
         "profile": None if profile is None else profile.as_dict(),
@@ -84,10 +86,29 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
     return report
 
 
+def arena_summary(plan: Plan) -> dict[str, Any]:
+    """The memory plan: arena, graph-order live-set bound, the op at the arena's peak, and every tiled segment."""
+    program = plan.program
+    return {
+        "bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
+        "peak_op": program.ops[plan.peak_op].name if program.ops else None,
+        "peak_step": plan.peak_op if program.ops else None,
+        "kernel_calls": sum(1 for e in plan.entries if not hasattr(e, "src")),
+        "tiles": [{"ops": [program.ops[i].name for i in t.segment.ops], "first_step": t.segment.first,
+                   "last_step": t.segment.last, "band_rows": t.segment.band, "order": t.direction,
+                   "output_shares_input": t.shared,
+                   "line_buffer_bytes": {program.value(v).name: n * row_bytes(program.value(v))
+                                         for v, n in t.front.line_rows.items()}}
+                  for t in plan.tiles],
+    }
+
+
 def _buffers(plan: Plan) -> list[dict[str, Any]]:
     """The plan's arena buffers, for the memory timeline (each a bar at its offset over its lifetime)."""
-    return [{"values": [plan.program.values[v].name for v in b.values], "offset": b.offset, "size": b.size,
-             "first": b.first, "last": b.last} for b in plan.buffers]
+    values = plan.program.values
+    return [{"values": [values[v].name for v in b.values], "offset": b.offset, "size": b.size, "first": b.first,
+             "last": b.last, **({"line_of": values[b.line_of].name} if b.line_of >= 0 else {})}
+            for b in plan.buffers]
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:
