@@ -12,10 +12,11 @@ profiling build's excess. The two differ by
   - the error of the calibrated mark cost over the M marks (calibration resolves tick / 32 per
     mark, and a mark's cost varies by a few instructions between call sites),
 bounded here by one tick per mark: M * instructions_per_tick (M >= 2 also covers the two
-quantisation ticks). Measured: at most 109 of a 1,280 bound (VWW, 31 layers). The same
-bound holds for the profiling build's excess over the normal build against M * mark.
-What this bound cannot see: a mark costs about half a tick, so forgetting to subtract it would
-stay inside one tick per mark; that subtraction is pinned exactly by the test on hand-written
+quantisation ticks). Measured untiled: at most 45 of a 1,000 bound (VWW, 31 layers,
+mps3-an547); tiled (KWS at --sram-budget min, 158 marks): 270 of 6,320. The same bound holds
+for the profiling build's excess over the normal build against M * mark. What this bound cannot
+see: a mark costs less than a tick (35 instructions on the M4), so forgetting to subtract it
+would stay inside one tick per mark; that subtraction is pinned exactly by the test on hand-written
 marks below. Independently of the identity above, ``outside_layers`` must be plausible for two
 memcpys of the input and output bytes (at most one instruction per byte plus 1,000), so
 instructions cannot hide outside the layers.
