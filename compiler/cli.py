@@ -15,6 +15,7 @@ import numpy as np
 
 from . import __version__
 from .errors import CompilerError, UsageError
+from .quantize.command import add_quantize_command, add_quantize_options, cmd_quantize, model_source
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--sram-budget", default=None,
                    help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    add_quantize_options(c)
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
     r.add_argument("model", help="a .tflite model")
@@ -47,8 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-profile", action="store_true",
                    help="skip the per-layer profiling build (by default a second build times every layer on QEMU "
                         "targets; the whole-inference count always comes from the normal build)")
+    add_quantize_options(r)
 
-    sub.add_parser("targets", help="list targets")
+    add_quantize_command(sub)
+
+    sub.add_parser("targets", help="list targets: core, features, flash, SRAM, emulated or not")
+
+    f = sub.add_parser("firmware", help="write a buildable firmware project for a real board")
+    f.add_argument("model", help="a .tflite model")
+    f.add_argument("--board", required=True, help="board name (see `edgec targets`, kind board)")
+    f.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
+    f.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    f.add_argument("--no-build", action="store_true",
+                   help="do not build the project once to check that it fits (no toolchain needed)")
 
     i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
     i.add_argument("model", help="a .tflite model")
@@ -97,7 +110,8 @@ def _budget(args: argparse.Namespace) -> int | str | None:
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
-    compiled = compile_model(args.model, _target(args), args.output_dir, force=args.force, sram_budget=_budget(args))
+    compiled = compile_model(model_source(args), _target(args), args.output_dir, force=args.force,
+                             sram_budget=_budget(args))
     _print_warnings(compiled.program)
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
@@ -116,7 +130,7 @@ def _print_warnings(program) -> None:  # type: ignore[no-untyped-def]
         print(f"edgec: warning: {text}", file=sys.stderr)
 
 
-def _load_inputs(paths: list[str] | None, model: str) -> list[np.ndarray]:
+def _load_inputs(paths: list[str] | None, model: str | bytes) -> list[np.ndarray]:
     if not paths:
         from .frontend import read_tflite
 
@@ -137,11 +151,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .multi import run_targets, target_names
 
     names = target_names(_target(args))
-    arrays = _load_inputs(args.input, args.model)
+    model = model_source(args)
+    arrays = _load_inputs(args.input, model)
     if len(names) > 1:
-        return run_targets(args.model, names, arrays, keep=args.keep, report_path=args.report, outputs=args.output,
+        return run_targets(model, names, arrays, keep=args.keep, report_path=args.report, outputs=args.output,
                            check_reference=not args.no_check, sram_budget=_budget(args))
-    result = run_model(args.model, names[0], arrays, workdir=args.keep, check_reference=not args.no_check,
+    result = run_model(model, names[0], arrays, workdir=args.keep, check_reference=not args.no_check,
                        sram_budget=_budget(args), profile=not args.no_profile)
     for path, output in zip(args.output or [], result.outputs):
         np.save(path, output)
@@ -184,11 +199,29 @@ def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    from .targets import DEFAULT_TARGET, list_targets
+    from .targets import target_table
 
-    for t in list_targets():
-        mark = "*" if t.name == DEFAULT_TARGET else " "
-        print(f"{mark} {t.name:14s} {t.kind:5s} {t.description}")
+    print(target_table())
+    return 0
+
+
+def _cmd_firmware(args: argparse.Namespace) -> int:
+    from .firmware import write_firmware
+
+    fw = write_firmware(args.model, args.board, args.output_dir, force=args.force, build=not args.no_build)
+    _print_warnings(fw.program)
+    board = fw.board
+    if fw.footprint is not None:
+        fp = fw.footprint
+        sram = fp.sram_static + fp.stack_reserved + fp.heap_reserved
+        fit = (f"flash {fp.flash_total:,} of {board.flash_bytes:,} B, SRAM {sram:,} of {board.sram_bytes:,} B "
+               f"(arena {fw.plan.arena_bytes:,}, stack {fp.stack_reserved:,}); "
+               "every section inside the board's regions")
+    else:
+        fit = (f"at least flash {fw.demand.flash_total:,} of {board.flash_bytes:,} B, SRAM {fw.demand.sram_total:,} "
+               f"of {board.sram_bytes:,} B (not built)")
+    print(f"wrote {fw.outdir}/ for {board.name}: {fit}; build it with `make -C {fw.outdir}` or CMake, "
+          f"flash it as {fw.outdir}/README.md says")
     return 0
 
 
@@ -233,7 +266,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect,
-             "report": _cmd_report}
+             "firmware": _cmd_firmware, "quantize": cmd_quantize, "report": _cmd_report}
 
 
 if __name__ == "__main__":

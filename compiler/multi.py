@@ -31,7 +31,7 @@ def target_names(spec: str) -> list[str]:
     return names
 
 
-def run_targets(model: str, names: list[str], arrays: list[np.ndarray], *, keep: str | None, report_path: str | None,
+def run_targets(model: str | bytes, names: list[str], arrays: list[np.ndarray], *, keep: str | None, report_path: str | None,
                 outputs: list[str] | None, check_reference: bool, sram_budget: int | str | None) -> int:
     """Run on each target, print the model x target table; --report writes the list of reports."""
     from .driver import run_model
@@ -49,7 +49,8 @@ def run_targets(model: str, names: list[str], arrays: list[np.ndarray], *, keep:
             result = run_model(model, name, arrays, workdir=workdir, check_reference=check_reference,
                                sram_budget=sram_budget)
         except CompilerError as exc:
-            reports.append({"model": model, "target": name, "error": str(exc).splitlines()[0]})
+            label = model if isinstance(model, str) else "<quantized model>"
+            reports.append({"model": label, "target": name, "error": str(exc).splitlines()[0]})
             ok = False
             continue
         reports.append(result.report)
