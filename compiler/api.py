@@ -7,7 +7,8 @@ modules of the package, hence the longer names); they are re-exported from the p
 subclasses with a message that names the problem and the way out. Every result keeps the full
 report.json dict in ``.report``; the typed fields are read from it, so the two never disagree.
 
-``quantize`` (float models to int8) is not here yet: the quantizer is another stage's work.
+There is no typed ``quantize`` wrapper yet (``compiler.quantize`` is the quantizer's subpackage): use
+``compiler.quantize.pipeline.quantize(model, data).tflite``, whose bytes the functions here accept.
 
 Each function's docstring holds a runnable example (run from the repository's top folder;
 tests/test_api.py runs them all, and docs/API.md repeats them).
@@ -116,7 +117,7 @@ class TargetInfo:
     sram_bytes: int | None
 
 
-def inspect(model: str | Path) -> ModelInfo:
+def inspect(model: str | Path | bytes) -> ModelInfo:
     """The per-layer table of a model, like `edgec inspect`.
 
     >>> import compiler
@@ -131,13 +132,13 @@ def inspect(model: str | Path) -> ModelInfo:
     from .targets import DEFAULT_TARGET, load_target
 
     program, plan = compile_program(model)
-    rep = build_report(program, plan, load_target(DEFAULT_TARGET), str(model))
+    rep = build_report(program, plan, load_target(DEFAULT_TARGET), "<bytes>" if isinstance(model, bytes) else str(model))
     layers = _layers(rep)
-    return ModelInfo(program.name, program.macs, program.constant_bytes, plan.arena_bytes, layers[plan.peak_step],
-                     layers, rep)
+    peak = layers[rep["arena"]["peak_step"]]
+    return ModelInfo(program.name, program.macs, program.constant_bytes, plan.arena_bytes, peak, layers, rep)
 
 
-def compile(model: str | Path, output_dir: str | Path, *, target: str | None = None,
+def compile(model: str | Path | bytes, output_dir: str | Path, *, target: str | None = None,
             sram_budget: int | None = None, force: bool = False) -> CompileResult:
     """Write a self-contained C project for a target, like `edgec compile`.
 
@@ -157,7 +158,7 @@ def compile(model: str | Path, output_dir: str | Path, *, target: str | None = N
                          compiled.program.constant_bytes, compiled.plan.arena_bytes, _layers(rep), rep)
 
 
-def run(model: str | Path, inputs: list[np.ndarray] | None = None, *, target: str | None = None,
+def run(model: str | Path | bytes, inputs: list[np.ndarray] | None = None, *, target: str | None = None,
         profile: bool = True, check_reference: bool = True, keep: str | Path | None = None,
         sram_budget: int | None = None) -> RunResult:
     """Compile, build and run one inference on the target and measure it, like `edgec run`.
@@ -180,7 +181,7 @@ def run(model: str | Path, inputs: list[np.ndarray] | None = None, *, target: st
     from .driver import run_model
     from .targets import DEFAULT_TARGET
 
-    arrays = _load_inputs(None, str(model)) if inputs is None else list(inputs)
+    arrays = _load_inputs(None, model) if inputs is None else list(inputs)  # type: ignore[arg-type]
     done = run_model(model, target or DEFAULT_TARGET, arrays, workdir=keep, check_reference=check_reference,
                      sram_budget=sram_budget, profile=profile)
     return _result(done.report, tuple(done.outputs))
