@@ -124,7 +124,7 @@ def test_firmware_default_builds_once_and_reports_the_fit(tmp_path: Path) -> Non
     assert f"{flash['total']:,}" in (out / "README.md").read_text()
     # Only the kernels tiny_cnn calls are copied; it has no max pooling and no float edges.
     copied = {p.name for p in (out / "runtime").rglob("*.c")}
-    assert "edgec_convolve_s8.c" in copied and "edgec_maxpool_s8.c" not in copied
+    assert "edgec_convolve_fast_s8.c" in copied and "edgec_maxpool_s8.c" not in copied
     assert "edgec_quantize_f32_s8.c" not in copied
 
 

@@ -90,3 +90,21 @@ def test_c_mirror_agrees_with_python(runtime) -> None:
         e = abs(s) % 32
         assert lib.edgec_test_rdbpot(x, e) == int(rounding_divide_by_pot(x, e))
         assert lib.edgec_test_requantize(xsmall, m, s) == int(multiply_by_quantized_multiplier(xsmall, m, s))
+
+
+def test_requantize_nonneg_equals_requantize(runtime) -> None:
+    """The kernels' short requantize agrees with edgec_requantize for every non-negative multiplier, incl. ties."""
+    _, lib = runtime
+    rng = np.random.default_rng(99)
+    edges = [-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1]
+    mults = [0, 1, 2**20, 2**30, 3 * 2**29, 2**31 - 1]
+    cases = [(x, m, s) for x in edges for m in mults for s in (-31, -12, -1, 0, 1, 7)]
+    # Products that sit exactly on a rounding tie of either stage (x * 2^20 = odd * 2^30).
+    cases += [(int(k) * 2**10, 2**20, int(s)) for k in rng.integers(-2**20, 2**20, 200) * 2 + 1
+              for s in (-3, 0)]
+    xs = rng.integers(-(2**31), 2**31, 4000)
+    ms = rng.integers(0, 2**31, 4000)
+    ss = rng.integers(-31, 32, 4000)
+    cases += [(int(x), int(m), int(s)) for x, m, s in zip(xs, ms, ss)]
+    for x, m, s in cases:
+        assert lib.edgec_test_requantize_nonneg(x, m, s) == lib.edgec_test_requantize(x, m, s), (x, m, s)

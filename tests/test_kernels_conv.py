@@ -132,9 +132,10 @@ def _dims(ffi: Any, shape: tuple[int, ...]) -> Any:
 class CCall:
     """The arguments of one C kernel call, kept alive together; :meth:`run` calls it with overrides."""
 
-    def __init__(self, runtime: Any, case: Case) -> None:
+    def __init__(self, runtime: Any, case: Case, *, fast: bool = False) -> None:
         self.ffi, self.lib = runtime
         self.case = case
+        self.suffix = "fast_s8" if fast else "s8"  # edgec_<op>_fast_s8: the kernels codegen selects
         op = case.op
         if isinstance(op, ir.FullyConnected):
             rescale: tuple[np.ndarray, ...] = (op.scale,)
@@ -176,17 +177,18 @@ class CCall:
         a = {**self.args, **overrides}
         op = self.case.op
         if isinstance(op, ir.FullyConnected):
-            return int(self.lib.edgec_fully_connected_s8(a["params"], a["quant"], a["batches"], a["in_features"],
-                                                         a["input"], a["out_features"], a["filter"], a["bias"],
-                                                         a["output"]))
-        fn = self.lib.edgec_convolve_s8 if isinstance(op, ir.Conv2D) else self.lib.edgec_depthwise_conv_s8
+            fc = getattr(self.lib, f"edgec_fully_connected_{self.suffix}")
+            return int(fc(a["params"], a["quant"], a["batches"], a["in_features"], a["input"], a["out_features"],
+                          a["filter"], a["bias"], a["output"]))
+        fn = getattr(self.lib, f"edgec_convolve_{self.suffix}" if isinstance(op, ir.Conv2D)
+                     else f"edgec_depthwise_conv_{self.suffix}")
         return int(fn(a["params"], a["quant"], a["input_dims"], a["input"], a["filter_dims"], a["filter"], a["bias"],
                       a["output_dims"], a["output"]))
 
 
-def assert_c_matches_interp(runtime: Any, case: Case) -> None:
+def assert_c_matches_interp(runtime: Any, case: Case, *, fast: bool = False) -> None:
     expected = run_op(case.op, [case.x], case.out)
-    call = CCall(runtime, case)
+    call = CCall(runtime, case, fast=fast)
     assert call.run() == EDGEC_OK
     if not np.array_equal(call.output, expected):
         diff = np.argwhere(call.output != expected)

@@ -188,11 +188,19 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
     return ports
 
 
+# int8 kernels with a fast variant of the same arguments and results (runtime_c/include/edgec_dot_s8.h: SMLAD,
+# Helium or portable C by the compiler's predefined macros).
+_FAST_S8 = {"edgec_convolve_s8": "edgec_convolve_fast_s8", "edgec_fully_connected_s8": "edgec_fully_connected_fast_s8"}
+
+
 def kernel_name(op: ir.Op) -> str:
-    """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4)."""
+    """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4); for int8
+    weights the fast variant where one exists (depthwise only with depth multiplier 1: it vectorises channels)."""
     if getattr(op, "weight_bits", 8) == 4:
         return op.kind.kernel.removesuffix("_s8") + "_s4"
-    return op.kind.kernel
+    if isinstance(op, ir.DepthwiseConv2D) and op.depth_multiplier == 1:
+        return "edgec_depthwise_conv_fast_s8"
+    return _FAST_S8.get(op.kind.kernel, op.kind.kernel)
 
 
 def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:

@@ -117,6 +117,35 @@ edgec_status edgec_depthwise_conv_s8(const edgec_conv_params *params, const edge
                                      const edgec_dims *output_dims, int8_t *output);
 
 /**
+ * 2-D convolution, fast path: the arguments, layouts and results of edgec_convolve_s8 (any geometry, padding,
+ * stride, dilation). Four output channels at a time over contiguous runs of the window; SMLAD on the DSP
+ * extension, VMLADAVA on Helium, portable C elsewhere; bit-identical on every path.
+ */
+edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                    const edgec_dims *input_dims, const int8_t *input,
+                                    const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                    const edgec_dims *output_dims, int8_t *output);
+
+/**
+ * Depthwise 2-D convolution, fast path for depth_multiplier 1: the arguments, layouts and results of
+ * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Channels are vectorised (four per
+ * step on the DSP extension, lanes of four on Helium).
+ */
+edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                          const edgec_dims *input_dims, const int8_t *input,
+                                          const edgec_dims *filter_dims, const int8_t *filter,
+                                          const int32_t *bias, const edgec_dims *output_dims, int8_t *output);
+
+/**
+ * Fully connected, fast path: the arguments, layouts and results of edgec_fully_connected_s8, four output
+ * features per pass over the input (SMLAD / VMLADAVA / portable C, bit-identical).
+ */
+edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const double *scale,
+                                           int32_t batches, int32_t in_features, const int8_t *input,
+                                           int32_t out_features, const int8_t *filter, const int32_t *bias,
+                                           int8_t *output);
+
+/**
  * Fully connected: out[b][o] = clamp(round(double(bias[o] + sum_i in[b][i] * w[o][i]) * scale[o]) + output_offset).
  * batches rows of in_features int8 inputs; filter [out_features][in_features]; scale[o] is the per-channel
  * double s_in * s_w[o] / s_out (TFLite's reference kernel rescales FC in double precision, not Q31).

@@ -12,10 +12,11 @@
 #include "edgec_fixedpoint.h"
 #include "edgec_nn.h"
 
-/* Requantized accumulator plus output offset, clamped; the sum cannot overflow (compared before adding). */
+/* Requantized accumulator plus output offset, clamped; the sum cannot overflow (compared before adding).
+ * The multiplier is non-negative (params_ok checks it), so the shorter exact requantize applies. */
 static inline int8_t finish(uint32_t acc, int32_t multiplier, int32_t shift, const edgec_conv_params *params)
 {
-    const int32_t v = edgec_requantize(edgec_wrap_int32(acc), multiplier, shift);
+    const int32_t v = edgec_requantize_nonneg(edgec_wrap_int32(acc), multiplier, shift);
     if (v >= params->act_max - params->output_offset) {
         return (int8_t)params->act_max;
     }
@@ -90,6 +91,48 @@ static inline int conv_args_present(const edgec_conv_params *params, const edgec
         return 0;
     }
     return dims_ok(input_dims) && dims_ok(filter_dims) && dims_ok(output_dims);
+}
+
+/* Every check of a regular convolution: arguments present, OHWI filter and output consistent with the input,
+ * geometry far from overflow, parameters in range. */
+static inline int convolve_args_ok(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                   const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                                   const int8_t *filter, const int32_t *bias, const edgec_dims *output_dims,
+                                   const int8_t *output)
+{
+    if (!conv_args_present(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return 0;
+    }
+    if (output_dims->n != input_dims->n || filter_dims->c != input_dims->c || output_dims->c != filter_dims->n) {
+        return 0;
+    }
+    return extent_ok(input_dims->h, output_dims->h, params->stride_h, filter_dims->h, params->dilation_h,
+                     params->pad_top) &&
+           extent_ok(input_dims->w, output_dims->w, params->stride_w, filter_dims->w, params->dilation_w,
+                     params->pad_left) &&
+           params_ok(params, quant, filter_dims->n);
+}
+
+/* Every check of a depthwise convolution: as convolve_args_ok, with a [1][KH][KW][IC * depth_multiplier] filter. */
+static inline int depthwise_args_ok(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                    const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                                    const int8_t *filter, const int32_t *bias, const edgec_dims *output_dims,
+                                    const int8_t *output)
+{
+    if (!conv_args_present(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return 0;
+    }
+    const int32_t mult = params->depth_multiplier;
+    const int32_t out_c = filter_dims->c;
+    if (filter_dims->n != 1 || mult < 1 || (int64_t)input_dims->c * mult != (int64_t)out_c ||
+        output_dims->n != input_dims->n || output_dims->c != out_c) {
+        return 0;
+    }
+    return extent_ok(input_dims->h, output_dims->h, params->stride_h, filter_dims->h, params->dilation_h,
+                     params->pad_top) &&
+           extent_ok(input_dims->w, output_dims->w, params->stride_w, filter_dims->w, params->dilation_w,
+                     params->pad_left) &&
+           params_ok(params, quant, out_c);
 }
 
 #endif /* EDGEC_CONV_COMMON_H */

@@ -1,0 +1,248 @@
+/*
+ * edgec runtime: int8 depthwise 2-D convolution, fast path for depth_multiplier 1
+ * (see edgec_depthwise_conv_fast_s8 in edgec_nn.h).
+ *
+ * Same results as edgec_depthwise_conv_s8. With one filter per input channel, channel c of a tap is at the same
+ * offset c in the NHWC input pixel and in the [KH][KW][C] filter row, so channels vectorise directly:
+ *  - DSP extension: four channels per 32-bit load; SXTB16 splits even and odd bytes into halfwords and
+ *    SMLABB / SMLATT multiply-accumulate each halfword into its channel's accumulator;
+ *  - Helium: four channels per VLDRB.S32 (bytes widened to 32-bit lanes), VMUL and VADD per tap, the channel tail
+ *    under a VCTP predicate;
+ *  - portable C: four scalar accumulators.
+ * The in-bounds tap range is computed once per output position; border taps are the same multiply-accumulate
+ * over the missing taps' weights with a vector of pad values (input strides 0).
+ * Sums wrap like the reference's int32 accumulator.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "edgec_dot_s8.h"
+#include "edgec_conv_common.h"
+#include "edgec_finish4.h"
+
+/* Sum of channel c's weights over the taps outside [ky0, ky1) x [kx0, kx1). */
+static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels, int32_t c,
+                                   int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1)
+{
+    uint32_t sum = 0;
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+        const int row_inside = ky >= ky0 && ky < ky1;
+        for (int32_t kx = 0; kx < k_w; ++kx) {
+            if (!(row_inside && kx >= kx0 && kx < kx1)) {
+                const int32_t w = filter[((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)channels + (size_t)c];
+                sum += (uint32_t)w;
+            }
+        }
+    }
+    return sum;
+}
+
+#if defined(EDGEC_DOT_DSP)
+/* One tap of four channels: even bytes by SMLABB / SMLATT from the SXTB16 halves, odd bytes after the rotate. */
+static inline void tap_dsp(const int8_t *xp, const int8_t *wp, int32_t *a0, int32_t *a1, int32_t *a2, int32_t *a3)
+{
+    const int32_t xv = edgec_load_s8x4(xp);
+    const int32_t wv = edgec_load_s8x4(wp);
+    const int32_t xe = __sxtb16(xv);
+    const int32_t we = __sxtb16(wv);
+    const int32_t xo = edgec_sxtb16_odd(xv);
+    const int32_t wo = edgec_sxtb16_odd(wv);
+    *a0 = __smlabb(xe, we, *a0);
+    *a2 = __smlatt(xe, we, *a2);
+    *a1 = __smlabb(xo, wo, *a1);
+    *a3 = __smlatt(xo, wo, *a3);
+}
+
+/* One kernel row of three taps. */
+static inline void row3_dsp(const int8_t *x, size_t x_tap, const int8_t *w, size_t w_tap, int32_t *a0, int32_t *a1,
+                            int32_t *a2, int32_t *a3)
+{
+    tap_dsp(x, w, a0, a1, a2, a3);
+    tap_dsp(x + x_tap, w + w_tap, a0, a1, a2, a3);
+    tap_dsp(x + 2 * x_tap, w + 2 * w_tap, a0, a1, a2, a3);
+}
+#endif
+
+#if defined(EDGEC_DOT_MVE)
+/* Four int8 lanes widened to int32: unpredicated for a whole group (n == 4, folded at the call), else the lanes
+ * past n read as 0 without touching memory. */
+static inline int32x4_t load4(const int8_t *ptr, int32_t n, mve_pred16_t p)
+{
+    return n == 4 ? vldrbq_s32(ptr) : vldrbq_z_s32(ptr, p);
+}
+#endif
+
+/* acc[j] += sum over the in-bounds taps of x[tap][c + j] * w[tap][c + j], j < n (n <= 4; n == 4 off Helium). */
+static inline void taps4(const int8_t *x, size_t x_row, size_t x_tap, const int8_t *w, size_t w_row, size_t w_tap,
+                         int32_t rows, int32_t cols, int32_t n, uint32_t acc[4])
+{
+#if defined(EDGEC_DOT_MVE)
+    const mve_pred16_t p = vctp32q((uint32_t)n);
+    int32x4_t a = n == 4 ? vldrwq_s32((const int32_t *)(const void *)acc)
+                         : vldrwq_z_s32((const int32_t *)(const void *)acc, p);
+    if (rows == 3 && cols == 3) { /* the common 3x3 window, unrolled */
+        for (int32_t r = 0; r < 3; ++r) {
+            a = vaddq_s32(a, vmulq_s32(load4(x, n, p), load4(w, n, p)));
+            a = vaddq_s32(a, vmulq_s32(load4(x + x_tap, n, p), load4(w + w_tap, n, p)));
+            a = vaddq_s32(a, vmulq_s32(load4(x + 2 * x_tap, n, p), load4(w + 2 * w_tap, n, p)));
+            x += x_row;
+            w += w_row;
+        }
+        rows = 0;
+    }
+    for (int32_t r = 0; r < rows; ++r) {
+        for (int32_t k = 0; k < cols; ++k) {
+            a = vaddq_s32(a, vmulq_s32(load4(x + (size_t)k * x_tap, n, p), load4(w + (size_t)k * w_tap, n, p)));
+        }
+        x += x_row;
+        w += w_row;
+    }
+    vstrwq_s32((int32_t *)(void *)acc, a); /* lanes past n stay 0 + 0 * 0 */
+#elif defined(EDGEC_DOT_DSP)
+    (void)n;
+    int32_t a0 = (int32_t)acc[0];
+    int32_t a1 = (int32_t)acc[1];
+    int32_t a2 = (int32_t)acc[2];
+    int32_t a3 = (int32_t)acc[3];
+    if (rows == 3 && cols == 3) { /* the common 3x3 window, unrolled, accumulators in registers */
+        row3_dsp(x, x_tap, w, w_tap, &a0, &a1, &a2, &a3);
+        row3_dsp(x + x_row, x_tap, w + w_row, w_tap, &a0, &a1, &a2, &a3);
+        row3_dsp(x + 2 * x_row, x_tap, w + 2 * w_row, w_tap, &a0, &a1, &a2, &a3);
+        rows = 0;
+    }
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        for (int32_t k = 0; k < cols; ++k) {
+            tap_dsp(xp, wp, &a0, &a1, &a2, &a3);
+            xp += x_tap;
+            wp += w_tap;
+        }
+        x += x_row;
+        w += w_row;
+    }
+    acc[0] = (uint32_t)a0;
+    acc[1] = (uint32_t)a1;
+    acc[2] = (uint32_t)a2;
+    acc[3] = (uint32_t)a3;
+#else
+    (void)n;
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *xp = x;
+        const int8_t *wp = w;
+        for (int32_t k = 0; k < cols; ++k) {
+            acc[0] += (uint32_t)((int32_t)xp[0] * wp[0]);
+            acc[1] += (uint32_t)((int32_t)xp[1] * wp[1]);
+            acc[2] += (uint32_t)((int32_t)xp[2] * wp[2]);
+            acc[3] += (uint32_t)((int32_t)xp[3] * wp[3]);
+            xp += x_tap;
+            wp += w_tap;
+        }
+        x += x_row;
+        w += w_row;
+    }
+#endif
+}
+
+/* Outputs of channels [0, n) of one position (n <= 4; n == 4 off Helium): bias, in-bounds taps, the missing taps
+ * times pad (when pad is not NULL), requantized. x, w and wc (the filter at tap 0) point at the first channel. */
+static inline int8_t *channel_group(const int8_t *x, size_t x_row, size_t x_tap, const int8_t *w, const int8_t *wc,
+                                    size_t w_row, size_t pixel, int32_t k_h, int32_t k_w, int32_t ky0, int32_t ky1,
+                                    int32_t kx0, int32_t kx1, const int8_t *pad, const int32_t *bias,
+                                    const int32_t *multiplier, const int32_t *shift, const edgec_conv_params *params,
+                                    int32_t n, int8_t *out)
+{
+    uint32_t acc[4] = {0, 0, 0, 0};
+    for (int32_t j = 0; j < n; ++j) {
+        acc[j] = (uint32_t)bias[j];
+    }
+    taps4(x, x_row, x_tap, w, w_row, pixel, ky1 - ky0, kx1 - kx0, n, acc);
+    if (pad != NULL) {
+        /* Missing taps: above, below, left and right of the in-bounds rectangle, times pad (input strides 0). */
+        taps4(pad, 0, 0, wc, w_row, pixel, ky0, k_w, n, acc);
+        taps4(pad, 0, 0, wc + (size_t)ky1 * w_row, w_row, pixel, k_h - ky1, k_w, n, acc);
+        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row, w_row, pixel, ky1 - ky0, kx0, n, acc);
+        taps4(pad, 0, 0, wc + (size_t)ky0 * w_row + (size_t)kx1 * pixel, w_row, pixel, ky1 - ky0, k_w - kx1, n, acc);
+    }
+    return finish4(acc, multiplier, shift, params, n, out);
+}
+
+edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                          const edgec_dims *input_dims, const int8_t *input,
+                                          const edgec_dims *filter_dims, const int8_t *filter,
+                                          const int32_t *bias, const edgec_dims *output_dims, int8_t *output)
+{
+    if (!depthwise_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output) ||
+        params->depth_multiplier != 1) {
+        return EDGEC_ARG_ERROR;
+    }
+    const int32_t batches = input_dims->n;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t chans = input_dims->c;
+    const int32_t k_h = filter_dims->h;
+    const int32_t k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+
+    const int32_t dil_h = params->dilation_h;
+    const int32_t dil_w = params->dilation_w;
+    const uint32_t pad_value = (uint32_t)params->pad_value;
+    const size_t pixel = (size_t)chans;
+    const size_t x_row = (size_t)dil_h * (size_t)in_w * pixel; /* input bytes between kernel rows */
+    const size_t x_tap = (size_t)dil_w * pixel;                /* input bytes between kernel columns */
+    const size_t w_row = (size_t)k_w * pixel;
+    int8_t *out = output;
+    int8_t pad[4];
+    memset(pad, params->pad_value, sizeof pad);
+
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * pixel;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t origin_y = oy * params->stride_h - params->pad_top;
+            int32_t ky0, ky1;
+            valid_taps(origin_y, dil_h, k_h, in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t origin_x = ox * params->stride_w - params->pad_left;
+                int32_t kx0, kx1;
+                valid_taps(origin_x, dil_w, k_w, in_w, &kx0, &kx1);
+                const int full = ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w;
+                const int8_t *x0 = in_batch + ((size_t)(origin_y + ky0 * dil_h) * (size_t)in_w +
+                                               (size_t)(origin_x + kx0 * dil_w)) * pixel;
+                const int8_t *w0 = filter + ((size_t)ky0 * (size_t)k_w + (size_t)kx0) * pixel;
+                const int8_t *pad_taps = full || pad_value == 0u ? NULL : pad;
+                int32_t c = 0;
+                for (; c + 4 <= chans; c += 4) {
+                    out = channel_group(x0 + c, x_row, x_tap, w0 + c, filter + c, w_row, pixel, k_h, k_w, ky0, ky1,
+                                        kx0, kx1, pad_taps, bias + c, quant->multiplier + c,
+                                        quant->shift + c, params, 4, out);
+                }
+#if defined(EDGEC_DOT_MVE)
+                if (c < chans) { /* the last 1-3 channels, predicated */
+                    out = channel_group(x0 + c, x_row, x_tap, w0 + c, filter + c, w_row, pixel, k_h, k_w, ky0, ky1,
+                                        kx0, kx1, pad_taps, bias + c, quant->multiplier + c,
+                                        quant->shift + c, params, chans - c, out);
+                    c = chans;
+                }
+#endif
+                for (; c < chans; ++c) {
+                    uint32_t acc = (uint32_t)bias[c];
+                    const int8_t *xr = x0 + c;
+                    const int8_t *wr = w0 + c;
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        for (int32_t k = 0; k < kx1 - kx0; ++k) {
+                            acc += (uint32_t)((int32_t)xr[(size_t)k * x_tap] * wr[(size_t)k * pixel]);
+                        }
+                        xr += x_row;
+                        wr += w_row;
+                    }
+                    if (!full && pad_value != 0u) {
+                        acc += pad_value * missing_weight_sum(filter, k_h, k_w, chans, c, ky0, ky1, kx0, kx1);
+                    }
+                    *out++ = finish(acc, quant->multiplier[c], quant->shift[c], params);
+                }
+            }
+        }
+    }
+    return EDGEC_OK;
+}
