@@ -44,9 +44,9 @@ def _raise_if_overflow(output: str, target: Target) -> None:
                               "choose a target with more memory")
 
 
-def executable_path(outdir: Path, target: Target) -> Path:
-    """Where ``make`` puts the program: ``DIR/build/edgec_model[.elf]``."""
-    return Path(outdir) / "build" / target.executable_name
+def executable_path(outdir: Path, target: Target, *, profile: bool = False) -> Path:
+    """Where ``make`` puts the program: ``DIR/build/edgec_model[.elf]`` (``DIR/build-profile/`` with PROFILE=1)."""
+    return Path(outdir) / ("build-profile" if profile else "build") / target.executable_name
 
 
 def _make_env() -> dict[str, str]:
@@ -57,11 +57,12 @@ def _make_env() -> dict[str, str]:
     return env
 
 
-def build(outdir: Path, target: Target, *, werror: bool = False, sanitize: bool = False) -> Path:
+def build(outdir: Path, target: Target, *, werror: bool = False, sanitize: bool = False, profile: bool = False) -> Path:
     """Run ``make`` in ``outdir`` and return the built program's path.
 
     ``werror`` adds -Werror; ``sanitize`` (host only) builds with AddressSanitizer and
-    UndefinedBehaviorSanitizer. Raises ToolchainError when make or the compiler is missing
+    UndefinedBehaviorSanitizer; ``profile`` builds the per-layer profiling program (``make
+    PROFILE=1``, see compiler/profile.py) into its own directory. Raises ToolchainError when make or the compiler is missing
     or the build fails (with the tail of the compiler's output), UsageError for a sanitizer
     build of a bare-metal target.
     """
@@ -81,6 +82,7 @@ def build(outdir: Path, target: Target, *, werror: bool = False, sanitize: bool 
         f"-j{max(1, os.cpu_count() or 1)}",
         f"WERROR={int(werror)}",
         f"SANITIZE={int(sanitize)}",
+        f"PROFILE={int(profile)}",
     ]
     try:
         proc = subprocess.run(
@@ -95,7 +97,7 @@ def build(outdir: Path, target: Target, *, werror: bool = False, sanitize: bool 
             f"building {outdir} for {target.name} failed (make exit status {proc.returncode}):\n{detail}\n"
             f"(if a tool is missing: {INSTALL_HINT})"
         )
-    exe = executable_path(outdir, target)
+    exe = executable_path(outdir, target, profile=profile)
     if not exe.is_file():
         raise ToolchainError(f"make succeeded but {exe} is missing:\n{_tail(proc.stdout)}")
     return exe

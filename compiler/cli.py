@@ -34,15 +34,21 @@ def _parser() -> argparse.ArgumentParser:
     add_quantize_options(c)
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
-    r.add_argument("model")
-    r.add_argument("--target", default=None)
+    r.add_argument("model", help="a .tflite model")
+    r.add_argument("--target", default=None,
+                   help="target name, a comma-separated list, or `all`: several targets print one table")
     r.add_argument("--input", action="append", metavar="IN.npy",
                    help=".npy input, once per model input in order (default: every input at its zero point)")
     r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
-    r.add_argument("--report", help="write report.json here")
+    r.add_argument("--report", metavar="R.json",
+                   help="write report.json here (with several targets: a JSON list of reports)")
     r.add_argument("--sram-budget", default=None, help="as for compile")
-    r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
+    r.add_argument("--keep", metavar="DIR",
+                   help="keep the generated project in DIR (with several targets: DIR/<target>)")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
+    r.add_argument("--no-profile", action="store_true",
+                   help="skip the per-layer profiling build (by default a second build times every layer on QEMU "
+                        "targets; the whole-inference count always comes from the normal build)")
     add_quantize_options(r)
 
     add_quantize_command(sub)
@@ -58,10 +64,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="do not build the project once to check that it fits (no toolchain needed)")
 
     i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
-    i.add_argument("model")
+    i.add_argument("model", help="a .tflite model")
     i.add_argument("--check", action="store_true",
                    help="report per operator whether edgec supports it, without compiling (exit 3 if not all)")
     i.add_argument("--sram-budget", default=None, help="plan as for compile with this budget (bytes or min)")
+
+    rep = sub.add_parser("report", help="print the per-layer table of a report.json (or a compiled project)")
+    rep.add_argument("report", metavar="DIR_OR_JSON", help="a report.json, or a directory holding one")
+    rep.add_argument("--html", metavar="OUT.html", help="also write a self-contained HTML page with charts")
     return p
 
 
@@ -108,6 +118,10 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
           f"arena {compiled.plan.arena_bytes:,} B; build it with `make -C {compiled.outdir}`")
+    from .report import read_report
+    from .report_text import summary
+
+    print(summary(read_report(compiled.outdir / "report.json")))
     return 0
 
 
@@ -136,11 +150,16 @@ def _load_inputs(paths: list[str] | None, model: str | bytes) -> list[np.ndarray
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .driver import run_model
+    from .multi import run_targets, target_names
 
+    names = target_names(_target(args))
     model = model_source(args)
     arrays = _load_inputs(args.input, model)
-    result = run_model(model, _target(args), arrays, workdir=args.keep, check_reference=not args.no_check,
-                       sram_budget=_budget(args))
+    if len(names) > 1:
+        return run_targets(model, names, arrays, keep=args.keep, report_path=args.report, outputs=args.output,
+                           check_reference=not args.no_check, sram_budget=_budget(args))
+    result = run_model(model, names[0], arrays, workdir=args.keep, check_reference=not args.no_check,
+                       sram_budget=_budget(args), profile=not args.no_profile)
     for path, output in zip(args.output or [], result.outputs):
         np.save(path, output)
     if args.report:
@@ -149,6 +168,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         write_report(Path(args.report), result.report)
     _print_warnings(result.compiled.program)
     _print_summary(result.report, result.outputs)
+    saved = args.report or (str(Path(args.keep) / "report.json") if args.keep else None)
+    if saved:
+        print(f"per layer    `edgec report {saved}` prints the table, with --html OUT.html the page")
+    else:
+        print("per layer    keep the report (--report R.json or --keep DIR), then `edgec report` it")
     if result.matches_reference is False:
         print("edgec: error: the output differs from the TFLite reference interpreter's", file=sys.stderr)
         return 1
@@ -156,27 +180,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
-    print(f"model        {report['model']}  ->  {report['target']}")
-    for entry, output in zip(report["outputs"], outputs):
+    from .report_text import summary
+
+    print(summary(report))
+    for output in outputs:
         flat = output.ravel()
         shown = np.array2string(flat[:12], separator=" ") + (" ..." if flat.size > 12 else "")
-        print(f"prediction   class {entry['argmax']}   output {shown}")
+        print(f"output       {shown}")
     if report["outputs"] and "matches_reference" in report["outputs"][0]:
         same = all(e["matches_reference"] for e in report["outputs"])
         print(f"reference    matches TFLite's reference interpreter: {'yes, bit-identical' if same else 'NO'}")
-    instr = report["instructions"]
-    if instr is not None:
-        print(f"instructions {instr:,} per inference ({report['instructions_per_mac']} per MAC, {report['macs']:,} MACs;"
-              " counted on QEMU, a proxy for cycles)")
-    else:
+    if report["instructions"] is None:
         print(f"instructions not measured on this target ({report['macs']:,} MACs)")
     f, s = report["flash_bytes"], report["sram_bytes"]
     split = (f"model code {f['model_code']:,} + harness and libc {f['harness']:,}"
              if f.get("model_code") is not None else f"code {f['code']:,}")
-    print(f"flash        {f['total']:,} B  (weights {f['weights']:,} + {split})")
+    print(f"flash split  weights {f['weights']:,} + {split}")
     stack = "not measured" if s["stack"] is None else f"{s['stack']:,}"
-    total = "" if s["total"] is None else f"{s['total']:,} B  "
-    print(f"sram         {total}(arena {s['arena']:,} + static {s['static']:,} + stack {stack})")
+    print(f"sram split   arena {s['arena']:,} + static {s['static']:,} + stack {stack}")
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
@@ -238,8 +259,28 @@ def _print_coverage(model: str) -> int:
     return 0 if report.all_supported else 3
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .report import read_report
+    from .report_text import layer_table, targets_table
+
+    path = Path(args.report)
+    if path.is_file() and path.read_bytes()[:1] == b"[":  # `edgec run --target a,b --report R.json` wrote a list
+        from .multi import read_reports
+
+        print(targets_table(read_reports(path)))
+        return 0
+    report = read_report(path)
+    print(layer_table(report))
+    if args.html:
+        from .report_html import write_html
+
+        write_html(Path(args.html), report)
+        print(f"wrote {args.html}")
+    return 0
+
+
 _COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect,
-             "firmware": _cmd_firmware, "quantize": cmd_quantize}
+             "firmware": _cmd_firmware, "quantize": cmd_quantize, "report": _cmd_report}
 
 
 if __name__ == "__main__":

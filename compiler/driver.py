@@ -108,8 +108,14 @@ def write_output_dir(final: Path, force: bool, fill: Callable[[Path], None], mar
 
 
 def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
-              check_reference: bool = True, sanitize: bool = False, sram_budget: int | str | None = None) -> RunResult:
-    """Compile, build, run one inference on the target (one array per model input), and measure it."""
+              check_reference: bool = True, sanitize: bool = False, sram_budget: int | str | None = None,
+              profile: bool = False) -> RunResult:
+    """Compile, build, run one inference on the target (one array per model input), and measure it.
+
+    ``profile`` also builds and runs the per-layer profiling program (compiler/profile.py) on QEMU
+    targets, so the report's layers carry instructions; the whole-inference count stays the normal
+    build's.
+    """
     from .build import build
     from .footprint import measure
     from .simulate import run
@@ -123,13 +129,18 @@ def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], 
         sim = run(executable, compiled.target, pack(arrays), sum(program.value(v).nbytes for v in program.outputs))
         outputs = unpack(program, sim.output)
         footprint = measure(executable, compiled.target)
+        layer_profile = None
+        if profile:
+            from .profile import profile_inference
+
+            layer_profile = profile_inference(outdir, compiled.target, pack(arrays), sim.output)
         reference = None
         if check_reference:
             from .reference import run_reference
 
             reference = run_reference(model if isinstance(model, bytes) else Path(model), arrays, isolated=True)
         report = build_report(program, compiled.plan, compiled.target, _model_name(model), sim=sim,
-                              footprint=footprint, outputs=outputs, reference=reference)
+                              footprint=footprint, outputs=outputs, reference=reference, profile=layer_profile)
         write_report(outdir / "report.json", report)
         return RunResult(compiled, outputs, report, reference)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what edgec needs to build and run generated C: the Arm bare-metal GCC with newlib,
 # QEMU's Arm system emulator, the RISC-V bare-metal GCC with picolibc and QEMU's RISC-V emulator
-# (Debian's qemu-system-misc), make, cmake and the host gcc (Debian/Ubuntu, apt).
+# (Debian's qemu-system-misc), make, cmake and the host gcc (Debian/Ubuntu, apt), and headless Chromium with its driver (the
+# test that renders `edgec report --html` in a real browser).
 #
 # Idempotent: checks each piece first; runs `apt-get update` and `apt-get install` only when
 # something is missing. As root it runs apt-get directly, otherwise through sudo.
@@ -43,6 +44,8 @@ have_cmd qemu-system-riscv32 || missing+=(qemu-system-misc)
 have_cmd make || missing+=(make)
 have_cmd cmake || missing+=(cmake)
 have_cmd gcc || missing+=(gcc)
+have_cmd chromium || missing+=(chromium)
+have_cmd chromedriver || missing+=(chromium-driver)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "edgec toolchain: all present ($(arm-none-eabi-gcc -dumpversion 2>/dev/null | head -n1) arm-none-eabi-gcc," \
