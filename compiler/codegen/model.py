@@ -19,6 +19,8 @@ from .. import __version__, ir
 from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
+from .elementwise import KINDS as ELEMENTWISE_KINDS
+from .elementwise import fill_elementwise
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -193,7 +195,7 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
     elif isinstance(op, (ir.Quantize, ir.Dequantize)):
         step.params = dict(scale=op.scale, zero_point=op.zero_point)
         step.extra = dict(size=vout.size)
-    else:
+    elif not fill_elementwise(step, op, program):
         raise InternalError(f"no C emission for IR op {op.kind.name}")
 
 
@@ -216,6 +218,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["c_float"] = _c_float
     env.filters["c_double"] = _c_double
+    env.globals["ELEMENTWISE_KINDS"] = ELEMENTWISE_KINDS
     return env
 
 
