@@ -597,7 +597,7 @@ UNARY_ACTIVATIONS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
     "RELU_N1_TO_1": lambda x, _: np.clip(x, -1.0, 1.0),
     "LEAKY_RELU": lambda x, alpha: np.where(x >= 0, x, alpha * x),
     "HARD_SWISH": lambda x, _: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0,
-    "LOGISTIC": lambda x, _: 1.0 / (1.0 + np.exp(-x)),
+    "LOGISTIC": lambda x, _: 0.5 * (1.0 + np.tanh(0.5 * x)),  # 1 / (1 + exp(-x)) without overflow
     "TANH": lambda x, _: np.tanh(x),
 }
 """Float definitions of the unary activations the builder writes (second argument: LEAKY_RELU's alpha)."""

@@ -39,6 +39,9 @@ ARITY = {
     "CONV_2D": (2, 3, 1), "DEPTHWISE_CONV_2D": (2, 3, 1), "FULLY_CONNECTED": (2, 3, 1),
     "AVERAGE_POOL_2D": (1, 1, 1), "MAX_POOL_2D": (1, 1, 1), "ADD": (2, 2, 1), "RESHAPE": (1, 2, 1),
     "SOFTMAX": (1, 1, 1), "QUANTIZE": (1, 1, 1), "DEQUANTIZE": (1, 1, 1),
+    "SUB": (2, 2, 1), "MUL": (2, 2, 1), "PRELU": (2, 2, 1), "RELU": (1, 1, 1), "RELU6": (1, 1, 1),
+    "RELU_N1_TO_1": (1, 1, 1), "LEAKY_RELU": (1, 1, 1), "HARD_SWISH": (1, 1, 1), "LOGISTIC": (1, 1, 1),
+    "TANH": (1, 1, 1),
 }
 
 # Zero-point range of each integer tensor type.

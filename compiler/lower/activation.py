@@ -41,7 +41,8 @@ def _quant_problem(t: Tensor) -> str | None:
 # ---- support checks (docstrings are the user-facing rules) ----
 
 def unary_int8(graph: Graph, op: Operator) -> str | None:
-    """One int8 activation in, one int8 tensor of the same size out, both quantized per tensor."""
+    """One int8 activation in, one int8 tensor of the same size out, both quantized per tensor (the op runs as a
+    256-entry table, C kernel `edgec_lut_s8`; int16 and float activations are not supported)."""
     if len(op.inputs) != 1 or op.inputs[0] < 0 or len(op.outputs) != 1:
         return f"{op.op} takes one input and one output, got {len(op.inputs)} and {len(op.outputs)}"
     inp, out = _io(graph, op)
@@ -72,13 +73,13 @@ def leaky_relu_alpha(graph: Graph, op: Operator) -> str | None:
 
 
 def hard_swish_scales(graph: Graph, op: Operator) -> str | None:
-    """HARD_SWISH's output scale is at least the input scale / 128 (TFLite refuses a left-shifting rescale)."""
+    """HARD_SWISH's output scale is above the input scale / 128 (TFLite refuses a rescale of one or more)."""
     inp, out = _io(graph, op)
     if _quant_problem(inp) or _quant_problem(out):
         return None  # unary_int8 reports it
     _, exponent, _, _ = hard_swish_params(inp.scale, out.scale)
     if exponent > 0:
-        return f"output scale {out.scale:g} is below input scale {inp.scale:g} / 128"
+        return f"output scale {out.scale:g} is not above input scale {inp.scale:g} / 128"
     return None
 
 
