@@ -52,7 +52,10 @@ def _axes(shape1: tuple[int, ...], shape2: tuple[int, ...]) -> list[tuple[int, b
 
 
 def broadcast_geometry(shape1: tuple[int, ...], shape2: tuple[int, ...]) -> ir.Broadcast | None:
-    """The 4-D walk of two operands (row-major element strides, 0 where repeated); None beyond 4 axes."""
+    """The 4-D walk of two operands (row-major element strides, 0 where repeated); None beyond 4 axes
+    or where the shapes do not broadcast."""
+    if broadcast_shape(shape1, shape2) is None:
+        return None
     axes = _axes(shape1, shape2)
     if len(axes) > MAX_AXES:
         return None
