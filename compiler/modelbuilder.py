@@ -33,9 +33,9 @@ from ai_edge_litert import schema_py_generated as schema
 __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
+    "UNARY_ACTIVATIONS",
     "ModelBuilder",
     "QParams",
-    "UNARY_ACTIVATIONS",
     "activation_model",
     "add_model",
     "binary_model",

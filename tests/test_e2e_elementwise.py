@@ -126,8 +126,11 @@ def test_float_io_api_takes_and_returns_float(tmp_path) -> None:
         np.testing.assert_array_equal(got[0].view(np.uint32), want[0].view(np.uint32))
 
 
-_SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
-                                                                        HealthCheck.function_scoped_fixture])
+_SETTINGS = {
+    "deadline": None,
+    "derandomize": True,
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+}
 
 
 def _inputs(program, seed: int) -> list[np.ndarray]:

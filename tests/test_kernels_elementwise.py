@@ -68,7 +68,8 @@ def _act(rng: np.random.Generator) -> tuple[int, int]:
 
 
 def _binary_fields(geometry: ir.Broadcast) -> dict[str, Any]:
-    return dict(name="op", inputs=(0, 1), outputs=(2,), broadcast=geometry, constant1=None, constant2=None)
+    return {"name": "op", "inputs": (0, 1), "outputs": (2,), "broadcast": geometry, "constant1": None,
+            "constant2": None}
 
 
 # ==============================================================================================

@@ -18,7 +18,7 @@ KINDS = ("LUT", "ADD_BROADCAST", "MUL", "PRELU")
 def fill_elementwise(step, op: ir.Op, program: ir.Program) -> bool:
     """Fill ``step`` (a codegen Step) for an op of this family; False if the op is not one of :data:`KINDS`."""
     if isinstance(op, ir.Lut):
-        step.extra = dict(size=program.value(op.outputs[0]).size)
+        step.extra = {"size": program.value(op.outputs[0]).size}
         return True
     if not isinstance(op, ir.Binary):
         return False

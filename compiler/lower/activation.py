@@ -16,8 +16,7 @@ from .. import ir
 from ..graph import Graph, Operator, Tensor
 from . import LoweringContext, register
 from .common import static_shapes
-from .lut_tables import (hard_swish_params, hard_swish_table, leaky_relu_table, logistic_table, relu_table,
-                         tanh_table)
+from .lut_tables import hard_swish_params, hard_swish_table, leaky_relu_table, logistic_table, relu_table, tanh_table
 
 LOGISTIC_OUTPUT_SCALE = 1.0 / 256.0
 
@@ -102,10 +101,13 @@ def _register_table(op_name: str, make: Callable[[Operator, Tensor, Tensor], np.
     register(op_name, *_CHECKS, *checks)(lower_op)
 
 
-_RELU_BOUNDS = {"RELU": (0.0, None), "RELU6": (0.0, 6.0), "RELU_N1_TO_1": (-1.0, 1.0)}
-for _name, (_lo, _hi) in _RELU_BOUNDS.items():
-    _register_table(_name, lambda op, i, o, lo=_lo, hi=_hi: relu_table(lo, hi, i.scale, i.zero_point, o.scale,
-                                                                       o.zero_point))
+def _relu(lower: float | None, upper: float | None) -> Callable[[Operator, Tensor, Tensor], np.ndarray]:
+    return lambda op, i, o: relu_table(lower, upper, i.scale, i.zero_point, o.scale, o.zero_point)
+
+
+_register_table("RELU", _relu(0.0, None))
+_register_table("RELU6", _relu(0.0, 6.0))
+_register_table("RELU_N1_TO_1", _relu(-1.0, 1.0))
 _register_table("LEAKY_RELU", lambda op, i, o: leaky_relu_table(op.options["alpha"], i.scale, i.zero_point, o.scale,
                                                                 o.zero_point), leaky_relu_alpha)
 _register_table("HARD_SWISH", lambda op, i, o: hard_swish_table(i.scale, i.zero_point, o.scale, o.zero_point),

@@ -9,6 +9,7 @@ neighbouring axes that both operands treat alike (both full, or one of them repe
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -78,15 +79,15 @@ def operand_data(graph: Graph, index: int) -> np.ndarray | None:
     return constant(graph, index, np.int8).ravel() if t.is_constant else None
 
 
-def operands(ctx: LoweringContext, op: Operator) -> dict[str, object]:
+def operands(ctx: LoweringContext, op: Operator) -> dict[str, Any]:
     """The ``ir.Binary`` fields every two-operand lowering shares: inputs, broadcast walk, constants."""
     a, b, out = (ctx.tensor(i) for i in (*op.inputs[:2], op.outputs[0]))
     geometry = broadcast_geometry(a.shape, b.shape)
     assert geometry is not None
     const1, const2 = operand_data(ctx.graph, a.index), operand_data(ctx.graph, b.index)
     inputs = tuple(ctx.value(t.index) for t, c in ((a, const1), (b, const2)) if c is None)
-    return dict(name=out.name, inputs=inputs, outputs=(ctx.value(out.index),), broadcast=geometry,
-                constant1=const1, constant2=const2)
+    return {"name": out.name, "inputs": inputs, "outputs": (ctx.value(out.index),), "broadcast": geometry,
+            "constant1": const1, "constant2": const2}
 
 
 def _two_operands(graph: Graph, op: Operator) -> tuple[Tensor, Tensor, Tensor] | None:

@@ -35,7 +35,7 @@ INPUTS = np.arange(-128, 128, dtype=np.int64)  # table index i holds the output 
 INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
 
 
-def _f32(x: float) -> float:
+def _f32(x: float | np.floating) -> float:
     return float(np.float32(x))
 
 
