@@ -24,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import flatbuffers
 import numpy as np
@@ -159,11 +159,24 @@ def _pool2d_options(
     return options
 
 
-def _add_options(*, activation: Activation = "NONE") -> schema.AddOptionsT:
-    """Options of ADD."""
-    options = schema.AddOptionsT()
-    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
-    return options
+def _fused_activation_options(options_type: Callable[[], Any], op_name: str) -> Callable[..., Any]:
+    """The options function of an op whose only option is its fused activation (ADD, SUB, MUL).
+
+    SUB's int16-only ``pot_scale_int16`` keeps the converter's default.
+    """
+
+    def make(*, activation: Activation = "NONE") -> Any:
+        options = options_type()
+        options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
+        return options
+
+    make.__doc__ = f"Options of {op_name}."
+    return make
+
+
+_add_options = _fused_activation_options(schema.AddOptionsT, "ADD")
+_mul_options = _fused_activation_options(schema.MulOptionsT, "MUL")
+_sub_options = _fused_activation_options(schema.SubOptionsT, "SUB")
 
 
 def _reshape_options(*, new_shape: Sequence[int] | None = None) -> schema.ReshapeOptionsT | None:
@@ -184,20 +197,6 @@ def _softmax_options(*, beta: float = 1.0) -> schema.SoftmaxOptionsT:
 
 def _no_options() -> None:
     """QUANTIZE, DEQUANTIZE, the RELU family, PRELU, HARD_SWISH, LOGISTIC and TANH take no options."""
-
-
-def _mul_options(*, activation: Activation = "NONE") -> schema.MulOptionsT:
-    """Options of MUL."""
-    options = schema.MulOptionsT()
-    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
-    return options
-
-
-def _sub_options(*, activation: Activation = "NONE") -> schema.SubOptionsT:
-    """Options of SUB (the int16-only ``pot_scale_int16`` keeps the converter's default)."""
-    options = schema.SubOptionsT()
-    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
-    return options
 
 
 def _leaky_relu_options(*, alpha: float) -> schema.LeakyReluOptionsT:

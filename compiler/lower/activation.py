@@ -15,7 +15,7 @@ import numpy as np
 from .. import ir
 from ..graph import Graph, Operator, Tensor
 from . import LoweringContext, register
-from .common import static_shapes
+from .common import int8_tensor_problem, static_shapes
 from .lut_tables import hard_swish_params, hard_swish_table, leaky_relu_table, logistic_table, relu_table, tanh_table
 
 LOGISTIC_OUTPUT_SCALE = 1.0 / 256.0
@@ -23,18 +23,6 @@ LOGISTIC_OUTPUT_SCALE = 1.0 / 256.0
 
 def _io(graph: Graph, op: Operator) -> tuple[Tensor, Tensor]:
     return graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-
-
-def _quant_problem(t: Tensor) -> str | None:
-    if t.dtype != "int8":
-        return f"tensor {t.name!r} is {t.dtype}; only int8 is supported (int16 and float activations are not)"
-    if t.quant is None or not t.quant.scale:
-        return f"tensor {t.name!r} has no quantization parameters"
-    if t.quant.per_channel:
-        return f"tensor {t.name!r} is quantized per channel"
-    if not (math.isfinite(t.scale) and t.scale > 0):
-        return f"tensor {t.name!r} has scale {t.scale}; it must be positive and finite"
-    return None
 
 
 # ---- support checks (docstrings are the user-facing rules) ----
@@ -47,7 +35,7 @@ def unary_int8(graph: Graph, op: Operator) -> str | None:
     inp, out = _io(graph, op)
     if inp.is_constant:
         return f"input {inp.name!r} is a constant tensor; edgec does not fold constant expressions"
-    problem = _quant_problem(inp) or _quant_problem(out)
+    problem = int8_tensor_problem(inp) or int8_tensor_problem(out)
     if problem:
         return problem
     if math.prod(inp.shape) != math.prod(out.shape):
@@ -74,7 +62,7 @@ def leaky_relu_alpha(graph: Graph, op: Operator) -> str | None:
 def hard_swish_scales(graph: Graph, op: Operator) -> str | None:
     """HARD_SWISH's output scale is above the input scale / 128 (TFLite refuses a rescale of one or more)."""
     inp, out = _io(graph, op)
-    if _quant_problem(inp) or _quant_problem(out):
+    if int8_tensor_problem(inp) or int8_tensor_problem(out):
         return None  # unary_int8 reports it
     _, exponent, _, _ = hard_swish_params(inp.scale, out.scale)
     if exponent > 0:

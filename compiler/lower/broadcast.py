@@ -16,6 +16,7 @@ import numpy as np
 from .. import ir
 from ..graph import Graph, Operator, Tensor
 from . import LoweringContext, constant
+from .common import int8_tensor_problem
 
 MAX_AXES = 4
 
@@ -128,15 +129,7 @@ def at_most_one_constant(graph: Graph, op: Operator) -> str | None:
 def int8_operands(graph: Graph, op: Operator) -> str | None:
     """Both operands (constants included) and the output are int8 with per-tensor quantization."""
     for index in (*op.inputs[:2], *op.outputs[:1]):
-        if index < 0:
-            continue
-        t = graph.tensors[index]
-        if t.dtype != "int8":
-            return f"tensor {t.name!r} is {t.dtype}; only int8 operands are supported"
-        if t.quant is None or not t.quant.scale:
-            return f"tensor {t.name!r} has no quantization parameters"
-        if t.quant.per_channel:
-            return f"tensor {t.name!r} is quantized per channel; only per-tensor operands are supported"
-        if not (math.isfinite(t.scale) and t.scale > 0):
-            return f"tensor {t.name!r} has scale {t.scale}; it must be positive and finite"
+        problem = int8_tensor_problem(graph.tensors[index]) if index >= 0 else None
+        if problem:
+            return problem
     return None
