@@ -7,25 +7,20 @@ A requantizing QUANTIZE (int8 -> int8) is a 256-entry table (``ir.Lut``) of TFLi
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import ir
 from ..graph import Graph, Operator, Tensor
 from . import LoweringContext, register
-from .common import static_shapes
+from .common import int8_tensor_problem, static_shapes
 from .lut_tables import requantize_table
 
 
 def _int8_side(t: Tensor) -> str | None:
     """Problem with the int8 tensor of an edge conversion, or None."""
-    if t.quant is None or not t.quant.scale:
-        return f"tensor {t.name!r} has no quantization parameters"
-    if t.quant.per_channel:
-        return f"tensor {t.name!r} is quantized per channel"
-    if not (math.isfinite(t.scale) and t.scale > 0):
-        return f"tensor {t.name!r} has scale {t.scale}; it must be positive and finite"
+    problem = int8_tensor_problem(t)
+    if problem:
+        return problem
     if not -128 <= t.zero_point <= 127:
         return f"tensor {t.name!r} has zero point {t.zero_point} outside int8"
     return None
