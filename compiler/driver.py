@@ -137,10 +137,27 @@ def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
         raise DoesNotFitError(
             f"the weights need {weights:,} bytes, {weights - target.flash_bytes:,} more than the "
             f"{target.flash_bytes:,} bytes of flash on {target.name}; choose a target with more flash")
-    if target.sram_bytes is not None and arena > target.sram_bytes:
-        raise DoesNotFitError(
-            f"the activation arena needs {arena:,} bytes, {arena - target.sram_bytes:,} more than the "
-            f"{target.sram_bytes:,} bytes of SRAM on {target.name}; choose a target with more SRAM")
+    if target.sram_bytes is not None:
+        parts = sram_parts(plan, target)
+        need = sum(parts.values())
+        if need > target.sram_bytes:
+            detail = " + ".join(f"{what} {n:,}" for what, n in parts.items() if n)
+            raise DoesNotFitError(
+                f"SRAM needs {need:,} bytes ({detail}), {need - target.sram_bytes:,} more than the "
+                f"{target.sram_bytes:,} bytes of SRAM on {target.name}; choose a target with more SRAM, or lower the "
+                "arena with --sram-budget")
+
+
+def sram_parts(plan: Plan, target: Target) -> dict[str, int]:
+    """What the image reserves in SRAM before it runs: the arena, the linker's stack and heap, the I/O copies.
+
+    The I/O copies are the simulation main's buffers for the packed input and output. libc's own
+    .data/.bss (a few hundred bytes with newlib) is not known before linking; the linker checks it.
+    """
+    program = plan.program
+    io = sum(program.value(v).nbytes for v in (*program.inputs, *program.outputs))
+    return {"arena": plan.arena_bytes, "stack": target.stack_bytes or 0, "heap": target.heap_bytes or 0,
+            "input/output buffers": io}
 
 
 def _model_name(model: str | Path | bytes) -> str:

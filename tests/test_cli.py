@@ -145,8 +145,14 @@ def test_fit_checks_name_the_overflow(tmp_path: Path) -> None:
     check_fit(plan, target, None)
     with pytest.raises(DoesNotFitError, match=r"weights need 696 bytes, 196 more than the 500 bytes of flash"):
         check_fit(plan, dataclasses.replace(target, flash_bytes=500), None)
-    with pytest.raises(DoesNotFitError, match=r"arena needs 2,560 bytes, 512 more than the 2,048 bytes of SRAM"):
-        check_fit(plan, dataclasses.replace(target, sram_bytes=2048), None)
+    small = dataclasses.replace(target, sram_bytes=2048, stack_bytes=1024, heap_bytes=256)
+    # 2,560 arena + 1,024 stack + 256 heap + 256 input (1x16x16x1 int8) + 10 output (1x10 int8) = 4,106.
+    with pytest.raises(DoesNotFitError, match=r"SRAM needs 4,106 bytes \(arena 2,560 \+ stack 1,024 \+ heap 256 \+ "
+                                              r"input/output buffers 266\), 2,058 more than the 2,048 bytes of SRAM"):
+        check_fit(plan, small, None)
+    # The stack alone can make a model not fit: the arena fits, arena + stack does not.
+    with pytest.raises(DoesNotFitError, match=r"stack 4,096"):
+        check_fit(plan, dataclasses.replace(target, sram_bytes=4096, stack_bytes=4096, heap_bytes=0), None)
 
 
 def test_failed_compile_leaves_previous_output_intact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

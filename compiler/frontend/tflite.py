@@ -20,6 +20,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..errors import ModelFileError
 from ..graph import Graph, Operator, QuantParams, Tensor
+from .flatbuffer_verify import FlatbufferError, verify_tflite
 from .validate import validate
 
 
@@ -58,6 +59,10 @@ def read_tflite(source: str | Path | bytes) -> Graph:
             raise ModelFileError(path, "open", exc.strerror or str(exc)) from None
     if len(buf) < 8 or buf[4:8] != b"TFL3":
         raise ModelFileError(path, "identify", "not a TFLite flatbuffer (file identifier 'TFL3' missing)")
+    try:
+        verify_tflite(buf)
+    except FlatbufferError as exc:
+        raise ModelFileError(path, "verify flatbuffer", str(exc)) from None
     try:
         model = schema.ModelT.InitFromPackedBuf(buf, 0)
     except Exception as exc:  # noqa: BLE001 - the generated parser raises whatever struct/IndexError it meets
