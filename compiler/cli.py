@@ -145,7 +145,8 @@ def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
         print(f"reference    matches TFLite's reference interpreter: {'yes, bit-identical' if same else 'NO'}")
     instr = report["instructions"]
     if instr is not None:
-        print(f"instructions {instr:,} per inference ({report['instructions_per_mac']} per MAC, {report['macs']:,} MACs;"
+        per_mac = f"{report['instructions_per_mac']} per MAC, " if report["macs"] else ""  # none for MAC-free models
+        print(f"instructions {instr:,} per inference ({per_mac}{report['macs']:,} MACs;"
               " counted on QEMU, a proxy for cycles)")
     else:
         print(f"instructions not measured on this target ({report['macs']:,} MACs)")

@@ -281,7 +281,7 @@ class Lut(Op):
     """
 
     table: np.ndarray  # int8 [256], indexed by input + 128
-    source_op: str = ""  # the TFLite op it implements, for reports
+    source_op: str = ""  # the TFLite op it implements, named in the generated code's layer comment
 
     kind = OpKind.LUT
 

@@ -22,6 +22,7 @@ from compiler.frontend.tflite import read_tflite
 from compiler.interp import run
 from compiler.lower import lower
 from compiler.reference import run_reference
+from test_lower_elementwise import _square_model
 
 
 def _float_io_model() -> bytes:
@@ -49,6 +50,7 @@ CASES: dict[str, bytes] = {
     "add_broadcast_rank5": mb.binary_model("ADD", (1, 2, 3, 4, 5), (1, 2, 1, 4, 1), seed=5),
     "prelu_per_channel": mb.prelu_model((1, 5, 5, 6), (1, 1, 6), seed=6),
     "float_io": _float_io_model(),
+    "mul_square": _square_model("MUL"),
     "requantize": mb.requantize_model((1, 32), seed=7),
     **{f"act_{kind.lower()}": mb.activation_model(kind, (1, 3, 3, 5), seed=10 + i)
        for i, kind in enumerate(mb.UNARY_ACTIVATIONS)},

@@ -184,6 +184,24 @@ def test_prelu_with_an_activation_alpha() -> None:
     assert_matches_reference(model, _random_inputs(lower(read_tflite(model)), rng, trials=4))
 
 
+def _square_model(kind: str) -> bytes:
+    """An op whose two operands are the same tensor (x * x, x - x)."""
+    b = mb.ModelBuilder()
+    x = b.input("x", (1, 4, 4, 3), "int8", 0.03, -4)
+    y = b.tensor("y", (1, 4, 4, 3), "int8", 0.02, -100)
+    b.op(kind, [x, x], [y])
+    b.output(y)
+    return b.build()
+
+
+@pytest.mark.parametrize("kind", ["MUL", "SUB", "ADD"])
+def test_binary_of_one_tensor_with_itself(kind: str) -> None:
+    model = _square_model(kind)
+    rng = np.random.default_rng(11)
+    program = assert_matches_reference(model, _random_inputs(lower(read_tflite(model)), rng))
+    assert program.ops[0].inputs == (program.inputs[0],) * 2
+
+
 def test_broadcast_geometry_merges_axes() -> None:
     g = broadcast_geometry((1, 4, 4, 8), (1, 1, 1, 8))
     assert g is not None and g.out_dims == (1, 1, 16, 8) and g.strides1 == (0, 0, 8, 1) and g.strides2 == (0, 0, 0, 1)

@@ -19,6 +19,7 @@ def fill_elementwise(step, op: ir.Op, program: ir.Program) -> bool:
     """Fill ``step`` (a codegen Step) for an op of this family; False if the op is not one of :data:`KINDS`."""
     if isinstance(op, ir.Lut):
         step.extra = {"size": program.value(op.outputs[0]).size}
+        step.comment = step.comment.replace("LUT", f"LUT ({op.source_op})", 1) if op.source_op else step.comment
         return True
     if not isinstance(op, ir.Binary):
         return False
