@@ -2,7 +2,7 @@
  * edgec runtime: int8 ADD / SUB with broadcasting (TFLite reference_integer_ops::BroadcastAdd*Slow).
  *
  * The arithmetic is edgec_add_s8's; operand k is read at n*stride_k.n + h*stride_k.h + w*stride_k.w
- * + c*stride_k.c for every output position (n, h, w, c), so a zero stride repeats it.
+ * + c*stride_k.c for every output position (n, h, w, c), so a zero stride repeats it (edgec_walk).
  */
 #include "edgec_nn.h"
 
@@ -15,17 +15,15 @@ edgec_status edgec_add_broadcast_s8(const edgec_add_params *params, const edgec_
         !edgec_add_params_ok(params)) {
         return EDGEC_ARG_ERROR;
     }
-    const edgec_dims *d = &shape->output;
+    const int32_t c1 = shape->stride1.c;
+    const int32_t c2 = shape->stride2.c;
+    edgec_walk it = {0, 0, 0, 0};
     int8_t *out = output;
-    for (int32_t n = 0; n < d->n; ++n) {
-        for (int32_t h = 0; h < d->h; ++h) {
-            for (int32_t w = 0; w < d->w; ++w) {
-                for (int32_t c = 0; c < d->c; ++c) {
-                    const int8_t x1 = input1[edgec_broadcast_offset(&shape->stride1, n, h, w, c)];
-                    const int8_t x2 = input2[edgec_broadcast_offset(&shape->stride2, n, h, w, c)];
-                    *out++ = edgec_add_element(params, x1, x2);
-                }
-            }
+    for (int32_t row = edgec_walk_rows(shape); row > 0; --row, edgec_walk_next_row(shape, &it)) {
+        const int8_t *x1 = input1 + it.offset1;
+        const int8_t *x2 = input2 + it.offset2;
+        for (int32_t c = 0; c < shape->output.c; ++c) {
+            *out++ = edgec_add_element(params, x1[c * c1], x2[c * c2]);
         }
     }
     return EDGEC_OK;

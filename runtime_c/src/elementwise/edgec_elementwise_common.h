@@ -49,13 +49,49 @@ static inline int edgec_strides_ok(const edgec_dims *s)
 
 static inline int edgec_broadcast_ok(const edgec_broadcast *b)
 {
-    return b != 0 && edgec_dims_ok(&b->output) && edgec_strides_ok(&b->stride1) && edgec_strides_ok(&b->stride2);
+    if (b == 0 || !edgec_dims_ok(&b->output) || !edgec_strides_ok(&b->stride1) || !edgec_strides_ok(&b->stride2)) {
+        return 0;
+    }
+    const edgec_dims *d = &b->output;
+    return (int64_t)d->n * d->h * d->w * d->c <= INT32_MAX; /* the walk counts elements in int32 */
 }
 
-/* Element offset of (n, h, w, c) in an operand walked with strides s. */
-static inline int32_t edgec_broadcast_offset(const edgec_dims *s, int32_t n, int32_t h, int32_t w, int32_t c)
+/*
+ * A walk over the rows (the c axis) of a broadcasting op's output in row-major order, keeping the
+ * element offset of each operand's row start: edgec_walk_next_row steps w, carrying into h and n,
+ * and moves the offsets by the strides. Within a row, operand k advances by stride_k.c.
+ */
+typedef struct {
+    int32_t h;
+    int32_t w;
+    int32_t offset1;
+    int32_t offset2;
+} edgec_walk;
+
+static inline int32_t edgec_walk_rows(const edgec_broadcast *b)
 {
-    return n * s->n + h * s->h + w * s->w + c * s->c;
+    return b->output.n * b->output.h * b->output.w;
+}
+
+static inline void edgec_walk_next_row(const edgec_broadcast *b, edgec_walk *it)
+{
+    const edgec_dims *d = &b->output;
+    const edgec_dims *s1 = &b->stride1;
+    const edgec_dims *s2 = &b->stride2;
+    it->offset1 += s1->w;
+    it->offset2 += s2->w;
+    if (++it->w < d->w) {
+        return;
+    }
+    it->w = 0;
+    it->offset1 += s1->h - d->w * s1->w;
+    it->offset2 += s2->h - d->w * s2->w;
+    if (++it->h < d->h) {
+        return;
+    }
+    it->h = 0;
+    it->offset1 += s1->n - d->h * s1->h;
+    it->offset2 += s2->n - d->h * s2->h;
 }
 
 #endif /* EDGEC_ELEMENTWISE_COMMON_H */

@@ -21,20 +21,18 @@ edgec_status edgec_mul_s8(const edgec_mul_params *params, const edgec_broadcast 
         params->act_min > params->act_max) {
         return EDGEC_ARG_ERROR;
     }
-    const edgec_dims *d = &shape->output;
+    const int32_t c1 = shape->stride1.c;
+    const int32_t c2 = shape->stride2.c;
+    edgec_walk it = {0, 0, 0, 0};
     int8_t *out = output;
-    for (int32_t n = 0; n < d->n; ++n) {
-        for (int32_t h = 0; h < d->h; ++h) {
-            for (int32_t w = 0; w < d->w; ++w) {
-                for (int32_t c = 0; c < d->c; ++c) {
-                    const int32_t x1 = input1[edgec_broadcast_offset(&shape->stride1, n, h, w, c)];
-                    const int32_t x2 = input2[edgec_broadcast_offset(&shape->stride2, n, h, w, c)];
-                    const int32_t product = (x1 + params->input1_offset) * (x2 + params->input2_offset);
-                    const int32_t raw = edgec_requantize(product, params->output_multiplier, params->output_shift) +
-                                        params->output_offset;
-                    *out++ = (int8_t)edgec_clamp(raw, params->act_min, params->act_max);
-                }
-            }
+    for (int32_t row = edgec_walk_rows(shape); row > 0; --row, edgec_walk_next_row(shape, &it)) {
+        const int8_t *x1 = input1 + it.offset1;
+        const int8_t *x2 = input2 + it.offset2;
+        for (int32_t c = 0; c < shape->output.c; ++c) {
+            const int32_t product = (x1[c * c1] + params->input1_offset) * (x2[c * c2] + params->input2_offset);
+            const int32_t raw =
+                edgec_requantize(product, params->output_multiplier, params->output_shift) + params->output_offset;
+            *out++ = (int8_t)edgec_clamp(raw, params->act_min, params->act_max);
         }
     }
     return EDGEC_OK;

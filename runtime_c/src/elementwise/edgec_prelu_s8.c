@@ -19,24 +19,20 @@ edgec_status edgec_prelu_s8(const edgec_prelu_params *params, const edgec_broadc
         params->output_offset < -128 || params->output_offset > 127) {
         return EDGEC_ARG_ERROR;
     }
-    const edgec_dims *d = &shape->output;
+    const int32_t c1 = shape->stride1.c;
+    const int32_t c2 = shape->stride2.c;
+    edgec_walk it = {0, 0, 0, 0};
     int8_t *out = output;
-    for (int32_t n = 0; n < d->n; ++n) {
-        for (int32_t h = 0; h < d->h; ++h) {
-            for (int32_t w = 0; w < d->w; ++w) {
-                for (int32_t c = 0; c < d->c; ++c) {
-                    const int32_t v = input[edgec_broadcast_offset(&shape->stride1, n, h, w, c)] + params->input_offset;
-                    int32_t value;
-                    if (v >= 0) {
-                        value = edgec_requantize(v, params->multiplier_pos, params->shift_pos);
-                    } else {
-                        const int32_t a = alpha[edgec_broadcast_offset(&shape->stride2, n, h, w, c)] +
-                                          params->alpha_offset;
-                        value = edgec_requantize(v * a, params->multiplier_neg, params->shift_neg);
-                    }
-                    *out++ = (int8_t)edgec_clamp(value + params->output_offset, -128, 127);
-                }
-            }
+    for (int32_t row = edgec_walk_rows(shape); row > 0; --row, edgec_walk_next_row(shape, &it)) {
+        const int8_t *x = input + it.offset1;
+        const int8_t *a = alpha + it.offset2;
+        for (int32_t c = 0; c < shape->output.c; ++c) {
+            const int32_t v = x[c * c1] + params->input_offset;
+            const int32_t value =
+                v >= 0 ? edgec_requantize(v, params->multiplier_pos, params->shift_pos)
+                       : edgec_requantize(v * (a[c * c2] + params->alpha_offset), params->multiplier_neg,
+                                          params->shift_neg);
+            *out++ = (int8_t)edgec_clamp(value + params->output_offset, -128, 127);
         }
     }
     return EDGEC_OK;
