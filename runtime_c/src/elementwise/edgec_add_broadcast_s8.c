@@ -2,11 +2,19 @@
  * edgec runtime: int8 ADD / SUB with broadcasting (TFLite reference_integer_ops::BroadcastAdd*Slow).
  *
  * The arithmetic is edgec_add_s8's; operand k is read at n*stride_k.n + h*stride_k.h + w*stride_k.w
- * + c*stride_k.c for every output position (n, h, w, c), so a zero stride repeats it (edgec_walk).
+ * + c*stride_k.c for every output position (n, h, w, c), so a zero stride repeats it.
  */
 #include "edgec_nn.h"
 
 #include "edgec_elementwise_common.h"
+
+static void edgec_add_row(const void *params, const int8_t *input1, int32_t step1, const int8_t *input2,
+                          int32_t step2, int32_t size, int8_t *output)
+{
+    for (int32_t c = 0; c < size; ++c) {
+        output[c] = edgec_add_element((const edgec_add_params *)params, input1[c * step1], input2[c * step2]);
+    }
+}
 
 edgec_status edgec_add_broadcast_s8(const edgec_add_params *params, const edgec_broadcast *shape,
                                     const int8_t *input1, const int8_t *input2, int8_t *output)
@@ -15,16 +23,6 @@ edgec_status edgec_add_broadcast_s8(const edgec_add_params *params, const edgec_
         !edgec_add_params_ok(params)) {
         return EDGEC_ARG_ERROR;
     }
-    const int32_t c1 = shape->stride1.c;
-    const int32_t c2 = shape->stride2.c;
-    edgec_walk it = {0, 0, 0, 0};
-    int8_t *out = output;
-    for (int32_t row = edgec_walk_rows(shape); row > 0; --row, edgec_walk_next_row(shape, &it)) {
-        const int8_t *x1 = input1 + it.offset1;
-        const int8_t *x2 = input2 + it.offset2;
-        for (int32_t c = 0; c < shape->output.c; ++c) {
-            *out++ = edgec_add_element(params, x1[c * c1], x2[c * c2]);
-        }
-    }
+    edgec_broadcast_rows(shape, params, input1, input2, output, edgec_add_row);
     return EDGEC_OK;
 }

@@ -57,41 +57,32 @@ static inline int edgec_broadcast_ok(const edgec_broadcast *b)
 }
 
 /*
- * A walk over the rows (the c axis) of a broadcasting op's output in row-major order, keeping the
- * element offset of each operand's row start: edgec_walk_next_row steps w, carrying into h and n,
- * and moves the offsets by the strides. Within a row, operand k advances by stride_k.c.
+ * One row (the c axis) of a broadcasting op: size outputs from operands that advance by step1 and
+ * step2 elements (0: the operand repeats along the row).
  */
-typedef struct {
-    int32_t h;
-    int32_t w;
-    int32_t offset1;
-    int32_t offset2;
-} edgec_walk;
+typedef void (*edgec_row_fn)(const void *params, const int8_t *input1, int32_t step1, const int8_t *input2,
+                             int32_t step2, int32_t size, int8_t *output);
 
-static inline int32_t edgec_walk_rows(const edgec_broadcast *b)
-{
-    return b->output.n * b->output.h * b->output.w;
-}
-
-static inline void edgec_walk_next_row(const edgec_broadcast *b, edgec_walk *it)
+/*
+ * Walk the output of a broadcasting op row by row in row-major order (n, h, w), keeping each operand's
+ * row start at n*stride.n + h*stride.h + w*stride.w, and call row() for every row. static inline with
+ * a constant row function, so the compiler can inline the row into the walk.
+ */
+static inline void edgec_broadcast_rows(const edgec_broadcast *b, const void *params, const int8_t *input1,
+                                        const int8_t *input2, int8_t *output, edgec_row_fn row)
 {
     const edgec_dims *d = &b->output;
     const edgec_dims *s1 = &b->stride1;
     const edgec_dims *s2 = &b->stride2;
-    it->offset1 += s1->w;
-    it->offset2 += s2->w;
-    if (++it->w < d->w) {
-        return;
+    for (int32_t n = 0; n < d->n; ++n) {
+        for (int32_t h = 0; h < d->h; ++h) {
+            for (int32_t w = 0; w < d->w; ++w) {
+                row(params, input1 + n * s1->n + h * s1->h + w * s1->w, s1->c,
+                    input2 + n * s2->n + h * s2->h + w * s2->w, s2->c, d->c, output);
+                output += d->c;
+            }
+        }
     }
-    it->w = 0;
-    it->offset1 += s1->h - d->w * s1->w;
-    it->offset2 += s2->h - d->w * s2->w;
-    if (++it->h < d->h) {
-        return;
-    }
-    it->h = 0;
-    it->offset1 += s1->n - d->h * s1->h;
-    it->offset2 += s2->n - d->h * s2->h;
 }
 
 #endif /* EDGEC_ELEMENTWISE_COMMON_H */

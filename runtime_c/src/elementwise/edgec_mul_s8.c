@@ -11,6 +11,17 @@
 
 #include "edgec_elementwise_common.h"
 
+static void edgec_mul_row(const void *params, const int8_t *input1, int32_t step1, const int8_t *input2,
+                          int32_t step2, int32_t size, int8_t *output)
+{
+    const edgec_mul_params *p = (const edgec_mul_params *)params;
+    for (int32_t c = 0; c < size; ++c) {
+        const int32_t product = (input1[c * step1] + p->input1_offset) * (input2[c * step2] + p->input2_offset);
+        const int32_t raw = edgec_requantize(product, p->output_multiplier, p->output_shift) + p->output_offset;
+        output[c] = (int8_t)edgec_clamp(raw, p->act_min, p->act_max);
+    }
+}
+
 edgec_status edgec_mul_s8(const edgec_mul_params *params, const edgec_broadcast *shape, const int8_t *input1,
                           const int8_t *input2, int8_t *output)
 {
@@ -21,19 +32,6 @@ edgec_status edgec_mul_s8(const edgec_mul_params *params, const edgec_broadcast 
         params->act_min > params->act_max) {
         return EDGEC_ARG_ERROR;
     }
-    const int32_t c1 = shape->stride1.c;
-    const int32_t c2 = shape->stride2.c;
-    edgec_walk it = {0, 0, 0, 0};
-    int8_t *out = output;
-    for (int32_t row = edgec_walk_rows(shape); row > 0; --row, edgec_walk_next_row(shape, &it)) {
-        const int8_t *x1 = input1 + it.offset1;
-        const int8_t *x2 = input2 + it.offset2;
-        for (int32_t c = 0; c < shape->output.c; ++c) {
-            const int32_t product = (x1[c * c1] + params->input1_offset) * (x2[c * c2] + params->input2_offset);
-            const int32_t raw =
-                edgec_requantize(product, params->output_multiplier, params->output_shift) + params->output_offset;
-            *out++ = (int8_t)edgec_clamp(raw, params->act_min, params->act_max);
-        }
-    }
+    edgec_broadcast_rows(shape, params, input1, input2, output, edgec_mul_row);
     return EDGEC_OK;
 }

@@ -10,6 +10,19 @@
 
 #include "edgec_elementwise_common.h"
 
+static void edgec_prelu_row(const void *params, const int8_t *input, int32_t step1, const int8_t *alpha,
+                            int32_t step2, int32_t size, int8_t *output)
+{
+    const edgec_prelu_params *p = (const edgec_prelu_params *)params;
+    for (int32_t c = 0; c < size; ++c) {
+        const int32_t v = input[c * step1] + p->input_offset;
+        const int32_t value = v >= 0 ? edgec_requantize(v, p->multiplier_pos, p->shift_pos)
+                                     : edgec_requantize(v * (alpha[c * step2] + p->alpha_offset), p->multiplier_neg,
+                                                        p->shift_neg);
+        output[c] = (int8_t)edgec_clamp(value + p->output_offset, -128, 127);
+    }
+}
+
 edgec_status edgec_prelu_s8(const edgec_prelu_params *params, const edgec_broadcast *shape, const int8_t *input,
                             const int8_t *alpha, int8_t *output)
 {
@@ -19,21 +32,6 @@ edgec_status edgec_prelu_s8(const edgec_prelu_params *params, const edgec_broadc
         params->output_offset < -128 || params->output_offset > 127) {
         return EDGEC_ARG_ERROR;
     }
-    const int32_t c1 = shape->stride1.c;
-    const int32_t c2 = shape->stride2.c;
-    edgec_walk it = {0, 0, 0, 0};
-    int8_t *out = output;
-    for (int32_t row = edgec_walk_rows(shape); row > 0; --row, edgec_walk_next_row(shape, &it)) {
-        const int8_t *x = input + it.offset1;
-        const int8_t *a = alpha + it.offset2;
-        for (int32_t c = 0; c < shape->output.c; ++c) {
-            const int32_t v = x[c * c1] + params->input_offset;
-            const int32_t value =
-                v >= 0 ? edgec_requantize(v, params->multiplier_pos, params->shift_pos)
-                       : edgec_requantize(v * (a[c * c2] + params->alpha_offset), params->multiplier_neg,
-                                          params->shift_neg);
-            *out++ = (int8_t)edgec_clamp(value + params->output_offset, -128, 127);
-        }
-    }
+    edgec_broadcast_rows(shape, params, input, alpha, output, edgec_prelu_row);
     return EDGEC_OK;
 }
