@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
-from compiler.errors import ToolchainError, UsageError
+from compiler.errors import DoesNotFitError, ToolchainError, UsageError
 from compiler.targets import Target
 
 __all__ = ["INSTALL_HINT", "build", "executable_path"]
 
 INSTALL_HINT = (
     "install the toolchain with `bash toolchains/install.sh` from the edgec source tree "
-    "(Debian/Ubuntu: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, make, gcc)"
+    "(Debian/Ubuntu: gcc-arm-none-eabi, libnewlib-arm-none-eabi, qemu-system-arm, gcc-riscv64-unknown-elf, "
+    "picolibc-riscv64-unknown-elf, qemu-system-misc, make, cmake, gcc)"
 )
 
 _TAIL_LINES = 40
@@ -23,6 +25,23 @@ _TAIL_LINES = 40
 def _tail(text: str, lines: int = _TAIL_LINES) -> str:
     kept = text.strip().splitlines()[-lines:]
     return "\n".join(kept)
+
+
+_OVERFLOW = re.compile(r"region `([^']+)' overflowed by (\d+) bytes")
+_NO_FIT = re.compile(r"edgec: (.*do not fit in \S+)")
+
+
+def _raise_if_overflow(output: str, target: Target) -> None:
+    """A link that failed because the image is larger than a memory region is a fit error, not a toolchain one."""
+    overflows = [(region, int(n)) for region, n in _OVERFLOW.findall(output)]
+    if overflows:
+        parts = ", ".join(f"{region} by {n:,} bytes" for region, n in overflows)
+        raise DoesNotFitError(f"the program does not fit {target.name}: the linker overflowed {parts}; "
+                              "choose a target with more memory")
+    match = _NO_FIT.search(output)
+    if match:
+        raise DoesNotFitError(f"the program does not fit {target.name}: {match.group(1)} (linker script check); "
+                              "choose a target with more memory")
 
 
 def executable_path(outdir: Path, target: Target) -> Path:
@@ -71,6 +90,7 @@ def build(outdir: Path, target: Target, *, werror: bool = False, sanitize: bool 
         raise ToolchainError(f"cannot run make: {e}; {INSTALL_HINT}") from e
     if proc.returncode != 0:
         detail = _tail(proc.stderr) or _tail(proc.stdout)
+        _raise_if_overflow(proc.stderr + proc.stdout, target)
         raise ToolchainError(
             f"building {outdir} for {target.name} failed (make exit status {proc.returncode}):\n{detail}\n"
             f"(if a tool is missing: {INSTALL_HINT})"

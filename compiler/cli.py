@@ -27,7 +27,8 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="a .tflite model")
     c.add_argument("--target", default=None, help="target name (see `edgec targets`); default mps2-an386")
     c.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
-    c.add_argument("--sram-budget", default=None, help="bytes of SRAM the arena must fit in")
+    c.add_argument("--sram-budget", default=None,
+                   help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
@@ -37,14 +38,23 @@ def _parser() -> argparse.ArgumentParser:
                    help=".npy input, once per model input in order (default: every input at its zero point)")
     r.add_argument("--output", action="append", metavar="OUT.npy", help=".npy to write, once per model output")
     r.add_argument("--report", help="write report.json here")
-    r.add_argument("--sram-budget", default=None)
+    r.add_argument("--sram-budget", default=None, help="as for compile")
     r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
 
-    sub.add_parser("targets", help="list targets")
+    sub.add_parser("targets", help="list targets: core, features, flash, SRAM, emulated or not")
 
-    i = sub.add_parser("inspect", help="print the per-layer table of a model")
+    f = sub.add_parser("firmware", help="write a buildable firmware project for a real board")
+    f.add_argument("model", help="a .tflite model")
+    f.add_argument("--board", required=True, help="board name (see `edgec targets`, kind board)")
+    f.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
+    f.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    f.add_argument("--no-build", action="store_true",
+                   help="do not build the project once to check that it fits (no toolchain needed)")
+
+    i = sub.add_parser("inspect", help="print the per-layer table and memory timeline of a model")
     i.add_argument("model")
+    i.add_argument("--sram-budget", default=None, help="plan as for compile with this budget (bytes or min)")
     return p
 
 
@@ -68,13 +78,15 @@ def _target(args: argparse.Namespace) -> str:
     return args.target or DEFAULT_TARGET
 
 
-def _budget(args: argparse.Namespace) -> int | None:
+def _budget(args: argparse.Namespace) -> int | str | None:
     if args.sram_budget is None:
         return None
+    if args.sram_budget == "min":
+        return "min"
     try:
         budget = int(args.sram_budget)
     except ValueError:
-        raise UsageError(f"--sram-budget takes a number of bytes, not {args.sram_budget!r}") from None
+        raise UsageError(f"--sram-budget takes a number of bytes or min, not {args.sram_budget!r}") from None
     if budget <= 0:
         raise UsageError(f"--sram-budget must be positive, not {budget}")
     return budget
@@ -160,18 +172,36 @@ def _print_summary(report: dict, outputs: list[np.ndarray]) -> None:
 
 
 def _cmd_targets(args: argparse.Namespace) -> int:
-    from .targets import DEFAULT_TARGET, list_targets
+    from .targets import target_table
 
-    for t in list_targets():
-        mark = "*" if t.name == DEFAULT_TARGET else " "
-        print(f"{mark} {t.name:14s} {t.kind:5s} {t.description}")
+    print(target_table())
+    return 0
+
+
+def _cmd_firmware(args: argparse.Namespace) -> int:
+    from .firmware import write_firmware
+
+    fw = write_firmware(args.model, args.board, args.output_dir, force=args.force, build=not args.no_build)
+    _print_warnings(fw.program)
+    board = fw.board
+    if fw.footprint is not None:
+        fp = fw.footprint
+        sram = fp.sram_static + fp.stack_reserved + fp.heap_reserved
+        fit = (f"flash {fp.flash_total:,} of {board.flash_bytes:,} B, SRAM {sram:,} of {board.sram_bytes:,} B "
+               f"(arena {fw.plan.arena_bytes:,}, stack {fp.stack_reserved:,}); "
+               "every section inside the board's regions")
+    else:
+        fit = (f"at least flash {fw.demand.flash_total:,} of {board.flash_bytes:,} B, SRAM {fw.demand.sram_total:,} "
+               f"of {board.sram_bytes:,} B (not built)")
+    print(f"wrote {fw.outdir}/ for {board.name}: {fit}; build it with `make -C {fw.outdir}` or CMake, "
+          f"flash it as {fw.outdir}/README.md says")
     return 0
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from .driver import compile_program
 
-    program, plan = compile_program(args.model)
+    program, plan = compile_program(args.model, _budget(args))
     print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
           f"weights {program.constant_bytes:,} B, "
           f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
@@ -181,10 +211,15 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         consts = sum(a.nbytes for a in op.constants.values())
         name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
         print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
+    from .timeline import memory_timeline
+
+    print()
+    print(memory_timeline(plan))
     return 0
 
 
-_COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect}
+_COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect,
+             "firmware": _cmd_firmware}
 
 
 if __name__ == "__main__":

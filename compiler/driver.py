@@ -9,19 +9,23 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import ir
+from .codegen.library import write_library_files
 from .codegen.model import ModelContext, header_line, write_model_sources
 from .codegen.project import write_project_support
 from .errors import DoesNotFitError, UsageError
+from .fit import plan_for_budget
 from .frontend import read_tflite
 from .lower import lower
+from .reorder import reorder
 from .report import build_report, write_report
-from .schedule import Plan, plan_memory
+from .schedule import Plan
 from .targets import Target, load_target
 
 MARKER = ".edgec-output"  # marks a directory edgec created, so it may replace it
@@ -50,37 +54,59 @@ class RunResult:
         return all(np.array_equal(a, b) for a, b in zip(self.outputs, self.reference))
 
 
-def compile_program(model: str | Path | bytes) -> tuple[ir.Program, Plan]:
+def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None) -> tuple[ir.Program, Plan]:
+    """Read, lower, order for the least peak, plan; with a budget (bytes or "min") tile to fit (compiler.fit)."""
     graph = read_tflite(model)
-    program = lower(graph)
-    plan = plan_memory(program)
+    program = reorder(lower(graph))
+    plan = plan_for_budget(program, sram_budget)
     return program, plan
 
 
 def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False,
-                  sram_budget: int | None = None) -> Compiled:
-    """Write a self-contained C project for the target into outdir (replaced atomically)."""
+                  sram_budget: int | str | None = None) -> Compiled:
+    """Write a self-contained C project for the target into outdir (replaced atomically).
+
+    sram_budget: bytes the arena must fit in (tiling as needed), "min" for the smallest arena, or None.
+    """
     tgt = load_target(target)
-    program, plan = compile_program(model)
-    check_fit(plan, tgt, sram_budget)
+    if tgt.is_board:
+        raise UsageError(f"{tgt.name} is a board without an emulator: write a firmware project for it with "
+                         f"`edgec firmware MODEL --board {tgt.name} -o DIR`")
+    program, plan = compile_program(model, sram_budget)
+    check_fit(plan, tgt, None if sram_budget == "min" else sram_budget)
     final = Path(outdir)
+    contexts: list[ModelContext] = []
+
+    def fill(staging: Path) -> None:
+        contexts.append(write_model_sources(plan, staging))
+        write_project_support(staging, tgt, header_line(program))
+        write_library_files(staging, tgt, header_line(program))
+        write_report(staging / "report.json", build_report(program, plan, tgt, _model_name(model)))
+
+    write_output_dir(final, force, fill, header_line(program))
+    return Compiled(program, plan, contexts[0], tgt, final)
+
+
+def write_output_dir(final: Path, force: bool, fill: Callable[[Path], None], marker_text: str) -> None:
+    """Fill a staging directory beside ``final``, mark it as edgec's, and swap it in whole.
+
+    ``final`` must be absent, empty, or an earlier edgec output (``force`` replaces anything); on any
+    failure in ``fill`` the staging directory is removed and the previous output is left as it was.
+    """
     _check_replaceable(final, force)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
     try:
-        context = write_model_sources(plan, staging)
-        write_project_support(staging, tgt, header_line(program))
-        (staging / MARKER).write_text(f"{header_line(program)}\n")
-        write_report(staging / "report.json", build_report(program, plan, tgt, _model_name(model)))
+        fill(staging)
+        (staging / MARKER).write_text(f"{marker_text}\n")
         _replace(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return Compiled(program, plan, context, tgt, final)
 
 
 def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
-              check_reference: bool = True, sanitize: bool = False, sram_budget: int | None = None) -> RunResult:
+              check_reference: bool = True, sanitize: bool = False, sram_budget: int | str | None = None) -> RunResult:
     """Compile, build, run one inference on the target (one array per model input), and measure it."""
     from .build import build
     from .footprint import measure
@@ -127,11 +153,10 @@ def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
     The linker checks the whole image again when it places the sections into the target's regions.
     """
     arena = plan.arena_bytes
-    if sram_budget is not None and arena > sram_budget:
+    if sram_budget is not None and arena > int(sram_budget):
         raise DoesNotFitError(
-            f"the activation arena needs {arena:,} bytes, {arena - sram_budget:,} more than the --sram-budget of "
-            f"{sram_budget:,} (no placement can go below the live-set bound of {plan.live_bound:,} bytes without "
-            "tiling, which edgec does not do yet)")
+            f"the activation arena needs {arena:,} bytes, {arena - int(sram_budget):,} more than the --sram-budget "
+            f"of {int(sram_budget):,}")
     weights = plan.program.constant_bytes
     if target.flash_bytes is not None and weights > target.flash_bytes:
         raise DoesNotFitError(
@@ -146,18 +171,22 @@ def check_fit(plan: Plan, target: Target, sram_budget: int | None) -> None:
                 f"SRAM needs {need:,} bytes ({detail}), {need - target.sram_bytes:,} more than the "
                 f"{target.sram_bytes:,} bytes of SRAM on {target.name}; choose a target with more SRAM, or lower the "
                 "arena with --sram-budget")
+    from .capacity import check_flash_fit
+
+    check_flash_fit(plan, target)
 
 
 def sram_parts(plan: Plan, target: Target) -> dict[str, int]:
     """What the image reserves in SRAM before it runs: the arena, the linker's stack and heap, the I/O copies.
 
     The I/O copies are the simulation main's buffers for the packed input and output. libc's own
-    .data/.bss (a few hundred bytes with newlib) is not known before linking; the linker checks it.
+    .data/.bss (a few hundred bytes with newlib) is not known before linking; the linker checks it,
+    except on targets whose file records it as ``harness_sram_bytes`` (measured; 3 KB on the micro:bit).
     """
     program = plan.program
     io = sum(program.value(v).nbytes for v in (*program.inputs, *program.outputs))
     return {"arena": plan.arena_bytes, "stack": target.stack_bytes or 0, "heap": target.heap_bytes or 0,
-            "input/output buffers": io}
+            "input/output buffers": io, "harness data": target.harness_sram_bytes}
 
 
 def _model_name(model: str | Path | bytes) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path
 from compiler.errors import ToolchainError
 from compiler.targets import Target
 
-__all__ = ["WEIGHTS_PREFIX", "Footprint", "measure"]
+__all__ = ["WEIGHTS_PREFIX", "Footprint", "Placed", "measure", "placed_sections"]
 
 WEIGHTS_PREFIX = "edgec_const_"
 
@@ -147,6 +147,52 @@ def _weights(sections: list[_Section], data: bytes, elf64: bool) -> dict[str, in
     for (name, _value), size in found.items():
         totals[name] = totals.get(name, 0) + size
     return totals
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """Where one allocated section of a linked program lives: run address and, when it has contents, load address."""
+
+    name: str
+    addr: int
+    size: int
+    load_addr: int | None
+    """None for sections without contents in the file (.bss, .stack): nothing is loaded for them."""
+
+
+def placed_sections(executable: Path) -> list[Placed]:
+    """Every allocated, non-empty section with its run and load address (from the section and program headers)."""
+    sections, data = _read_elf(Path(executable))
+    elf64 = data[4] == 2
+    if elf64:
+        (phoff,) = struct.unpack_from("<Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+        fmt = "<IIQQQQQQ"
+    else:
+        (phoff,) = struct.unpack_from("<I", data, 0x1C)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x2A)
+        fmt = "<IIIIIIII"
+    segments = []  # (offset, vaddr, paddr, filesz) of PT_LOAD
+    for i in range(phnum):
+        fields = struct.unpack_from(fmt, data, phoff + i * phentsize)
+        if elf64:
+            ptype, _flags, offset, vaddr, paddr, filesz = fields[:6]
+        else:
+            ptype, offset, vaddr, paddr, filesz = fields[:5]
+        if ptype == 1:
+            segments.append((offset, vaddr, paddr, filesz))
+    placed = []
+    for sec in sections:
+        if not sec.flags & _SHF_ALLOC or sec.size == 0:
+            continue
+        load = None
+        if sec.type != _SHT_NOBITS:
+            for offset, _vaddr, paddr, filesz in segments:
+                if offset <= sec.offset < offset + filesz:
+                    load = paddr + (sec.offset - offset)
+                    break
+        placed.append(Placed(sec.name, sec.addr, sec.size, load))
+    return placed
 
 
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")

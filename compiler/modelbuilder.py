@@ -34,6 +34,7 @@ __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
     "UNARY_ACTIVATIONS",
+    "CalibratedGraph",
     "ModelBuilder",
     "QParams",
     "activation_model",
@@ -927,6 +928,10 @@ class _CalibratedGraph:
     def build(self) -> bytes:
         """The packed model."""
         return self.mb.build()
+
+
+CalibratedGraph = _CalibratedGraph
+"""Public name of the calibrating builder, for tests that assemble graphs layer by layer (random graphs)."""
 
 
 # --------------------------------------------------------------------------------------------------

@@ -4,8 +4,11 @@ Fields (the contract in docs/ARCHITECTURE.md): ``model``, ``target``, ``macs``,
 ``instructions`` (one inference measured on the emulator; null when not measured),
 ``flash_bytes`` {total, weights, code, plus model_code and harness: the split of code between the
 model with its kernels and the simulation main with start-up and libc}, ``sram_bytes`` {total, arena, static, stack}, and
-``layers`` (per op: name, op, macs, arena_bytes = bytes of buffers alive during the op,
-instructions = null until per-layer profiling exists). Instructions are a proxy for cycles.
+``layers`` (per op: name, op, macs, arena_bytes = bytes of the arena in use during the op, the
+union of the buffers alive then, instructions = null until per-layer profiling exists), and
+``arena`` (the memory plan: bytes, graph-order live-set bound, placement strategy, the op at the
+peak, kernel calls, and each tiled segment with its band, order and line buffers). Instructions
+are a proxy for cycles.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__, analysis, ir
+from .calls import row_bytes
 from .schedule import Plan
 from .targets import Target
 
@@ -39,8 +43,7 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
         "instructions_per_mac": None,
         "flash_bytes": {"total": None, "weights": program.constant_bytes, "code": None},
         "sram_bytes": {"total": None, "arena": plan.arena_bytes, "static": None, "stack": None},
-        "arena": {"bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
-                  "peak_op": program.ops[plan.peak_step].name if program.ops else None},
+        "arena": arena_summary(plan),
         "layers": layers,
         "warnings": analysis.warnings(program),
     }
@@ -66,6 +69,23 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
             for entry, ours, ref in zip(report["outputs"], outputs, reference):
                 entry["matches_reference"] = bool(np.array_equal(ours, ref))
     return report
+
+
+def arena_summary(plan: Plan) -> dict[str, Any]:
+    """The memory plan: arena, graph-order live-set bound, the op at the arena's peak, and every tiled segment."""
+    program = plan.program
+    return {
+        "bytes": plan.arena_bytes, "live_bound": plan.live_bound, "strategy": plan.strategy,
+        "peak_op": program.ops[plan.peak_op].name if program.ops else None,
+        "peak_step": plan.peak_op if program.ops else None,
+        "kernel_calls": sum(1 for e in plan.entries if not hasattr(e, "src")),
+        "tiles": [{"ops": [program.ops[i].name for i in t.segment.ops], "first_step": t.segment.first,
+                   "last_step": t.segment.last, "band_rows": t.segment.band, "order": t.direction,
+                   "output_shares_input": t.shared,
+                   "line_buffer_bytes": {program.value(v).name: n * row_bytes(program.value(v))
+                                         for v, n in t.front.line_rows.items()}}
+                  for t in plan.tiles],
+    }
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:

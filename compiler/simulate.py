@@ -52,9 +52,10 @@ def qemu_command(executable: Path, target: Target, input_name: str = _INPUT, out
             raise ToolchainError(f"file name {name!r} cannot be passed on the semihosting command line")
     semihosting = f"enable=on,target=native,arg=edgec_model,arg={input_name},arg={output_name}"
     return [
-        "qemu-system-arm",
+        target.qemu_binary,
         "-M",
         target.qemu_machine,
+        *target.qemu_args,
         "-nographic",
         "-semihosting-config",
         semihosting,
@@ -109,7 +110,8 @@ def run(executable: Path, target: Target, input_bytes: bytes, output_size: int, 
         except OSError as e:
             raise ToolchainError(f"cannot run {cmd[0]}: {e}; {INSTALL_HINT}") from e
         combined = proc.stdout + (("\n" + proc.stderr) if proc.stderr.strip() else "")
-        match = _RESULT.search(proc.stdout)
+        # picolibc's semihosting stdout (RISC-V) reaches QEMU's console, which QEMU writes to stderr.
+        match = _RESULT.search(proc.stdout) or _RESULT.search(proc.stderr)
         if proc.returncode != 0 or match is None:
             reason = f"exit status {proc.returncode}" if proc.returncode != 0 else "no EDGEC_RESULT line"
             raise ToolchainError(f"{executable.name} on {where} failed ({reason}):\n{_tail(combined)}")

@@ -3,7 +3,12 @@
 A target says which CPU and toolchain flags to compile for, where code and data live
 (memory regions, rendered into the linker script), how much flash and SRAM the fit checks
 may assume, and how to run the result: as a host process (``kind = "host"``) or on a QEMU
-machine (``kind = "qemu"``) with a timer that counts executed instructions.
+machine (``kind = "qemu"``) with a timer that counts executed instructions. A real board
+(``kind = "board"``) is compile-only: its memory regions come from the vendor's datasheet and
+``edgec firmware`` writes a flashable project for it; nothing runs it here.
+
+Targets can also be named by an alias (``aliases = ["cortex-m4"]`` in the file): ``load_target``
+accepts either, and an alias belongs to exactly one target.
 """
 
 from __future__ import annotations
@@ -19,12 +24,12 @@ from compiler.resources import targets_dir
 
 DEFAULT_TARGET = "mps2-an386"
 
-TargetKind = Literal["host", "qemu"]
+TargetKind = Literal["host", "qemu", "board"]
 RegionRole = Literal["flash", "sram"]
 
-_KINDS: tuple[str, ...] = ("host", "qemu")
+_KINDS: tuple[str, ...] = ("host", "qemu", "board")
 _ROLES: tuple[str, ...] = ("flash", "sram")
-_TIMER_KINDS: tuple[str, ...] = ("cmsdk-apb-timer", "systick")
+_TIMER_KINDS: tuple[str, ...] = ("cmsdk-apb-timer", "systick", "riscv-instret")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +52,9 @@ class SimTimer:
 
     ``kind`` is the peripheral model: ``"cmsdk-apb-timer"`` (32-bit, ``irq`` is its external
     interrupt number, used to count wraps) or ``"systick"`` (the core's 24-bit SysTick at
-    0xE000E010 on the processor clock; ``irq`` is -1, i.e. exception 15). ``base`` is its
-    address, ``hz`` its clock.
+    0xE000E010 on the processor clock; ``irq`` is -1, i.e. exception 15) or ``"riscv-instret"``
+    (the minstret CSR pair: ``hz`` is 1 GHz, one count per instruction, no interrupt). ``base`` is
+    its address, ``hz`` its clock.
     """
 
     kind: str
@@ -88,6 +94,22 @@ class Target:
     """File name under ``targets/templates/`` rendered to ``target/startup.c``."""
     linker_template: str | None = None
     """File name under ``targets/templates/`` rendered to ``target/linker.ld``."""
+    qemu_binary: str = "qemu-system-arm"
+    """The QEMU system emulator that runs this machine."""
+    qemu_args: tuple[str, ...] = ()
+    """Extra QEMU arguments, e.g. ``-bios none`` on RISC-V ``virt``."""
+    aliases: tuple[str, ...] = ()
+    """Other names ``load_target`` accepts, e.g. the core name ``cortex-m4``."""
+    harness_sram_bytes: int = 0
+    """Static data of the simulation main and its C library (measured; used by the fit checks)."""
+    harness_flash_bytes: int = 0
+    """Code of the simulation main, start-up and C library (measured; used by the fit checks)."""
+    boot_reserved_bytes: int = 0
+    """Bytes at the start of flash kept for a boot stage the vendor supplies (RP2040's boot2)."""
+    flash_instructions: tuple[str, ...] = ()
+    """Boards: how to put the built firmware on the board (lines of the firmware README)."""
+    source: str | None = None
+    """Boards: the vendor documents the memory map was taken from."""
 
     @property
     def is_host(self) -> bool:
@@ -98,9 +120,18 @@ class Target:
         return self.kind == "qemu"
 
     @property
+    def is_board(self) -> bool:
+        """A real board: compile-only (``edgec firmware``), no emulator."""
+        return self.kind == "board"
+
+    @property
+    def is_riscv(self) -> bool:
+        return self.arch.startswith("rv")
+
+    @property
     def executable_name(self) -> str:
         """File name of the linked program under the project's ``build/`` folder."""
-        return "edgec_model.elf" if self.is_qemu else "edgec_model"
+        return "edgec_model" if self.is_host else "edgec_model.elf"
 
     @property
     def instructions_per_tick(self) -> int | None:
@@ -220,25 +251,31 @@ def _parse(path: Path) -> Target:
         timer=timer,
         startup_template=_get(templates, "startup", str, where, None),
         linker_template=_get(templates, "linker", str, where, None),
+        qemu_binary=_get(qemu, "binary", str, where, "qemu-system-arm"),
+        qemu_args=_str_tuple(qemu, "args", where),
+        aliases=_str_tuple(doc, "aliases", where),
+        harness_sram_bytes=_get(memory, "harness_sram_bytes", int, where, 0),
+        harness_flash_bytes=_get(memory, "harness_flash_bytes", int, where, 0),
+        boot_reserved_bytes=_get(memory, "boot_reserved_bytes", int, where, 0),
+        flash_instructions=_str_tuple(doc.get("board", {}), "flash", where),
+        source=_get(doc.get("board", {}), "source", str, where, None),
     )
     if target.name != path.stem:
         raise InternalError(f"{where}: name {target.name!r} differs from the file name")
-    if target.is_qemu:
-        missing = [
-            k
-            for k, v in (
-                ("qemu.machine", target.qemu_machine),
-                ("memory.regions (flash and sram)", target.flash_region and target.sram_region),
-                ("memory.stack_bytes", target.stack_bytes),
-                ("memory.heap_bytes", target.heap_bytes),
-                ("timer", target.timer),
-                ("templates.startup", target.startup_template),
-                ("templates.linker", target.linker_template),
-            )
-            if not v
-        ]
+    if target.is_qemu or target.is_board:
+        needs = (
+            ("qemu.machine", target.qemu_machine or target.is_board),
+            ("memory.regions (flash and sram)", target.flash_region and target.sram_region),
+            ("memory.stack_bytes", target.stack_bytes),
+            ("memory.heap_bytes", target.heap_bytes is not None),
+            ("timer", target.timer or target.is_board),
+            ("templates.startup", target.startup_template or target.is_board),
+            ("templates.linker", target.linker_template or target.is_board),
+            ("board.flash and board.source", (target.flash_instructions and target.source) or not target.is_board),
+        )
+        missing = [k for k, v in needs if not v]
         if missing:
-            raise InternalError(f"{where}: a qemu target needs {', '.join(missing)}")
+            raise InternalError(f"{where}: a {target.kind} target needs {', '.join(missing)}")
     return target
 
 
@@ -247,11 +284,49 @@ def list_targets() -> list[Target]:
     return [_parse(p) for p in _target_files().values()]
 
 
+def aliases() -> dict[str, str]:
+    """Every alias and the target it names; InternalError if two targets claim one name."""
+    names: dict[str, str] = {}
+    files = _target_files()
+    for target in list_targets():
+        for alias in target.aliases:
+            if alias in files or alias in names:
+                raise InternalError(f"alias {alias!r} of target {target.name} is already a target or alias")
+            names[alias] = target.name
+    return names
+
+
 def load_target(name: str) -> Target:
-    """The target called ``name``; UsageError naming the known targets if there is none."""
+    """The target called ``name`` (or an alias of it); UsageError naming the known targets if there is none."""
     files = _target_files()
     path = files.get(name)
     if path is None:
+        by_alias = aliases()
+        if name in by_alias:
+            return _parse(files[by_alias[name]])
         known = ", ".join(files) or "(none installed)"
-        raise UsageError(f"unknown target {name!r}; known targets: {known}")
+        extra = f"; aliases: {', '.join(sorted(by_alias))}" if by_alias else ""
+        raise UsageError(f"unknown target {name!r}; known targets: {known}{extra}")
     return _parse(path)
+
+
+def _kib(n: int | None) -> str:
+    if n is None:
+        return "-"
+    return f"{n // 1024:,} KiB" if n % 1024 == 0 else f"{n:,} B"
+
+
+def target_table() -> str:
+    """The ``edgec targets`` listing: name (default marked *), kind, core, features, flash, SRAM, emulated, aliases."""
+    header = ("", "target", "kind", "core", "features", "flash", "SRAM", "emulated", "aliases")
+    rows = [header]
+    for t in list_targets():
+        emulated = f"QEMU {t.qemu_machine}" if t.is_qemu else ("host process" if t.is_host else "no (firmware only)")
+        features = ",".join(f.upper() for f in t.features) or "-"
+        rows.append(("*" if t.name == DEFAULT_TARGET else "", t.name, t.kind, t.cpu, features, _kib(t.flash_bytes),
+                     _kib(t.sram_bytes), emulated, ", ".join(t.aliases) or "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [(r[0].ljust(widths[0]) + " " + "  ".join(c.ljust(w) for c, w in zip(r[1:], widths[1:]))).rstrip()
+             for r in rows]
+    legend = "* default target; FPU/DSP/MVE as the core has them; flash and SRAM as the fit checks use them"
+    return "\n".join([*lines, legend])

@@ -26,8 +26,9 @@ class Built:
         return unpack(p, sim.output), sim
 
 
-def build_model(model: bytes | Path, target: str, workdir: Path, *, sanitize: bool = False) -> Built:
-    compiled = compile_model(model, target, workdir / f"project-{target}")
+def build_model(model: bytes | Path, target: str, workdir: Path, *, sanitize: bool = False,
+                sram_budget: int | str | None = None) -> Built:
+    compiled = compile_model(model, target, workdir / f"project-{target}-{sram_budget}", sram_budget=sram_budget)
     return Built(compiled, build(compiled.outdir, compiled.target, werror=True, sanitize=sanitize))
 
 

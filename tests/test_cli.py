@@ -58,9 +58,24 @@ def test_compile_is_deterministic(tmp_path: Path) -> None:
 
 def test_budget_too_small_fails_before_writing(tmp_path: Path) -> None:
     out = tmp_path / "proj"
-    done = edgec("compile", str(TINY), "-o", str(out), "--sram-budget", "1000")
-    assert_clean_error(done, 4, "arena needs 2,560 bytes", "1,560 more than the --sram-budget of 1,000")
+    done = edgec("compile", str(TINY), "-o", str(out), "--sram-budget", "500")
+    assert_clean_error(done, 4, "needs at least 896 bytes even tiled (untiled 2,560)", "--sram-budget 896 or more")
     assert not out.exists()
+
+
+def test_inspect_shows_the_memory_timeline_of_a_tiled_plan() -> None:
+    done = edgec("inspect", str(TINY), "--sram-budget", "min")
+    assert done.returncode == 0, done.stderr
+    assert "memory timeline: arena 896 B" in done.stdout
+    assert "tiled steps 0..1: bands of 1 row(s)" in done.stdout
+
+
+def test_budget_below_the_untiled_arena_tiles_to_fit(tmp_path: Path) -> None:
+    for budget, most in (("1000", 1000), ("min", 896)):
+        done = edgec("compile", str(TINY), "-o", str(tmp_path / budget), "--sram-budget", budget)
+        assert done.returncode == 0, done.stderr
+        arena = json.loads((tmp_path / budget / "report.json").read_text())["arena"]
+        assert arena["bytes"] <= most and arena["tiles"], arena
 
 
 def test_foreign_directory_is_not_replaced_without_force(tmp_path: Path) -> None:
@@ -89,7 +104,7 @@ def test_unsupported_model_lists_each_problem(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content, phrase", [(b"", "not a TFLite flatbuffer"), (b"\x00" * 64, "not a TFLite"),
-                                             (b"1234TFL3" + b"\xff" * 40, "parse flatbuffer")])
+                                             (b"1234TFL3" + b"\xff" * 40, "verify flatbuffer): root at byte offset 0")])
 def test_malformed_file_is_named(tmp_path: Path, content: bytes, phrase: str) -> None:
     path = tmp_path / "bad.tflite"
     path.write_bytes(content)

@@ -14,7 +14,9 @@ import pytest
 from conftest import mlperf_model
 from e2e import assert_bit_identical, build_model
 
+from compiler.footprint import measure
 from compiler.reference import run_reference
+from compiler.report import build_report
 
 MODELS = ["ad_fcae_int8", "kws_dscnn_int8", "resnet8_int8", "vww_mbv1_int8"]
 
@@ -54,6 +56,38 @@ def test_bit_identical_on_other_cortex_m(name: str, target: str, tmp_path) -> No
     path = mlperf_model(name)
     sims = assert_bit_identical(path, build_model(path, target, tmp_path), range(2))
     assert all(s.instructions is not None and s.instructions > 0 for s in sims)
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("name", MODELS)
+def test_bit_identical_on_riscv32(name: str, tmp_path) -> None:
+    """RV32IMAC on QEMU virt (picolibc, counted by minstret); one seed each to keep the suite short."""
+    path = mlperf_model(name)
+    built = build_model(path, "riscv32-virt", tmp_path)
+    (sim,) = assert_bit_identical(path, built, range(1))
+    assert sim.instructions is not None and sim.instructions > 0
+    report = build_report(built.compiled.program, built.compiled.plan, built.compiled.target, str(path), sim=sim,
+                          footprint=measure(built.executable, built.compiled.target))
+    assert report["target"] == "riscv32-virt" and report["flash_bytes"]["total"] > report["flash_bytes"]["weights"]
+
+
+# What each MLPerf Tiny int8 model needs that the micro:bit (256 KiB flash, 16 KiB SRAM) lacks.
+MICROBIT_MISFITS = {"ad_fcae_int8": "bytes of flash", "kws_dscnn_int8": "bytes of SRAM",
+                    "resnet8_int8": "bytes of SRAM", "vww_mbv1_int8": "bytes of SRAM"}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_microbit_rejects_what_does_not_fit(name: str, tmp_path) -> None:
+    """No MLPerf Tiny model fits the micro:bit; each fails with the fit error (exit 4) naming bytes, and
+    nothing is written."""
+    path = mlperf_model(name)
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "compiler.cli", "compile", str(path), "--target", "cortex-m0",
+                           "-o", str(out)], check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 4, done.stderr
+    assert "Traceback" not in done.stderr and "microbit" in done.stderr
+    assert MICROBIT_MISFITS[name] in done.stderr
+    assert not out.exists()
 
 
 @pytest.mark.qemu

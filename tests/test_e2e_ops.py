@@ -8,6 +8,8 @@ kernel sizes 1/3/5, strides 1/2, SAME/VALID on odd spatial sizes, dilation, dept
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from e2e import assert_bit_identical, build_model
 
@@ -64,4 +66,33 @@ def test_host_bit_identical(name: str, tmp_path) -> None:
 def test_cortex_m4_bit_identical(name: str, tmp_path) -> None:
     model = CASES[name]
     sims = assert_bit_identical(model, build_model(model, "mps2-an386", tmp_path), range(3))
+    assert all(s.instructions is not None and s.instructions > 0 for s in sims)
+
+
+# The new cores on a representative subset in the default suite (every op family, float edges, the
+# depth-multiplier and stride cases); EDGEC_ALL_TARGETS=1 runs every case on every QEMU target.
+SMALL_CORE_CASES = ["add_relu", "conv_k5_s2_SAME", "dw_dm2_s2_VALID", "fc_per_channel_batch", "float_edges",
+                    "pool_AVG_SAME", "softmax", "tiny_cnn"]
+ALL_QEMU = ["microbit", "mps2-an385", "mps2-an500", "mps2-an505", "mps3-an547", "riscv32-virt"]
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("target", ["microbit", "riscv32-virt"])
+@pytest.mark.parametrize("name", SMALL_CORE_CASES)
+def test_cortex_m0_and_riscv_bit_identical(name: str, target: str, tmp_path) -> None:
+    """Cortex-M0 (Armv6-M, 16 KiB SRAM, counted by SysTick) and RV32IMAC (picolibc, counted by minstret)."""
+    model = CASES[name]
+    sims = assert_bit_identical(model, build_model(model, target, tmp_path), range(1))
+    assert all(s.instructions is not None and s.instructions > 0 and s.stack_bytes for s in sims)
+
+
+@pytest.mark.qemu
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("EDGEC_ALL_TARGETS"),
+                    reason="set EDGEC_ALL_TARGETS=1 for every case on every QEMU target")
+@pytest.mark.parametrize("target", ALL_QEMU)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_case_on_every_qemu_target(name: str, target: str, tmp_path) -> None:
+    model = CASES[name]
+    sims = assert_bit_identical(model, build_model(model, target, tmp_path), range(1))
     assert all(s.instructions is not None and s.instructions > 0 for s in sims)

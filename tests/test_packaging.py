@@ -21,7 +21,9 @@ def test_wheel_is_self_contained(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("edgec-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in ("compiler/_data/runtime_c/include/edgec_nn.h", "compiler/_data/targets/mps2-an386.toml",
-                     "compiler/codegen/templates/model.c.j2", "compiler/cli.py"):
+                     "compiler/codegen/templates/model.c.j2", "compiler/cli.py",
+                     "compiler/codegen/templates/firmware/main.c.j2", "compiler/codegen/templates/library.cmake.j2",
+                     "compiler/_data/targets/templates/riscv_startup.c.j2", "compiler/_data/targets/rpi-pico.toml"):
         assert required in names, f"{required} missing from {wheel.name}"
     sources = {n for n in names if n.startswith("compiler/_data/runtime_c/src/") and n.endswith(".c")}
     in_tree = {str(p.relative_to(REPO / "runtime_c" / "src")) for p in (REPO / "runtime_c" / "src").rglob("*.c")}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what edgec needs to build and run generated C: the Arm bare-metal GCC with newlib,
-# QEMU's Arm system emulator, make and the host gcc (Debian/Ubuntu, apt).
+# QEMU's Arm system emulator, the RISC-V bare-metal GCC with picolibc and QEMU's RISC-V emulator
+# (Debian's qemu-system-misc), make, cmake and the host gcc (Debian/Ubuntu, apt).
 #
 # Idempotent: checks each piece first; runs `apt-get update` and `apt-get install` only when
 # something is missing. As root it runs apt-get directly, otherwise through sudo.
@@ -25,14 +26,27 @@ have_newlib() {
     [[ "$specs" == /* && -f "$specs" ]]
 }
 
+# picolibc for riscv64-unknown-elf (it serves rv32 too): its specs file must be found by the compiler.
+have_picolibc() {
+    have_cmd riscv64-unknown-elf-gcc || return 1
+    local specs
+    specs="$(riscv64-unknown-elf-gcc -print-file-name=picolibc.specs 2>/dev/null)" || return 1
+    [[ "$specs" == /* && -f "$specs" ]]
+}
+
 have_cmd arm-none-eabi-gcc || missing+=(gcc-arm-none-eabi)
 have_newlib || missing+=(libnewlib-arm-none-eabi)
 have_cmd qemu-system-arm || missing+=(qemu-system-arm)
+have_cmd riscv64-unknown-elf-gcc || missing+=(gcc-riscv64-unknown-elf)
+have_picolibc || missing+=(picolibc-riscv64-unknown-elf)
+have_cmd qemu-system-riscv32 || missing+=(qemu-system-misc)
 have_cmd make || missing+=(make)
+have_cmd cmake || missing+=(cmake)
 have_cmd gcc || missing+=(gcc)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "edgec toolchain: all present ($(arm-none-eabi-gcc -dumpversion 2>/dev/null | head -n1) arm-none-eabi-gcc," \
+         "$(riscv64-unknown-elf-gcc -dumpversion 2>/dev/null | head -n1) riscv64-unknown-elf-gcc," \
          "$(qemu-system-arm --version | head -n1))"
     exit 0
 fi

@@ -15,10 +15,14 @@ KINDS = ("LUT", "ADD_BROADCAST", "MUL", "PRELU")
 """Op kinds whose steps ``templates/steps_elementwise.c.j2`` renders."""
 
 
-def fill_elementwise(step, op: ir.Op, program: ir.Program) -> bool:
-    """Fill ``step`` (a codegen Step) for an op of this family; False if the op is not one of :data:`KINDS`."""
+def fill_elementwise(step, op: ir.Op, vout: ir.Value) -> bool:
+    """Fill ``step`` (a codegen Step) for an op of this family; False if the op is not one of :data:`KINDS`.
+
+    ``vout`` is the output as the call sees it; these ops are never split into row bands (they are not in
+    ``compiler.tiling.STREAMABLE``), so it is the whole output.
+    """
     if isinstance(op, ir.Lut):
-        step.extra = {"size": program.value(op.outputs[0]).size}
+        step.extra = {"size": vout.size}
         step.comment = step.comment.replace("LUT", f"LUT ({op.source_op})", 1) if op.source_op else step.comment
         return True
     if not isinstance(op, ir.Binary):

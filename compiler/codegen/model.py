@@ -8,6 +8,7 @@ appear only inside comments, sanitised).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,17 @@ import jinja2
 import numpy as np
 
 from .. import __version__, ir
+from ..calls import Access, Entry, Move, band_value, row_bytes, rows, whole_op_calls
 from ..errors import InternalError
 from ..resources import templates_dir
 from ..schedule import Plan
+from ..tiling import band_padding, window
 from .elementwise import KINDS as ELEMENTWISE_KINDS
 from .elementwise import fill_elementwise
+from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}
 
 
 def header_line(program: ir.Program) -> str:
@@ -90,6 +95,11 @@ class ModelContext:
     macs: int
 
     @property
+    def groups(self) -> list[Group]:
+        """The steps with repeated band calls rolled into loops (compiler.codegen.loops)."""
+        return loop_groups(self.steps)
+
+    @property
     def input_bytes(self) -> int:
         return sum(p.buf.nbytes for p in self.inputs)
 
@@ -116,6 +126,7 @@ def _nhwc(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
 
 
 def build_context(plan: Plan) -> ModelContext:
+    """One Step per entry of the plan's execution list (a kernel call over a row band, or a move)."""
     program = plan.program
 
     def buf(vid: int) -> Buf:
@@ -123,25 +134,48 @@ def build_context(plan: Plan) -> ModelContext:
         return Buf(v.dtype.ctype, plan.offset(vid), v.nbytes)
 
     consts: list[ConstArray] = []
-    steps: list[Step] = []
+    names: dict[int, dict[str, str]] = {}
     for i, op in enumerate(program.ops):
-        step = Step(i, op.kind.name, _comment(f"{op.kind.name} {op.name}"), [buf(v) for v in op.inputs],
-                    buf(op.outputs[0]))
+        names[i] = {}
         for role, arr in op.constants.items():
-            ctype = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}[arr.dtype]
+            ctype = _CTYPES[arr.dtype]
             name = f"edgec_const_l{i}_{role}"
             consts.append(ConstArray(name, ctype, arr))
-            step.consts[role] = name
-        _fill(step, op, program)
-        steps.append(step)
+            names[i][role] = name
+    entries = plan.entries or tuple(whole_op_calls(program, plan.offset))
+    steps = [_step(program, e, names) for e in entries]
     for c in consts:
         if not _IDENT.match(c.name):
             raise InternalError(f"bad C identifier {c.name!r}")
     return ModelContext(
         header=header_line(program), model_name=_comment(program.name), arena_bytes=plan.arena_bytes,
-        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program), outputs=_ports(program.outputs, buf, program),
+        consts=consts, steps=steps, inputs=_ports(program.inputs, buf, program),
+        outputs=_ports(program.outputs, buf, program),
         macs=program.macs,
     )
+
+
+def _access_buf(program: ir.Program, a: Access) -> Buf:
+    v = program.value(a.vid)
+    return Buf(v.dtype.ctype, a.offset, (a.r1 - a.r0) * row_bytes(v))
+
+
+def _step(program: ir.Program, entry: Entry, names: dict[int, dict[str, str]]) -> Step:
+    op = program.ops[entry.op]
+    if isinstance(entry, Move):
+        v = program.value(entry.src.vid)
+        return Step(entry.op, "MOVE", _comment(f"line buffer of {v.name}: keep rows {entry.src.r0}..{entry.src.r1}"),
+                    [_access_buf(program, entry.src)], _access_buf(program, entry.dst),
+                    extra=dict(nbytes=(entry.src.r1 - entry.src.r0) * row_bytes(v)))
+    out = entry.output
+    band = "" if rows(program.value(out.vid)) == out.r1 - out.r0 else f" rows {out.r0}..{out.r1}"
+    step = Step(entry.op, op.kind.name, _comment(f"{op.kind.name} {op.name}{band}"),
+                [_access_buf(program, a) for a in entry.inputs], _access_buf(program, out))
+    step.consts = dict(names[entry.op])
+    if band and window(op) is not None:
+        op = dataclasses.replace(op, padding=(band_padding(op, out.r0, entry.inputs[0].r0), op.padding[1]))
+    _fill(step, op, band_value(program, entry.inputs[0]), band_value(program, out))
+    return step
 
 
 def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
@@ -153,10 +187,8 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
     return ports
 
 
-def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
-    """Kernel parameters and dimensions of one step, by op kind."""
-    vin = program.value(op.inputs[0])
-    vout = program.value(op.outputs[0])
+def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:
+    """Kernel parameters and dimensions of one step, by op kind (vin, vout: the values as the call sees them)."""
     if isinstance(op, (ir.Conv2D, ir.DepthwiseConv2D)):
         step.dims = {"input": _nhwc(vin.shape), "output": _nhwc(vout.shape)}
         if isinstance(op, ir.Conv2D):
@@ -195,7 +227,7 @@ def _fill(step: Step, op: ir.Op, program: ir.Program) -> None:
     elif isinstance(op, (ir.Quantize, ir.Dequantize)):
         step.params = dict(scale=op.scale, zero_point=op.zero_point)
         step.extra = dict(size=vout.size)
-    elif not fill_elementwise(step, op, program):
+    elif not fill_elementwise(step, op, vout):
         raise InternalError(f"no C emission for IR op {op.kind.name}")
 
 

@@ -134,8 +134,12 @@ class _Verifier:
         return struct.unpack_from("<I", self.buf, pos)[0]
 
     def _target(self, pos: int, where: str, what: str) -> int:
-        """Follow the uoffset stored at pos."""
-        return pos + self._u32(pos, where, f"offset to {what}")
+        """Follow the uoffset stored at pos; the error names where the offset is stored when it points outside."""
+        target = pos + self._u32(pos, where, f"offset to {what}")
+        if target >= self.size:
+            raise FlatbufferError(where, pos, f"offset to {what} points to byte {target:,}, outside the "
+                                              f"{self.size}-byte file")
+        return target
 
     def table(self, pos: int, type_name: str, where: str, depth: int) -> None:
         if depth > MAX_DEPTH:
