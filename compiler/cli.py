@@ -15,6 +15,7 @@ import numpy as np
 
 from . import __version__
 from .errors import CompilerError, UsageError
+from .quantize.command import add_quantize_command, add_quantize_options, cmd_quantize, model_source
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--sram-budget", default=None,
                    help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    add_quantize_options(c)
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
     r.add_argument("model")
@@ -41,6 +43,9 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--sram-budget", default=None, help="as for compile")
     r.add_argument("--keep", metavar="DIR", help="keep the generated project in DIR")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
+    add_quantize_options(r)
+
+    add_quantize_command(sub)
 
     sub.add_parser("targets", help="list targets: core, features, flash, SRAM, emulated or not")
 
@@ -95,7 +100,8 @@ def _budget(args: argparse.Namespace) -> int | str | None:
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
-    compiled = compile_model(args.model, _target(args), args.output_dir, force=args.force, sram_budget=_budget(args))
+    compiled = compile_model(model_source(args), _target(args), args.output_dir, force=args.force,
+                             sram_budget=_budget(args))
     _print_warnings(compiled.program)
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
@@ -110,7 +116,7 @@ def _print_warnings(program) -> None:  # type: ignore[no-untyped-def]
         print(f"edgec: warning: {text}", file=sys.stderr)
 
 
-def _load_inputs(paths: list[str] | None, model: str) -> list[np.ndarray]:
+def _load_inputs(paths: list[str] | None, model: str | bytes) -> list[np.ndarray]:
     if not paths:
         from .frontend import read_tflite
 
@@ -129,8 +135,9 @@ def _load_inputs(paths: list[str] | None, model: str) -> list[np.ndarray]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from .driver import run_model
 
-    arrays = _load_inputs(args.input, args.model)
-    result = run_model(args.model, _target(args), arrays, workdir=args.keep, check_reference=not args.no_check,
+    model = model_source(args)
+    arrays = _load_inputs(args.input, model)
+    result = run_model(model, _target(args), arrays, workdir=args.keep, check_reference=not args.no_check,
                        sram_budget=_budget(args))
     for path, output in zip(args.output or [], result.outputs):
         np.save(path, output)
@@ -219,7 +226,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"compile": _cmd_compile, "run": _cmd_run, "targets": _cmd_targets, "inspect": _cmd_inspect,
-             "firmware": _cmd_firmware}
+             "firmware": _cmd_firmware, "quantize": cmd_quantize}
 
 
 if __name__ == "__main__":

@@ -112,6 +112,16 @@ class Op:
         return 0
 
 
+def stored_weights(weights: np.ndarray, bits: int) -> np.ndarray:
+    """The weights as flash holds them: int8 as they are, or for 4 bits packed two per byte (uint8,
+    ``compiler.int4``'s layout over the flattened array). Ops keep ``weights`` unpacked (int8 values)."""
+    if bits == 8:
+        return weights
+    from .int4 import pack_int4
+
+    return pack_int4(weights)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Conv2D(Op):
     weights: np.ndarray  # int8 [OC, KH, KW, IC]
@@ -126,12 +136,14 @@ class Conv2D(Op):
     act_min: int
     act_max: int
     macs_: int = 0
+    weight_bits: int = 8  # 4: the values are in [-8, 7] and are stored packed (see stored_weights)
 
     kind = OpKind.CONV_2D
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": self.weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
+                "multiplier": self.multiplier, "shift": self.shift}
 
     @property
     def macs(self) -> int:
@@ -153,12 +165,14 @@ class DepthwiseConv2D(Op):
     act_min: int
     act_max: int
     macs_: int = 0
+    weight_bits: int = 8  # 4: the values are in [-8, 7] and are stored packed (see stored_weights)
 
     kind = OpKind.DEPTHWISE_CONV_2D
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": self.weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
+                "multiplier": self.multiplier, "shift": self.shift}
 
     @property
     def macs(self) -> int:
@@ -180,13 +194,14 @@ class FullyConnected(Op):
     act_min: int
     act_max: int
     macs_: int = 0
+    weight_bits: int = 8
 
     kind = OpKind.FULLY_CONNECTED
     float_constants = frozenset({"scale"})
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": self.weights, "bias": self.bias, "scale": self.scale}
+        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias, "scale": self.scale}
 
     @property
     def macs(self) -> int:
@@ -420,6 +435,11 @@ def verify(program: Program) -> None:
                 _expect(arr.dtype == np.float64 and bool(np.all(np.isfinite(arr))), op, f"{name} must be finite float64")
             else:
                 _expect(arr.dtype.kind in "iu", op, f"{name} holds {arr.dtype}, not integers")
+        bits = getattr(op, "weight_bits", 8)
+        _expect(bits in (4, 8), op, f"weight_bits {bits} is neither 4 nor 8")
+        if bits == 4:
+            w = op.weights  # type: ignore[attr-defined]
+            _expect(w.size == 0 or (int(w.min()) >= -8 and int(w.max()) <= 7), op, "4-bit weights outside [-8, 7]")
         if hasattr(op, "act_min"):
             _expect(op.act_min <= op.act_max, op, f"empty clamp [{op.act_min}, {op.act_max}]")  # type: ignore[attr-defined]
         _verify_shapes(program, op)

@@ -30,6 +30,8 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as schema
 
+from .int4 import pack_int4
+
 __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
@@ -53,7 +55,7 @@ __all__ = [
     "tiny_cnn_model",
 ]
 
-DType = Literal["int8", "uint8", "int16", "int32", "int64", "float32", "bool"]
+DType = Literal["int4", "int8", "uint8", "int16", "int32", "int64", "float32", "bool"]
 Padding = Literal["SAME", "VALID"]
 Activation = Literal["NONE", "RELU", "RELU6", "RELU_N1_TO_1"]
 QParams = tuple[float, int]
@@ -68,6 +70,7 @@ SOFTMAX_OUTPUT_QPARAMS: QParams = (1.0 / 256.0, -128)
 """TFLite's int8 softmax requires exactly this output scale and zero point."""
 
 _TENSOR_TYPES: dict[str, int] = {
+    "int4": schema.TensorType.INT4,
     "int8": schema.TensorType.INT8,
     "uint8": schema.TensorType.UINT8,
     "int16": schema.TensorType.INT16,
@@ -180,6 +183,13 @@ _mul_options = _fused_activation_options(schema.MulOptionsT, "MUL")
 _sub_options = _fused_activation_options(schema.SubOptionsT, "SUB")
 
 
+def _mul_options(*, activation: Activation = "NONE") -> schema.MulOptionsT:
+    """Options of MUL."""
+    options = schema.MulOptionsT()
+    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
+    return options
+
+
 def _reshape_options(*, new_shape: Sequence[int] | None = None) -> schema.ReshapeOptionsT | None:
     """Options of RESHAPE; none at all when the new shape comes only from the shape input tensor."""
     if new_shape is None:
@@ -238,6 +248,7 @@ _OPS: dict[str, _OpSpec] = {
     ),
     "MAX_POOL_2D": _OpSpec(schema.BuiltinOperator.MAX_POOL_2D, 2, schema.BuiltinOptions.Pool2DOptions, _pool2d_options),
     "ADD": _OpSpec(schema.BuiltinOperator.ADD, 2, schema.BuiltinOptions.AddOptions, _add_options),
+    "MUL": _OpSpec(schema.BuiltinOperator.MUL, 2, schema.BuiltinOptions.MulOptions, _mul_options),
     "RESHAPE": _OpSpec(schema.BuiltinOperator.RESHAPE, 1, schema.BuiltinOptions.ReshapeOptions, _reshape_options),
     "SOFTMAX": _OpSpec(schema.BuiltinOperator.SOFTMAX, 2, schema.BuiltinOptions.SoftmaxOptions, _softmax_options),
     "QUANTIZE": _OpSpec(schema.BuiltinOperator.QUANTIZE, 2, schema.BuiltinOptions.NONE, _no_options),
@@ -375,6 +386,8 @@ class ModelBuilder:
         """
         data = np.asarray(array)
         dtype = dtype or _dtype_name(data.dtype)
+        if dtype == "int4":
+            return self._const_int4(name, data, scales, zero_points, quantized_dimension)
         np_dtype = np.dtype(dtype).newbyteorder("<")
         if np_dtype.kind in "iu" and data.dtype.kind not in "iub":
             raise ValueError(f"constant {name!r}: quantize {data.dtype} data before storing it as {dtype}")
@@ -401,6 +414,23 @@ class ModelBuilder:
         tensor.type = _enum(_TENSOR_TYPES, dtype, "dtype")
         tensor.buffer = len(self._buffers) - 1
         tensor.quantization = quant
+        self._tensors.append(tensor)
+        return len(self._tensors) - 1
+
+    def _const_int4(self, name: str, data: np.ndarray, scales: float | Sequence[float] | np.ndarray | None,
+                    zero_points: int | Sequence[int] | np.ndarray | None, quantized_dimension: int) -> int:
+        """An INT4 constant: values in [-8, 7], packed densely two per byte, element 2k in the low nibble."""
+        if data.dtype.kind not in "iu" or (data.size and (data.min() < -8 or data.max() > 7)):
+            raise ValueError(f"constant {name!r}: int4 takes integers in [-8, 7]")
+        buffer = _AlignedBufferT()
+        buffer.data = pack_int4(data)
+        self._buffers.append(buffer)
+        tensor = schema.TensorT()
+        tensor.name = name
+        tensor.shape = [int(d) for d in data.shape]
+        tensor.type = schema.TensorType.INT4
+        tensor.buffer = len(self._buffers) - 1
+        tensor.quantization = _quantization(scales, zero_points, quantized_dimension)
         self._tensors.append(tensor)
         return len(self._tensors) - 1
 
@@ -490,6 +520,39 @@ class ModelBuilder:
             self._opcode_index[key] = len(self._opcodes)
             self._opcodes.append(opcode)
         return self._opcode_index[key]
+
+
+def with_signature(tflite: bytes, key: str = "serving_default") -> bytes:
+    """The model with one SignatureDef ``key`` naming its first subgraph's inputs and outputs by tensor name.
+
+    Tools that drive LiteRT through signature runners (ai-edge-quantizer, for one) need it; models
+    written by the builder or by older converters have none. Buffers keep their 16-byte alignment.
+    """
+    model = schema.ModelT.InitFromPackedBuf(tflite, 0)
+    sub = model.subgraphs[0]
+
+    def tensor_map(index: int) -> schema.TensorMapT:
+        entry = schema.TensorMapT()
+        name = sub.tensors[index].name
+        entry.name = name.decode() if isinstance(name, bytes) else name
+        entry.tensorIndex = int(index)
+        return entry
+
+    signature = schema.SignatureDefT()
+    signature.signatureKey = key
+    signature.subgraphIndex = 0
+    signature.inputs = [tensor_map(i) for i in sub.inputs]
+    signature.outputs = [tensor_map(i) for i in sub.outputs]
+    model.signatureDefs = [signature]
+    aligned = []
+    for b in model.buffers or []:
+        a = _AlignedBufferT()
+        a.data, a.offset, a.size = b.data, b.offset, b.size
+        aligned.append(a)
+    model.buffers = aligned
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=FILE_IDENTIFIER)
+    return bytes(builder.Output())
 
 
 SUPPORTED_OPS: tuple[str, ...] = tuple(_OPS)

@@ -207,7 +207,7 @@ def _place(buffers: list[Buffer], rules: Rules, best_fit: bool) -> list[Buffer]:
         banned = sorted(_forbidden(b, p, rules) for p in placed if p.overlaps_in_time(b))
         banned = [(lo, hi) for lo, hi in banned if hi - lo > 1]
         candidates = [0] + [_align(hi) for _, hi in banned]
-        fits = [c for c in candidates if all(c <= lo or c >= hi for lo, hi in banned)]
+        fits = [c for c in candidates if c >= 0 and all(c <= lo or c >= hi for lo, hi in banned)]
         offset = min(fits, key=lambda c: (_waste(c, b.size, banned), c)) if best_fit else min(fits)
         placed.append(Buffer(b.values, b.size, b.first, b.last, offset, b.line_of))
     return placed

@@ -86,13 +86,14 @@ def test_cortex_m0_and_riscv_bit_identical(name: str, target: str, tmp_path) -> 
     assert all(s.instructions is not None and s.instructions > 0 and s.stack_bytes for s in sims)
 
 
-@pytest.mark.qemu
-@pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("EDGEC_ALL_TARGETS"),
-                    reason="set EDGEC_ALL_TARGETS=1 for every case on every QEMU target")
-@pytest.mark.parametrize("target", ALL_QEMU)
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_every_case_on_every_qemu_target(name: str, target: str, tmp_path) -> None:
-    model = CASES[name]
-    sims = assert_bit_identical(model, build_model(model, target, tmp_path), range(1))
-    assert all(s.instructions is not None and s.instructions > 0 for s in sims)
+# Opt-in: the cases exist only when EDGEC_ALL_TARGETS is set, so the default run does not list 210 skips.
+if os.environ.get("EDGEC_ALL_TARGETS"):
+
+    @pytest.mark.qemu
+    @pytest.mark.slow
+    @pytest.mark.parametrize("target", ALL_QEMU)
+    @pytest.mark.parametrize("name", sorted(CASES))
+    def test_every_case_on_every_qemu_target(name: str, target: str, tmp_path) -> None:
+        model = CASES[name]
+        sims = assert_bit_identical(model, build_model(model, target, tmp_path), range(1))
+        assert all(s.instructions is not None and s.instructions > 0 for s in sims)

@@ -286,7 +286,7 @@ CheckFn = Callable[[Graph, Any], "str | None"]
 
 CHECK_CASES: list[tuple[str, CheckFn, Callable[[], Graph], Callable[[Graph], Graph], str]] = [
     ("int8_weights", lc.int8_weights, _conv,
-     lambda g: with_tensor(g, 1, dtype="int16", data=_weights_data(g).astype(np.int16)), "only int8 weights"),
+     lambda g: with_tensor(g, 1, dtype="int16", data=_weights_data(g).astype(np.int16)), "only int8 and int4 weights"),
     ("int8_weights/not constant", lc.int8_weights, _fc, lambda g: with_tensor(g, 1, data=None), "not a constant"),
     ("symmetric_weights", lc.symmetric_weights, _fc, lambda g: with_quant(g, 1, zero_point=(3,)), "nonzero zero"),
     ("weight_scales_per_output_channel/axis", lc.weight_scales_per_output_channel, _dw,

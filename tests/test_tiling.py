@@ -299,3 +299,18 @@ def test_band_calls_roll_into_loops_that_expand_to_the_verified_list() -> None:
                 for g in groups for k in range(g.count) for s in g.steps]
     original = [[b.offset for b in (*s.inputs, s.output)] + [s.kind, s.params, s.dims] for s in ctx.steps]
     assert expanded == original
+
+
+def test_placement_never_goes_below_offset_zero() -> None:
+    """Regression: an overlap rule whose allowed range ends below the other buffer's offset gave a candidate
+    offset of -16 (found on the quantizer's small CNN at --sram-budget min); offsets start at 0."""
+    import float_models
+
+    from compiler.quantize.pipeline import quantize
+
+    data = np.random.default_rng(0).normal(0, 1, (16, 8, 8, 3)).astype(np.float32)
+    p = _program(quantize(float_models.small_cnn(), data).tflite)
+    plan = plan_for_budget(p, "min")  # verify_plan inside raised InternalError before the fix
+    assert min(b.offset for b in plan.buffers) == 0
+    xs = [np.random.default_rng(1).integers(-128, 128, p.value(v).shape, dtype=np.int8) for v in p.inputs]
+    assert all(np.array_equal(w, g) for w, g in zip(interp.run(p, xs), run_plan(plan, xs), strict=True))

@@ -27,7 +27,8 @@ from .elementwise import fill_elementwise
 from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double"}
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double",
+           np.dtype(np.uint8): "uint8_t"}  # uint8: 4-bit weights packed two per byte
 
 
 def header_line(program: ir.Program) -> str:
@@ -71,6 +72,7 @@ class Step:
     dims: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)
     consts: dict[str, str] = field(default_factory=dict)  # role -> C identifier
     extra: dict[str, int] = field(default_factory=dict)
+    kernel: str = ""  # the C function of a kernel call (see kernel_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +174,7 @@ def _step(program: ir.Program, entry: Entry, names: dict[int, dict[str, str]]) -
     step = Step(entry.op, op.kind.name, _comment(f"{op.kind.name} {op.name}{band}"),
                 [_access_buf(program, a) for a in entry.inputs], _access_buf(program, out))
     step.consts = dict(names[entry.op])
+    step.kernel = kernel_name(op)
     if band and window(op) is not None:
         op = dataclasses.replace(op, padding=(band_padding(op, out.r0, entry.inputs[0].r0), op.padding[1]))
     _fill(step, op, band_value(program, entry.inputs[0]), band_value(program, out))
@@ -185,6 +188,13 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
         ports.append(Port(b, packed, program.value(vid).shape, _comment(program.value(vid).name)))
         packed += b.nbytes
     return ports
+
+
+def kernel_name(op: ir.Op) -> str:
+    """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4)."""
+    if getattr(op, "weight_bits", 8) == 4:
+        return op.kind.kernel.removesuffix("_s8") + "_s4"
+    return op.kind.kernel
 
 
 def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:

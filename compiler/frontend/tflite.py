@@ -20,6 +20,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from ..errors import ModelFileError
 from ..graph import Graph, Operator, QuantParams, Tensor
+from ..int4 import packed_size, unpack_int4
 from .flatbuffer_verify import FlatbufferError, verify_tflite
 from .validate import validate
 
@@ -37,6 +38,7 @@ _PADDINGS = _enum_names(schema.Padding)
 _DTYPES = {
     "FLOAT32": "float32", "FLOAT16": "float16", "FLOAT64": "float64", "INT32": "int32", "UINT8": "uint8",
     "INT64": "int64", "BOOL": "bool", "INT16": "int16", "INT8": "int8", "UINT32": "uint32", "UINT16": "uint16",
+    "INT4": "int4",  # held unpacked, one int8 per value in [-8, 7] (see _unpack_int4)
 }
 
 MAX_TENSOR_ELEMENTS = 1 << 28  # guards shape arithmetic against absurd files
@@ -173,6 +175,8 @@ def _buffer_data(t: Any, buffers: list, buf: bytes, path: str, name: str, dtype:
         raw = buf[b.offset:b.offset + b.size]
     else:
         return None
+    if dtype == "int4":
+        return _unpack_int4(raw, shape, path, name)
     try:
         np_dtype = np.dtype(dtype)
     except TypeError:
@@ -183,6 +187,16 @@ def _buffer_data(t: Any, buffers: list, buf: bytes, path: str, name: str, dtype:
                              f"buffer holds {len(raw)} bytes, shape {list(shape)} of {dtype} needs "
                              f"{count * np_dtype.itemsize}")
     array = np.frombuffer(raw, dtype=np_dtype).reshape(shape).copy()
+    array.setflags(write=False)
+    return array
+
+
+def _unpack_int4(raw: bytes, shape: tuple[int, ...], path: str, name: str) -> np.ndarray:
+    """An INT4 constant as int8 values (see compiler.int4 for the packing)."""
+    if len(raw) != packed_size(math.prod(shape)):
+        raise ModelFileError(path, f"read tensor {name!r}", f"buffer holds {len(raw)} bytes, shape {list(shape)} "
+                             f"of int4 needs {packed_size(math.prod(shape))}")
+    array = unpack_int4(raw, shape)
     array.setflags(write=False)
     return array
 

@@ -46,13 +46,20 @@ ARITY = {
 
 # Zero-point range of each integer tensor type.
 ZERO_POINT_RANGE = {
+    "int4": (-8, 7),
     "int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "uint16": (0, 65535),
     "int32": (-(1 << 31), (1 << 31) - 1), "uint32": (0, (1 << 32) - 1),
     "int64": (-(1 << 63), (1 << 63) - 1),
 }
 
 
+STORAGE_DTYPES = {"int4": "int8"}
+"""Tensor types the reader holds in a wider numpy type (int4 unpacked, one int8 per value)."""
+
+
 def _itemsize(dtype: str) -> int:
+    if dtype == "int4":
+        return 1  # counted unpacked, as held in memory
     try:
         return np.dtype(dtype).itemsize
     except TypeError:
@@ -124,7 +131,7 @@ def _check_tensor(t: Tensor, path: str) -> int:
                              f"{MAX_TENSOR_ELEMENTS} edgec accepts")
     _check_quantization(t, path, step)
     if t.data is not None:
-        if t.data.dtype.name != t.dtype:
+        if t.data.dtype.name != STORAGE_DTYPES.get(t.dtype, t.dtype):
             raise ModelFileError(path, step, f"constant data is {t.data.dtype}, the tensor is {t.dtype}")
         if tuple(t.data.shape) != tuple(t.shape) or t.data.size != elements:
             raise ModelFileError(path, step, f"constant data of shape {list(t.data.shape)} for a tensor of shape "

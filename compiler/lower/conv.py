@@ -98,14 +98,14 @@ def _window(op: Operator) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
 # ---- support checks (docstrings are the user-facing rules) ----
 
 def int8_weights(graph: Graph, op: Operator) -> str | None:
-    """Weights are a constant int8 tensor with quantization scales."""
+    """Weights are a constant int8 (or int4) tensor with quantization scales."""
     w = _input(graph, op, 1)
     if w is None:
         return "the weights input is missing"
     if not w.is_constant:
         return f"weights {w.name!r} are not a constant tensor"
-    if w.dtype != "int8":
-        return f"weights {w.name!r} are {w.dtype}; only int8 weights are supported"
+    if w.dtype not in ("int8", "int4"):
+        return f"weights {w.name!r} are {w.dtype}; only int8 and int4 weights are supported"
     if w.quant is None or not w.quant.scale:
         return f"weights {w.name!r} have no quantization parameters"
     return None
@@ -332,6 +332,11 @@ COMMON_CHECKS = (int8_activations, static_shapes, int8_zero_points, supported_ac
 
 # ---- lowerings ----
 
+def weight_bits(w: Tensor) -> int:
+    """4 for int4 weights (stored packed, run by the _s4 kernels), else 8."""
+    return 4 if w.dtype == "int4" else 8
+
+
 def _requant_arrays(graph: Graph, op: Operator) -> tuple[np.ndarray, np.ndarray]:
     """Per-output-channel (multiplier, shift) as int32 arrays."""
     pairs = [quantize_multiplier(e) for e in _effective_scales(graph, op)]
@@ -379,6 +384,7 @@ def lower_conv2d(ctx: LoweringContext, op: Operator) -> None:
         outputs=(ctx.value(op.outputs[0]),),
         weights=np.ascontiguousarray(w.data, dtype=np.int8),
         macs_=int(np.prod(out.shape, dtype=np.int64)) * kh * kw * ic,
+        weight_bits=weight_bits(w),
         **_window_fields(graph, op, (kh, kw)),
     ))
 
@@ -396,6 +402,7 @@ def lower_depthwise_conv2d(ctx: LoweringContext, op: Operator) -> None:
         weights=np.ascontiguousarray(np.asarray(w.data, dtype=np.int8).reshape(kh, kw, oc)),
         depth_multiplier=oc // x.shape[3],
         macs_=int(np.prod(out.shape, dtype=np.int64)) * kh * kw,
+        weight_bits=weight_bits(w),
         **_window_fields(graph, op, (kh, kw)),
     ))
 
@@ -420,4 +427,5 @@ def lower_fully_connected(ctx: LoweringContext, op: Operator) -> None:
         act_min=act_min,
         act_max=act_max,
         macs_=int(np.prod(out.shape, dtype=np.int64)) * ic,
+        weight_bits=weight_bits(w),
     ))

@@ -158,6 +158,31 @@ edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const doubl
                                       int32_t out_features, const int8_t *filter, const int32_t *bias,
                                       int8_t *output);
 
+/*
+ * int4 weights. packed_filter holds the same weights as the _s8 variant's filter, in the same
+ * order, packed densely two per byte as TFLite's INT4 tensors: element 2k in the low nibble of
+ * byte k, element 2k+1 in the high nibble, each in [-8, 7] (edgec's quantizer writes [-7, 7]);
+ * ceil(elements / 2) bytes. Everything else, including the rounding, is as in the _s8 variant.
+ */
+
+/** 2-D convolution with int4 weights; see edgec_convolve_s8 for layouts and semantics. */
+edgec_status edgec_convolve_s4(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                               const edgec_dims *input_dims, const int8_t *input,
+                               const edgec_dims *filter_dims, const uint8_t *packed_filter, const int32_t *bias,
+                               const edgec_dims *output_dims, int8_t *output);
+
+/** Depthwise 2-D convolution with int4 weights [KH][KW][OC]; see edgec_depthwise_conv_s8. */
+edgec_status edgec_depthwise_conv_s4(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                     const edgec_dims *input_dims, const int8_t *input,
+                                     const edgec_dims *filter_dims, const uint8_t *packed_filter,
+                                     const int32_t *bias, const edgec_dims *output_dims, int8_t *output);
+
+/** Fully connected with int4 weights [out_features][in_features]; see edgec_fully_connected_s8. */
+edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const double *scale,
+                                      int32_t batches, int32_t in_features, const int8_t *input,
+                                      int32_t out_features, const uint8_t *packed_filter, const int32_t *bias,
+                                      int8_t *output);
+
 /** Average pooling; averages only the cells inside the input, rounding half away from zero. */
 edgec_status edgec_avgpool_s8(const edgec_pool_params *params, const edgec_dims *input_dims, const int8_t *input,
                               const edgec_dims *output_dims, int8_t *output);

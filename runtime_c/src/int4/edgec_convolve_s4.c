@@ -1,0 +1,89 @@
+/*
+ * edgec runtime: 2-D convolution with int4 weights (see edgec_convolve_s4 in edgec_nn.h).
+ *
+ * As edgec_convolve_s8 with the OHWI weights packed two per byte (edgec_s4_common.h): per output
+ * position the in-bounds tap range is computed once; each in-bounds row of taps is one contiguous
+ * run of KW' x IC weights, unpacked two per load; taps outside the input read params->pad_value,
+ * added as pad_value * (sum of the missing taps' weights). Accumulation wraps like int32.
+ */
+#include <stddef.h>
+
+#include "../conv/edgec_conv_common.h"
+#include "edgec_s4_common.h"
+
+edgec_status edgec_convolve_s4(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                               const edgec_dims *input_dims, const int8_t *input,
+                               const edgec_dims *filter_dims, const uint8_t *packed_filter, const int32_t *bias,
+                               const edgec_dims *output_dims, int8_t *output)
+{
+    if (!conv_args_present(params, quant, input_dims, input, filter_dims, (const int8_t *)(const void *)packed_filter,
+                           bias, output_dims, output)) {
+        return EDGEC_ARG_ERROR;
+    }
+    const int32_t batches = input_dims->n;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t in_c = input_dims->c;
+    const int32_t out_c = filter_dims->n;
+    const int32_t k_h = filter_dims->h;
+    const int32_t k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+    if (output_dims->n != batches || filter_dims->c != in_c || output_dims->c != out_c) {
+        return EDGEC_ARG_ERROR;
+    }
+    if (!extent_ok(in_h, out_h, params->stride_h, k_h, params->dilation_h, params->pad_top) ||
+        !extent_ok(in_w, out_w, params->stride_w, k_w, params->dilation_w, params->pad_left) ||
+        !params_ok(params, quant, out_c)) {
+        return EDGEC_ARG_ERROR;
+    }
+
+    const int32_t dil_w = params->dilation_w;
+    const uint32_t pad_value = (uint32_t)params->pad_value;
+    const size_t filter_per_oc = (size_t)k_h * (size_t)k_w * (size_t)in_c;
+    int8_t *out = output;
+
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * (size_t)in_c;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t origin_y = oy * params->stride_h - params->pad_top;
+            int32_t ky0, ky1;
+            valid_taps(origin_y, params->dilation_h, k_h, in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t origin_x = ox * params->stride_w - params->pad_left;
+                int32_t kx0, kx1;
+                valid_taps(origin_x, dil_w, k_w, in_w, &kx0, &kx1);
+                const int full = ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w;
+
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const size_t w_oc = (size_t)oc * filter_per_oc;
+                    uint32_t acc = (uint32_t)bias[oc];
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        const int32_t iy = origin_y + ky * params->dilation_h;
+                        for (int32_t kx = kx0; kx < kx1; ++kx) {
+                            const int8_t *in_px =
+                                in_batch + ((size_t)iy * (size_t)in_w + (size_t)(origin_x + kx * dil_w)) * (size_t)in_c;
+                            const size_t w_px = w_oc + ((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)in_c;
+                            acc = s4_dot(acc, in_px, 1, packed_filter, w_px, (size_t)in_c);
+                        }
+                    }
+                    if (!full && pad_value != 0u) {
+                        uint32_t w_sum = 0;
+                        for (int32_t ky = 0; ky < k_h; ++ky) {
+                            const int row_inside = ky >= ky0 && ky < ky1;
+                            for (int32_t kx = 0; kx < k_w; ++kx) {
+                                if (!(row_inside && kx >= kx0 && kx < kx1)) {
+                                    const size_t w_px = w_oc + ((size_t)ky * (size_t)k_w + (size_t)kx) * (size_t)in_c;
+                                    w_sum += s4_sum(packed_filter, w_px, (size_t)in_c);
+                                }
+                            }
+                        }
+                        acc += pad_value * w_sum;
+                    }
+                    *out++ = finish(acc, quant->multiplier[oc], quant->shift[oc], params);
+                }
+            }
+        }
+    }
+    return EDGEC_OK;
+}
