@@ -86,6 +86,10 @@ class OpKind(Enum):
     PAD = ("edgec_pad_s8", "movement", False)
     CONCATENATION = ("edgec_strided_copy_s8", "movement:concatenation", False)
     MEAN = ("edgec_mean_s8", "reduce", False)
+    LUT = ("edgec_lut_s8", "activation", True)
+    ADD_BROADCAST = ("edgec_add_broadcast_s8", "elementwise", True)
+    MUL = ("edgec_mul_s8", "elementwise", True)
+    PRELU = ("edgec_prelu_s8", "elementwise", True)
 
     def __init__(self, kernel: str, family: str, elementwise: bool) -> None:
         self.kernel = kernel
@@ -349,6 +353,102 @@ class Mean(Op):
     output_offset: int
 
     kind = OpKind.MEAN
+class Lut(Op):
+    """Any unary int8 -> int8 function as a 256-entry table: ``out = table[x + 128]``.
+
+    The table is computed at compile time by running, for each of the 256 inputs, the exact algorithm of
+    TFLite's reference kernel (RELU family, LEAKY_RELU, HARD_SWISH, LOGISTIC, TANH, int8 QUANTIZE).
+    """
+
+    table: np.ndarray  # int8 [256], indexed by input + 128
+    source_op: str = ""  # the TFLite op it implements, named in the generated code's layer comment
+
+    kind = OpKind.LUT
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        return {"table": self.table}
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """How a two-operand op walks its operands: 4-D output dims and each operand's element strides.
+
+    A stride of 0 repeats the operand along that axis (TFLite broadcasting); shapes of any rank are
+    collapsed to 4-D by merging neighbouring axes that broadcast alike.
+    """
+
+    out_dims: tuple[int, int, int, int]
+    strides1: tuple[int, int, int, int]
+    strides2: tuple[int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Binary(Op):
+    """Base of broadcasting two-operand ops. A constant operand is held in ``constant1``/``constant2``
+    (int8 data) and is then not among ``inputs``; ``inputs`` lists the activation operands in order."""
+
+    broadcast: Broadcast
+    constant1: np.ndarray | None
+    constant2: np.ndarray | None
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        pairs = (("operand1", self.constant1), ("operand2", self.constant2))
+        return {name: arr for name, arr in pairs if arr is not None}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AddBroadcast(Binary):
+    """ADD or SUB (input2 multiplier negated, as TFLite's SUB does) with broadcasting or a constant operand;
+    the arithmetic is :class:`Add`'s."""
+
+    input1_offset: int
+    input1_multiplier: int
+    input1_shift: int
+    input2_offset: int
+    input2_multiplier: int
+    input2_shift: int
+    left_shift: int
+    output_multiplier: int
+    output_shift: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+    kind = OpKind.ADD_BROADCAST
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Mul(Binary):
+    """TFLite's int8 MUL: clamp(requantize((x1 + off1) * (x2 + off2), multiplier, shift) + output_offset)."""
+
+    input1_offset: int
+    input2_offset: int
+    output_multiplier: int
+    output_shift: int
+    output_offset: int
+    act_min: int
+    act_max: int
+
+    kind = OpKind.MUL
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class PRelu(Binary):
+    """TFLite's int8 PRELU; operand 2 is alpha. With v = x + input_offset:
+    v >= 0: requantize(v, multiplier_pos, shift_pos); else requantize(v * (alpha + alpha_offset),
+    multiplier_neg, shift_neg); then + output_offset, clamped to int8."""
+
+    input_offset: int
+    alpha_offset: int
+    multiplier_pos: int
+    shift_pos: int
+    multiplier_neg: int
+    shift_neg: int
+    output_offset: int
+
+    kind = OpKind.PRELU
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -438,6 +538,11 @@ def _verify_shapes(program: Program, op: Op) -> None:
         _expect(ins[0].size == outs[0].size, op, "element counts differ")
     elif isinstance(op, (StridedSlice, Transpose, Pad, Concatenation, Mean)):
         _verify_movement(op, ins, outs)
+    elif isinstance(op, Lut):
+        _expect(op.table.shape == (256,) and op.table.dtype == np.int8, op, "table must be int8 [256]")
+        _expect(ins[0].size == outs[0].size, op, "element counts differ")
+    elif isinstance(op, Binary):
+        _verify_broadcast(op, ins, outs[0])
 
 
 def _verify_movement(op: Op, ins: list[Value], outs: list[Value]) -> None:
@@ -466,3 +571,16 @@ def _verify_movement(op: Op, ins: list[Value], outs: list[Value]) -> None:
         _expect(all(0 <= a < len(shape) for a in op.axes) and list(op.axes) == sorted(set(op.axes)), op, "axes")
         _expect(op.count == int(np.prod([shape[a] for a in op.axes])) > 0, op, "count disagrees with the axes")
         _expect(outs[0].size * op.count == ins[0].size, op, "output size disagrees with the reduction")
+
+
+def _verify_broadcast(op: Binary, ins: list[Value], out: Value) -> None:
+    """Every operand (activation or constant) is exactly covered by its strides; the output by the dims."""
+    dims = op.broadcast.out_dims
+    _expect(int(np.prod(dims)) == out.size, op, f"broadcast dims {dims} do not cover the output {out.shape}")
+    pending = iter(ins)
+    for constant, strides in ((op.constant1, op.broadcast.strides1), (op.constant2, op.broadcast.strides2)):
+        size = constant.size if constant is not None else next(pending).size
+        if constant is not None:
+            _expect(constant.dtype == np.int8, op, "constant operands must be int8")
+        reach = 1 + sum((d - 1) * s for d, s in zip(dims, strides))
+        _expect(reach == size, op, f"strides {strides} over {dims} reach {reach} elements of {size}")

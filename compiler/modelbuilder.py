@@ -7,7 +7,8 @@ Two layers:
   :meth:`ModelBuilder.build` packs a ``TFL3`` flatbuffer. It checks structure (indices, shapes of
   per-channel parameters, option names) but not semantics, so tests can also build invalid models.
 * Layer helpers (:func:`conv2d_model`, :func:`depthwise_conv2d_model`, :func:`fully_connected_model`,
-  :func:`pool_model`, :func:`add_model`, :func:`softmax_model`, :func:`reshape_model`,
+  :func:`pool_model`, :func:`add_model`, :func:`binary_model`, :func:`activation_model`, :func:`prelu_model`,
+  :func:`requantize_model`, :func:`softmax_model`, :func:`reshape_model`,
   :func:`quantize_edges_model`, :func:`tiny_cnn_model`) make complete, realistic models with random
   weights from a seed. They pick quantization parameters the way the TFLite converter does with a
   representative data set: weights symmetric int8 in [-127, 127] (per channel or per tensor), biases
@@ -23,7 +24,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import flatbuffers
 import numpy as np
@@ -34,16 +35,21 @@ from .int4 import pack_int4
 __all__ = [
     "SOFTMAX_OUTPUT_QPARAMS",
     "SUPPORTED_OPS",
+    "UNARY_ACTIVATIONS",
     "CalibratedGraph",
     "ModelBuilder",
     "QParams",
+    "activation_model",
     "add_model",
+    "binary_model",
     "conv2d_model",
     "depthwise_conv2d_model",
     "fully_connected_model",
     "pool_model",
+    "prelu_model",
     "qparams_from_range",
     "quantize_edges_model",
+    "requantize_model",
     "reshape_model",
     "softmax_model",
     "tiny_cnn_model",
@@ -157,18 +163,24 @@ def _pool2d_options(
     return options
 
 
-def _add_options(*, activation: Activation = "NONE") -> schema.AddOptionsT:
-    """Options of ADD."""
-    options = schema.AddOptionsT()
-    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
-    return options
+def _fused_activation_options(options_type: Callable[[], Any], op_name: str) -> Callable[..., Any]:
+    """The options function of an op whose only option is its fused activation (ADD, SUB, MUL).
+
+    SUB's int16-only ``pot_scale_int16`` keeps the converter's default.
+    """
+
+    def make(*, activation: Activation = "NONE") -> Any:
+        options = options_type()
+        options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
+        return options
+
+    make.__doc__ = f"Options of {op_name}."
+    return make
 
 
-def _mul_options(*, activation: Activation = "NONE") -> schema.MulOptionsT:
-    """Options of MUL."""
-    options = schema.MulOptionsT()
-    options.fusedActivationFunction = _enum(_ACTIVATIONS, activation, "activation")
-    return options
+_add_options = _fused_activation_options(schema.AddOptionsT, "ADD")
+_mul_options = _fused_activation_options(schema.MulOptionsT, "MUL")
+_sub_options = _fused_activation_options(schema.SubOptionsT, "SUB")
 
 
 def _reshape_options(*, new_shape: Sequence[int] | None = None) -> schema.ReshapeOptionsT | None:
@@ -188,7 +200,14 @@ def _softmax_options(*, beta: float = 1.0) -> schema.SoftmaxOptionsT:
 
 
 def _no_options() -> None:
-    """QUANTIZE and DEQUANTIZE take no options."""
+    """QUANTIZE, DEQUANTIZE, the RELU family, PRELU, HARD_SWISH, LOGISTIC and TANH take no options."""
+
+
+def _leaky_relu_options(*, alpha: float) -> schema.LeakyReluOptionsT:
+    """Options of LEAKY_RELU."""
+    options = schema.LeakyReluOptionsT()
+    options.alpha = float(alpha)
+    return options
 
 
 @dataclass(frozen=True)
@@ -227,6 +246,17 @@ _OPS: dict[str, _OpSpec] = {
     "SOFTMAX": _OpSpec(schema.BuiltinOperator.SOFTMAX, 2, schema.BuiltinOptions.SoftmaxOptions, _softmax_options),
     "QUANTIZE": _OpSpec(schema.BuiltinOperator.QUANTIZE, 2, schema.BuiltinOptions.NONE, _no_options),
     "DEQUANTIZE": _OpSpec(schema.BuiltinOperator.DEQUANTIZE, 2, schema.BuiltinOptions.NONE, _no_options),
+    "SUB": _OpSpec(schema.BuiltinOperator.SUB, 2, schema.BuiltinOptions.SubOptions, _sub_options),
+    "RELU": _OpSpec(schema.BuiltinOperator.RELU, 2, schema.BuiltinOptions.NONE, _no_options),
+    "RELU6": _OpSpec(schema.BuiltinOperator.RELU6, 2, schema.BuiltinOptions.NONE, _no_options),
+    "RELU_N1_TO_1": _OpSpec(schema.BuiltinOperator.RELU_N1_TO_1, 1, schema.BuiltinOptions.NONE, _no_options),
+    "LEAKY_RELU": _OpSpec(
+        schema.BuiltinOperator.LEAKY_RELU, 2, schema.BuiltinOptions.LeakyReluOptions, _leaky_relu_options
+    ),
+    "PRELU": _OpSpec(schema.BuiltinOperator.PRELU, 1, schema.BuiltinOptions.NONE, _no_options),
+    "HARD_SWISH": _OpSpec(schema.BuiltinOperator.HARD_SWISH, 1, schema.BuiltinOptions.NONE, _no_options),
+    "LOGISTIC": _OpSpec(schema.BuiltinOperator.LOGISTIC, 2, schema.BuiltinOptions.NONE, _no_options),
+    "TANH": _OpSpec(schema.BuiltinOperator.TANH, 2, schema.BuiltinOptions.NONE, _no_options),
 }
 
 
@@ -703,6 +733,20 @@ def _activate(x: np.ndarray, activation: Activation) -> np.ndarray:
     return x if lo is None else np.clip(x, lo, hi)
 
 
+UNARY_ACTIVATIONS: dict[str, Callable[[np.ndarray, float], np.ndarray]] = {
+    "RELU": lambda x, _: np.maximum(x, 0.0),
+    "RELU6": lambda x, _: np.clip(x, 0.0, 6.0),
+    "RELU_N1_TO_1": lambda x, _: np.clip(x, -1.0, 1.0),
+    "LEAKY_RELU": lambda x, alpha: np.where(x >= 0, x, alpha * x),
+    "HARD_SWISH": lambda x, _: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+    "LOGISTIC": lambda x, _: 0.5 * (1.0 + np.tanh(0.5 * x)),  # 1 / (1 + exp(-x)) without overflow
+    "TANH": lambda x, _: np.tanh(x),
+}
+"""Float definitions of the unary activations the builder writes (second argument: LEAKY_RELU's alpha)."""
+
+_FIXED_OUTPUT_QPARAMS: dict[str, QParams] = {"LOGISTIC": (1.0 / 256.0, -128), "TANH": (1.0 / 128.0, 0)}
+
+
 # --------------------------------------------------------------------------------------------------
 # A builder that also calibrates: each layer gets random weights and converter-style parameters
 # --------------------------------------------------------------------------------------------------
@@ -892,6 +936,44 @@ class _CalibratedGraph:
         self.mb.op("ADD", [a, b], [out], activation=activation)
         return out
 
+    def binary(
+        self, kind: str, a: int, b: int, name: str, activation: Activation = "NONE",
+        output_qparams: QParams | None = None,
+    ) -> int:
+        """ADD, SUB or MUL (with broadcasting) of two int8 tensors, either of which may be a constant."""
+        combine = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply}[kind]
+        y = _activate(combine(*self._aligned(a, b)), activation)
+        out = self._activation_tensor(f"{name}/output", y.reshape(-1, *y.shape[2:]), output_qparams)
+        self.mb.op(kind, [a, b], [out], activation=activation)
+        return out
+
+    def constant(self, name: str, values: np.ndarray, qparams: QParams | None = None) -> int:
+        """An int8 constant tensor holding float ``values`` (leading axis 1 or absent: it broadcasts over the batch)."""
+        qparams = qparams or qparams_from_range(float(np.min(values)), float(np.max(values)))
+        q = np.clip(np.round(np.asarray(values) / qparams[0]) + qparams[1], -128, 127).astype(np.int8)
+        index = self.mb.const(name, q, "int8", qparams[0], qparams[1])
+        self._record(index, _dequantize(q, qparams), qparams)
+        return index
+
+    def unary(
+        self, kind: str, x: int, name: str, output_qparams: QParams | None = None, alpha: float = 0.2
+    ) -> int:
+        """One of the unary activations in :data:`UNARY_ACTIVATIONS`; LOGISTIC and TANH get the converter's
+        fixed output parameters unless given."""
+        y = UNARY_ACTIVATIONS[kind](self.values[x], alpha)
+        output_qparams = output_qparams or _FIXED_OUTPUT_QPARAMS.get(kind)
+        out = self._activation_tensor(f"{name}/output", y, output_qparams)
+        self.mb.op(kind, [x], [out], **({"alpha": alpha} if kind == "LEAKY_RELU" else {}))
+        return out
+
+    def prelu(self, x: int, alpha: int, name: str, output_qparams: QParams | None = None) -> int:
+        """PRELU of an int8 tensor with an int8 alpha tensor (usually a per-channel constant)."""
+        xv, av = self._aligned(x, alpha)
+        y = np.where(xv >= 0, xv, xv * av)
+        out = self._activation_tensor(f"{name}/output", y.reshape(-1, *y.shape[2:]), output_qparams)
+        self.mb.op("PRELU", [x, alpha], [out])
+        return out
+
     def reshape(self, x: int, name: str, new_shape: Sequence[int], shape_as_input: bool = True) -> int:
         """RESHAPE to ``new_shape`` (batch first, no -1): as an int32 shape input like the converter, or as the option."""
         new_shape = [int(d) for d in new_shape]
@@ -913,7 +995,7 @@ class _CalibratedGraph:
         return out
 
     def quantize(self, x: int, name: str, qparams: QParams | None = None) -> int:
-        """QUANTIZE a float32 tensor to int8 (parameters from its calibration range unless given)."""
+        """QUANTIZE a float32 tensor to int8, or requantize an int8 one (parameters from the range unless given)."""
         out = self._activation_tensor(f"{name}/output", self.values[x], qparams)
         self.mb.op("QUANTIZE", [x], [out])
         return out
@@ -974,6 +1056,19 @@ class _CalibratedGraph:
         index = self.mb.tensor(name, self._model_shape(values), "int8", *qparams)
         self._record(index, values, qparams)
         return index
+
+    def _aligned(self, *indices: int) -> list[np.ndarray]:
+        """Calibration values of tensors of any ranks as (samples, *model shape) arrays that broadcast
+        like the model's tensors: each model shape right-aligned to the highest rank. Constants (no
+        calibration batch) repeat over the samples."""
+        shapes = [tuple(self.mb._tensors[i].shape) for i in indices]
+        rank = max(len(shape) for shape in shapes)
+        aligned = []
+        for index, shape in zip(indices, shapes):
+            values = self.values[index]
+            samples = values.size // math.prod(shape)  # 1 for a constant
+            aligned.append(values.reshape(samples, *(1,) * (rank - len(shape)), *shape))
+        return aligned
 
     def _model_shape(self, values: np.ndarray) -> tuple[int, ...]:
         """The model's shape of a tensor: the calibration batch holds ``samples`` copies of the model's batch."""
@@ -1162,6 +1257,72 @@ def quantize_edges_model(
     q = g.quantize(x, "quantize")
     y = g.fully_connected(q, "fc", out_features, activation=activation)
     g.output(g.dequantize(y, "dequantize"))
+    return g.build()
+
+
+def binary_model(
+    kind: Literal["ADD", "SUB", "MUL"] = "MUL",
+    shape1: Sequence[int] = (1, 4, 4, 8),
+    shape2: Sequence[int] = (1, 1, 1, 8),
+    constant_operand: int | None = None,
+    input1_qparams: QParams | None = None,
+    input2_qparams: QParams | None = None,
+    output_qparams: QParams | None = None,
+    activation: Activation = "NONE",
+    seed: int = 0,
+) -> bytes:
+    """One int8 ADD, SUB or MUL with broadcasting; ``constant_operand`` 1 or 2 makes that operand a random
+    constant (its leading axis must then be 1), as the converter writes e.g. a scale or a bias."""
+    g = _CalibratedGraph(seed)
+    operands = []
+    for position, (shape, qparams) in enumerate(((shape1, input1_qparams), (shape2, input2_qparams)), start=1):
+        if position == constant_operand:
+            operands.append(g.constant(f"constant{position}", g.rng.uniform(-2.0, 2.0, size=shape), qparams))
+        else:
+            operands.append(g.input(f"input{position}", shape, qparams))
+    g.output(g.binary(kind, operands[0], operands[1], kind.lower(), activation, output_qparams))
+    return g.build()
+
+
+def activation_model(
+    kind: str = "LOGISTIC",
+    shape: Sequence[int] = (1, 4, 4, 8),
+    input_qparams: QParams | None = None,
+    output_qparams: QParams | None = None,
+    alpha: float = 0.2,
+    seed: int = 0,
+) -> bytes:
+    """One int8 unary activation (a key of :data:`UNARY_ACTIVATIONS`)."""
+    g = _CalibratedGraph(seed)
+    x = g.input("input", shape, input_qparams)
+    g.output(g.unary(kind, x, kind.lower(), output_qparams, alpha))
+    return g.build()
+
+
+def prelu_model(
+    shape: Sequence[int] = (1, 4, 4, 8),
+    alpha_shape: Sequence[int] = (1, 1, 8),
+    input_qparams: QParams | None = None,
+    alpha_qparams: QParams | None = None,
+    output_qparams: QParams | None = None,
+    seed: int = 0,
+) -> bytes:
+    """One int8 PRELU with a constant alpha (per channel by default, as Keras' PReLU shares H and W)."""
+    g = _CalibratedGraph(seed)
+    x = g.input("input", shape, input_qparams)
+    alpha = g.constant("alpha", g.rng.uniform(-0.5, 0.5, size=alpha_shape), alpha_qparams)
+    g.output(g.prelu(x, alpha, "prelu", output_qparams))
+    return g.build()
+
+
+def requantize_model(
+    shape: Sequence[int] = (1, 16), input_qparams: QParams | None = None, output_qparams: QParams | None = None,
+    seed: int = 0,
+) -> bytes:
+    """One int8 -> int8 QUANTIZE (a requantization between scales and zero points)."""
+    g = _CalibratedGraph(seed)
+    x = g.input("input", shape, input_qparams)
+    g.output(g.quantize(x, "requantize", output_qparams or _random_activation_qparams(g.rng)))
     return g.build()
 
 

@@ -92,7 +92,12 @@ def test_foreign_directory_is_not_replaced_without_force(tmp_path: Path) -> None
 
 def test_unsupported_model_lists_each_problem(tmp_path: Path) -> None:
     path = tmp_path / "bcast.tflite"
-    path.write_bytes(mb.add_model(shape=(1, 4, 4, 8), shape2=(1, 1, 1, 8)))
+    b = mb.ModelBuilder()  # 8 and 3 channels do not broadcast
+    x, y = b.input("x", (1, 4, 4, 8), "int8", 0.1, 0), b.input("y", (1, 1, 1, 3), "int8", 0.1, 0)
+    z = b.tensor("z", (1, 4, 4, 8), "int8", 0.2, 0)
+    b.op("ADD", [x, y], [z])
+    b.output(z)
+    path.write_bytes(b.build())
     done = edgec("compile", str(path), "-o", str(tmp_path / "out"))
     assert_clean_error(done, 3, "operator #0 ADD", "broadcast", "supported ops: ")
     assert not (tmp_path / "out").exists()

@@ -353,7 +353,8 @@ def test_add_kernel_matches_numpy(runtime: Any, seed: int) -> None:
     "change",
     [
         {"input1_offset": -128}, {"input2_offset": 129}, {"left_shift": 23}, {"left_shift": -1},
-        {"input1_shift": 1}, {"output_shift": -32}, {"input2_multiplier": -1}, {"output_offset": 128},
+        {"input1_shift": 1}, {"output_shift": -32}, {"input1_multiplier": -1}, {"input2_multiplier": -(2**31)},
+        {"output_offset": 128},
         {"act_min": 10, "act_max": 9}, {"act_max": 128},
     ],
 )

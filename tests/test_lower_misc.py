@@ -22,7 +22,7 @@ from compiler.frontend.tflite import read_tflite
 from compiler.graph import Graph, Operator, QuantParams
 from compiler.interp import run
 from compiler.lower import lower
-from compiler.lower.add import add_activation_operands, add_same_shape, add_scales_representable
+from compiler.lower.add import add_scales_representable
 from compiler.lower.convert import dequantize_int8_to_float, quantize_float_to_int8
 from compiler.lower.layout import reshape_static_target, reshape_tensors
 from compiler.lower.pool import pool_geometry, pool_keeps_quantization
@@ -279,25 +279,6 @@ def test_check_pool_keeps_quantization() -> None:
     _assert_check(pool_keeps_quantization, good, bad, "differs from the input's")
 
 
-def test_check_add_same_shape() -> None:
-    good = _graph(mb.add_model((1, 2, 3, 4)))
-    bad = _graph(mb.add_model((1, 2, 3, 4), shape2=(1, 1, 1, 4)))
-    _assert_check(add_same_shape, good, bad, "broadcasting ADD is not supported yet")
-    with pytest.raises(UnsupportedModelError, match="broadcasting ADD is not supported yet"):
-        lower(bad[0])
-
-
-def test_check_add_activation_operands() -> None:
-    good = _graph(mb.add_model((1, 4)))
-    b = mb.ModelBuilder()
-    x = b.input("x", (1, 4), "int8", 0.1, 0)
-    c = b.const("c", np.arange(4, dtype=np.int8).reshape(1, 4), "int8", 0.1, 0)
-    y = b.tensor("y", (1, 4), "int8", 0.2, 0)
-    b.op("ADD", [x, c], [y])
-    b.output(y)
-    _assert_check(add_activation_operands, good, _graph(b.build()), "is a constant tensor")
-
-
 def test_check_add_scales_representable() -> None:
     good = _graph(mb.add_model((1, 4), input1_qparams=(0.5, 0), input2_qparams=(0.5, 0), output_qparams=(1e-6, 0)))
     bad = _graph(mb.add_model((1, 4), input1_qparams=(0.5, 0), input2_qparams=(0.5, 0), output_qparams=(1e-7, 0)))
@@ -361,7 +342,13 @@ def test_check_reshape_static_target() -> None:
 def test_check_quantize_float_to_int8() -> None:
     good = _single_op("QUANTIZE", (1, 8), (1, 8), in_dtype="float32", in_q=None)
     requant = _single_op("QUANTIZE", (1, 8), (1, 8), in_q=(0.05, 0), out_q=(0.1, 3))
-    _assert_check(quantize_float_to_int8, good, requant, "requantization from int8 to int8 is not supported yet")
+    assert quantize_float_to_int8(*requant) is None  # int8 -> int8 requantization is a table (test_lower_elementwise)
+    _assert_check(quantize_float_to_int8, good,
+                  _single_op("QUANTIZE", (1, 8), (1, 8), in_q=(0.05, 0), out_dtype="int16", out_q=(0.1, 3)),
+                  "only float32 -> int8 and int8 -> int8")
+    _assert_check(quantize_float_to_int8, good,
+                  _single_op("QUANTIZE", (1, 8), (1, 8), in_dtype="int16", in_q=(0.05, 0), out_q=(0.1, 3)),
+                  "requantization from int16 to int8 is not supported")
     _assert_check(quantize_float_to_int8, good,
                   _single_op("QUANTIZE", (1, 8), (1, 8), in_dtype="float32", out_dtype="int16", in_q=None),
                   "only float32 -> int8")
@@ -372,8 +359,9 @@ def test_check_quantize_float_to_int8() -> None:
     tensors[out.index] = dataclasses.replace(out, quant=QuantParams((0.1,), (200,)))
     _assert_check(quantize_float_to_int8, good, (dataclasses.replace(graph, tensors=tuple(tensors)), op),
                   "outside int8")
+    int16_requant = _single_op("QUANTIZE", (1, 8), (1, 8), in_dtype="int16", in_q=(0.05, 0), out_q=(0.1, 3))
     with pytest.raises(UnsupportedModelError, match="requantization"):
-        lower(requant[0])
+        lower(int16_requant[0])
 
 
 def test_check_dequantize_int8_to_float() -> None:

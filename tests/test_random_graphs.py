@@ -339,12 +339,56 @@ def _split_layer(kind: str) -> Strategy:
             inputs = [x, sizes_t, axis_t]
         outs = g.op_with_values(kind, inputs, name, pieces, g.qparams[x], num_splits=len(sizes))
         return outs[draw(st.integers(0, len(outs) - 1))]
+def _broadcast_partner(draw: Draw, chain: Chain, x: int, name: str) -> int:
+    """The other operand of a two-operand op on ``x``: an earlier tensor of its shape, a new model input of its
+    shape or of one broadcast along all but the last axis, or a constant (per channel, or a scalar)."""
+    shape = chain.shape(x)
+    kind = draw(st.sampled_from(("same", "input", "row_input", "channel_constant", "scalar_constant")))
+    if kind == "same":
+        return draw(st.sampled_from(chain.same_shape(x)))
+    if kind in ("input", "row_input"):
+        row = (1,) * (len(shape) - 1) + shape[-1:]
+        other = chain.g.input(f"input{chain.inputs}", shape if kind == "input" else row)
+        chain.inputs += 1
+        return other
+    const_shape = (shape[-1],) if kind == "channel_constant" else ()
+    return chain.g.constant(f"{name}/constant", chain.g.rng.uniform(-2.0, 2.0, size=const_shape))
+
+
+def _binary(kind: str) -> Strategy:
+    def strategy(draw: Draw, chain: Chain, x: int) -> int | None:
+        name = chain.name(kind)
+        other = _broadcast_partner(draw, chain, x, name)
+        a, b = (x, other) if draw(st.booleans()) else (other, x)
+        return chain.g.binary(kind, a, b, name, activation=draw(st.sampled_from(ACTIVATIONS)))
 
     return strategy
 
 
 layer("SPLIT")(_split_layer("SPLIT"))
 layer("SPLIT_V")(_split_layer("SPLIT_V"))
+layer("SUB")(_binary("SUB"))
+layer("MUL")(_binary("MUL"))
+
+
+@layer("PRELU")
+def _prelu(draw: Draw, chain: Chain, x: int) -> int | None:
+    name = chain.name("PRELU")
+    channels = chain.shape(x)[-1]
+    alpha_shape = draw(st.sampled_from(((channels,), (1,))))
+    alpha = chain.g.constant(f"{name}/alpha", chain.g.rng.uniform(-0.5, 0.5, size=alpha_shape))
+    return chain.g.prelu(x, alpha, name)
+
+
+def _unary(kind: str) -> Strategy:
+    def strategy(draw: Draw, chain: Chain, x: int) -> int | None:
+        return chain.g.unary(kind, x, chain.name(kind), alpha=draw(st.sampled_from((0.0, 0.1, 0.3, 1.5))))
+
+    return strategy
+
+
+for _kind in ("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "HARD_SWISH", "LOGISTIC", "TANH"):
+    layer(_kind)(_unary(_kind))
 
 
 @st.composite

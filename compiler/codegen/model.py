@@ -23,6 +23,8 @@ from ..resources import templates_dir
 from ..schedule import Plan
 from ..tiling import band_padding, window
 from . import movement
+from .elementwise import KINDS as ELEMENTWISE_KINDS
+from .elementwise import fill_elementwise
 from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -251,7 +253,7 @@ def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:
     elif isinstance(op, (ir.Quantize, ir.Dequantize)):
         step.params = dict(scale=op.scale, zero_point=op.zero_point)
         step.extra = dict(size=vout.size)
-    else:
+    elif not fill_elementwise(step, op, vout):
         raise InternalError(f"no C emission for IR op {op.kind.name}")
 
 
@@ -297,6 +299,7 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["c_float"] = _c_float
     env.filters["c_double"] = _c_double
+    env.globals["ELEMENTWISE_KINDS"] = ELEMENTWISE_KINDS
     return env
 
 

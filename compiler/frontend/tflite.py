@@ -234,6 +234,8 @@ def _options(op_name: str, opts: Any) -> dict[str, Any]:
         out["beta"] = float(np.float32(opts.beta))
     if hasattr(opts, "potScaleInt16"):
         out["pot_scale_int16"] = bool(opts.potScaleInt16)
+    if hasattr(opts, "alpha"):
+        out["alpha"] = float(np.float32(opts.alpha))
     out.update(_shape_options(opts))
     return out
 

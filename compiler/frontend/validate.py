@@ -41,6 +41,9 @@ ARITY = {
     "SOFTMAX": (1, 1, 1), "QUANTIZE": (1, 1, 1), "DEQUANTIZE": (1, 1, 1),
     "MEAN": (2, 2, 1), "PAD": (2, 2, 1), "PADV2": (2, 3, 1), "SLICE": (3, 3, 1), "STRIDED_SLICE": (4, 4, 1),
     "TRANSPOSE": (2, 2, 1), "SQUEEZE": (1, 1, 1), "EXPAND_DIMS": (2, 2, 1),
+    "SUB": (2, 2, 1), "MUL": (2, 2, 1), "PRELU": (2, 2, 1), "RELU": (1, 1, 1), "RELU6": (1, 1, 1),
+    "RELU_N1_TO_1": (1, 1, 1), "LEAKY_RELU": (1, 1, 1), "HARD_SWISH": (1, 1, 1), "LOGISTIC": (1, 1, 1),
+    "TANH": (1, 1, 1),
 }
 
 # Zero-point range of each integer tensor type.

@@ -19,7 +19,7 @@ from ..errors import UsageError
 Kernel = Callable[..., np.ndarray]  # (op, *input arrays, out=Value) -> output array
 
 KERNELS: dict[ir.OpKind, Kernel] = {}
-_FAMILIES = ("conv", "pool", "add", "softmax", "layout", "convert", "movement", "reduce")
+_FAMILIES = ("conv", "pool", "add", "softmax", "layout", "convert", "movement", "reduce", "activation", "binary")
 
 
 def kernel(kind: ir.OpKind) -> Callable[[Kernel], Kernel]:

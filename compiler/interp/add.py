@@ -1,4 +1,4 @@
-"""Elementwise int8 ADD, as TFLite's reference_integer_ops::AddFunc (same-shape operands).
+"""Elementwise int8 ADD (and SUB, whose input2 multiplier is negative), as TFLite's reference_integer_ops::AddFunc.
 
 Each input is offset by its negated zero point, shifted left by ``left_shift`` (20) bits of
 headroom, rescaled onto the shared grid of 2*max(input scale) by a multiplier below one; the sum
@@ -14,12 +14,17 @@ from ..fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from . import kernel
 
 
-@kernel(ir.OpKind.ADD)
-def add(op: ir.Add, x1: np.ndarray, x2: np.ndarray, *, out: ir.Value) -> np.ndarray:
+def add_values(op: ir.Add | ir.AddBroadcast, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    """The ADD arithmetic on two aligned operand arrays (int64 results, clamped)."""
     shifted1 = (x1.astype(np.int64) + op.input1_offset) << op.left_shift
     shifted2 = (x2.astype(np.int64) + op.input2_offset) << op.left_shift
     scaled1 = multiply_by_quantized_multiplier(shifted1, op.input1_multiplier, op.input1_shift)
     scaled2 = multiply_by_quantized_multiplier(shifted2, op.input2_multiplier, op.input2_shift)
     raw_sum = wrap_int32(scaled1 + scaled2)
     result = multiply_by_quantized_multiplier(raw_sum, op.output_multiplier, op.output_shift) + op.output_offset
-    return np.clip(result, op.act_min, op.act_max).astype(np.int8).reshape(out.shape)
+    return np.clip(result, op.act_min, op.act_max)
+
+
+@kernel(ir.OpKind.ADD)
+def add(op: ir.Add, x1: np.ndarray, x2: np.ndarray, *, out: ir.Value) -> np.ndarray:
+    return add_values(op, x1, x2).astype(np.int8).reshape(out.shape)

@@ -33,7 +33,7 @@ class Lowering:
 REGISTRY: dict[str, Lowering] = {}
 
 # Op-family modules; importing one registers its lowerings.
-_FAMILIES = ("conv", "pool", "add", "softmax", "layout", "convert", "movement", "reduce")
+_FAMILIES = ("conv", "pool", "add", "softmax", "layout", "convert", "movement", "reduce", "activation", "mul")
 
 
 def register(op_name: str, *checks: Check) -> Callable[[LowerFn], LowerFn]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from ..fixedpoint import activation_range
-from ..graph import Graph, Operator
+from ..graph import Graph, Operator, Tensor
 
 ACTIVATIONS = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
 
@@ -32,6 +34,19 @@ def fused_range(graph: Graph, op: Operator) -> tuple[int, int]:
     """Integer clamp of the op's fused activation on its int8 output."""
     out = graph.tensors[op.outputs[0]]
     return activation_range(op.options.get("activation", "NONE"), out.scale, out.zero_point)
+
+
+def int8_tensor_problem(t: Tensor) -> str | None:
+    """What keeps ``t`` from being a per-tensor int8 operand (dtype, quantization, scale), or None."""
+    if t.dtype != "int8":
+        return f"tensor {t.name!r} is {t.dtype}; only int8 is supported (int16 and float tensors are not)"
+    if t.quant is None or not t.quant.scale:
+        return f"tensor {t.name!r} has no quantization parameters"
+    if t.quant.per_channel:
+        return f"tensor {t.name!r} is quantized per channel; only per-tensor quantization is supported here"
+    if not (math.isfinite(t.scale) and t.scale > 0):
+        return f"tensor {t.name!r} has scale {t.scale}; it must be positive and finite"
+    return None
 
 
 # ---- support checks shared by several families (docstrings are the user-facing rules) ----

@@ -2,28 +2,25 @@
 
 Both carry the int8 side's per-tensor (scale, zero point); kernels follow TFLite's reference
 AffineQuantize (divide in float, round half away from zero) and Dequantize (multiply in double).
+A requantizing QUANTIZE (int8 -> int8) is a 256-entry table (``ir.Lut``) of TFLite's Requantize.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 
 from .. import ir
 from ..graph import Graph, Operator, Tensor
 from . import LoweringContext, register
-from .common import static_shapes
+from .common import int8_tensor_problem, static_shapes
+from .lut_tables import requantize_table
 
 
 def _int8_side(t: Tensor) -> str | None:
     """Problem with the int8 tensor of an edge conversion, or None."""
-    if t.quant is None or not t.quant.scale:
-        return f"tensor {t.name!r} has no quantization parameters"
-    if t.quant.per_channel:
-        return f"tensor {t.name!r} is quantized per channel"
-    if not (math.isfinite(t.scale) and t.scale > 0):
-        return f"tensor {t.name!r} has scale {t.scale}; it must be positive and finite"
+    problem = int8_tensor_problem(t)
+    if problem:
+        return problem
     if not -128 <= t.zero_point <= 127:
         return f"tensor {t.name!r} has zero point {t.zero_point} outside int8"
     return None
@@ -36,16 +33,17 @@ def _same_size(inp: Tensor, out: Tensor) -> str | None:
 
 
 def quantize_float_to_int8(graph: Graph, op: Operator) -> str | None:
-    """QUANTIZE turns a float32 activation into per-tensor int8 (int8 -> int8 requantization is not supported yet)."""
+    """QUANTIZE turns a float32 activation into per-tensor int8, or requantizes per-tensor int8 to int8."""
     inp, out = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if inp.dtype != "float32":
+    if inp.dtype not in ("float32", "int8"):
         what = "requantization" if inp.quant is not None else "conversion"
-        return f"QUANTIZE {what} from {inp.dtype} to {out.dtype} is not supported yet (only float32 -> int8)"
+        return (f"QUANTIZE {what} from {inp.dtype} to {out.dtype} is not supported "
+                "(only float32 -> int8 and int8 -> int8)")
     if out.dtype != "int8":
-        return f"QUANTIZE to {out.dtype} is not supported (only float32 -> int8)"
+        return f"QUANTIZE to {out.dtype} is not supported (only float32 -> int8 and int8 -> int8)"
     if inp.is_constant:
         return f"input {inp.name!r} is a constant tensor; QUANTIZE of a constant is not supported"
-    return _int8_side(out) or _same_size(inp, out)
+    return (_int8_side(inp) if inp.dtype == "int8" else None) or _int8_side(out) or _same_size(inp, out)
 
 
 def dequantize_int8_to_float(graph: Graph, op: Operator) -> str | None:
@@ -60,7 +58,12 @@ def dequantize_int8_to_float(graph: Graph, op: Operator) -> str | None:
 
 @register("QUANTIZE", quantize_float_to_int8, static_shapes)
 def lower_quantize(ctx: LoweringContext, op: Operator) -> None:
-    out = ctx.tensor(op.outputs[0])
+    inp, out = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if inp.dtype == "int8":
+        table = requantize_table(inp.scale, inp.zero_point, out.scale, out.zero_point)
+        ctx.emit(ir.Lut(name=out.name, inputs=(ctx.value(inp.index),), outputs=(ctx.value(out.index),),
+                        table=table, source_op=op.op))
+        return
     ctx.emit(ir.Quantize(name=out.name, inputs=(ctx.value(op.inputs[0]),), outputs=(ctx.value(op.outputs[0]),),
                          scale=out.scale, zero_point=out.zero_point))
 

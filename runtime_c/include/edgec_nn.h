@@ -90,6 +90,38 @@ typedef struct {
     int32_t act_max;
 } edgec_add_params;
 
+/**
+ * The 4-D walk of a broadcasting two-operand op: output dims (NHWC, row-major) and, per operand, the
+ * element stride along each axis (0 repeats the operand along that axis).
+ */
+typedef struct {
+    edgec_dims output;
+    edgec_dims stride1;
+    edgec_dims stride2;
+} edgec_broadcast;
+
+/** TFLite int8 MUL: product of the offset inputs, rescaled by a Q31 pair (shift may be positive). */
+typedef struct {
+    int32_t input1_offset;  /**< negated input1 zero point */
+    int32_t input2_offset;  /**< negated input2 zero point */
+    int32_t output_multiplier;
+    int32_t output_shift;
+    int32_t output_offset;
+    int32_t act_min;
+    int32_t act_max;
+} edgec_mul_params;
+
+/** TFLite int8 PRELU: one rescale where the offset input is >= 0, another for input * alpha below. */
+typedef struct {
+    int32_t input_offset;   /**< negated input zero point */
+    int32_t alpha_offset;   /**< negated alpha zero point */
+    int32_t multiplier_pos;
+    int32_t shift_pos;
+    int32_t multiplier_neg;
+    int32_t shift_neg;
+    int32_t output_offset;
+} edgec_prelu_params;
+
 /** TFLite int8 softmax (gemmlowp fixed point); output scale 1/256, zero point -128. */
 typedef struct {
     int32_t input_multiplier;
@@ -188,9 +220,27 @@ edgec_status edgec_avgpool_s8(const edgec_pool_params *params, const edgec_dims 
 edgec_status edgec_maxpool_s8(const edgec_pool_params *params, const edgec_dims *input_dims, const int8_t *input,
                               const edgec_dims *output_dims, int8_t *output);
 
-/** Elementwise ADD of two int8 tensors of size elements each. */
+/** Elementwise ADD of two int8 tensors of size elements each (SUB: a negative input2_multiplier). */
 edgec_status edgec_add_s8(const edgec_add_params *params, const int8_t *input1, const int8_t *input2,
                           int32_t size, int8_t *output);
+
+/**
+ * ADD (or SUB: a negative input2_multiplier) with broadcasting: output[n][h][w][c] combines
+ * input1[n*s1.n + h*s1.h + w*s1.w + c*s1.c] and input2 likewise with shape->stride2.
+ */
+edgec_status edgec_add_broadcast_s8(const edgec_add_params *params, const edgec_broadcast *shape,
+                                    const int8_t *input1, const int8_t *input2, int8_t *output);
+
+/** MUL with broadcasting (operand walk as edgec_add_broadcast_s8); output is shape->output, row-major. */
+edgec_status edgec_mul_s8(const edgec_mul_params *params, const edgec_broadcast *shape, const int8_t *input1,
+                          const int8_t *input2, int8_t *output);
+
+/** PRELU with alpha broadcast onto the input (input walked by shape->stride1, alpha by shape->stride2). */
+edgec_status edgec_prelu_s8(const edgec_prelu_params *params, const edgec_broadcast *shape, const int8_t *input,
+                            const int8_t *alpha, int8_t *output);
+
+/** Any unary int8 function: output[i] = table[input[i] + 128]; table has 256 entries. */
+edgec_status edgec_lut_s8(const int8_t *table, const int8_t *input, int32_t size, int8_t *output);
 
 /** Softmax over rows of row_size elements. */
 edgec_status edgec_softmax_s8(const edgec_softmax_params *params, const int8_t *input, int32_t rows,
