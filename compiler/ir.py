@@ -353,6 +353,9 @@ class Mean(Op):
     output_offset: int
 
     kind = OpKind.MEAN
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Lut(Op):
     """Any unary int8 -> int8 function as a 256-entry table: ``out = table[x + 128]``.
 

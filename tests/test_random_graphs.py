@@ -339,6 +339,10 @@ def _split_layer(kind: str) -> Strategy:
             inputs = [x, sizes_t, axis_t]
         outs = g.op_with_values(kind, inputs, name, pieces, g.qparams[x], num_splits=len(sizes))
         return outs[draw(st.integers(0, len(outs) - 1))]
+
+    return strategy
+
+
 def _broadcast_partner(draw: Draw, chain: Chain, x: int, name: str) -> int:
     """The other operand of a two-operand op on ``x``: an earlier tensor of its shape, a new model input of its
     shape or of one broadcast along all but the last axis, or a constant (per channel, or a scalar)."""
