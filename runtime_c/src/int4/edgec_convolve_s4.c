@@ -16,8 +16,8 @@ edgec_status edgec_convolve_s4(const edgec_conv_params *params, const edgec_per_
                                const edgec_dims *filter_dims, const uint8_t *packed_filter, const int32_t *bias,
                                const edgec_dims *output_dims, int8_t *output)
 {
-    if (!conv_args_present(params, quant, input_dims, input, filter_dims, (const int8_t *)(const void *)packed_filter,
-                           bias, output_dims, output)) {
+    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, (const int8_t *)(const void *)packed_filter,
+                          bias, output_dims, output)) {
         return EDGEC_ARG_ERROR;
     }
     const int32_t batches = input_dims->n;
@@ -29,14 +29,6 @@ edgec_status edgec_convolve_s4(const edgec_conv_params *params, const edgec_per_
     const int32_t k_w = filter_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
-    if (output_dims->n != batches || filter_dims->c != in_c || output_dims->c != out_c) {
-        return EDGEC_ARG_ERROR;
-    }
-    if (!extent_ok(in_h, out_h, params->stride_h, k_h, params->dilation_h, params->pad_top) ||
-        !extent_ok(in_w, out_w, params->stride_w, k_w, params->dilation_w, params->pad_left) ||
-        !params_ok(params, quant, out_c)) {
-        return EDGEC_ARG_ERROR;
-    }
 
     const int32_t dil_w = params->dilation_w;
     const uint32_t pad_value = (uint32_t)params->pad_value;

@@ -16,7 +16,7 @@ edgec_status edgec_depthwise_conv_s4(const edgec_conv_params *params, const edge
                                      const edgec_dims *filter_dims, const uint8_t *packed_filter,
                                      const int32_t *bias, const edgec_dims *output_dims, int8_t *output)
 {
-    if (!conv_args_present(params, quant, input_dims, input, filter_dims, (const int8_t *)(const void *)packed_filter,
+    if (!depthwise_args_ok(params, quant, input_dims, input, filter_dims, (const int8_t *)(const void *)packed_filter,
                            bias, output_dims, output)) {
         return EDGEC_ARG_ERROR;
     }
@@ -30,15 +30,6 @@ edgec_status edgec_depthwise_conv_s4(const edgec_conv_params *params, const edge
     const int32_t k_w = filter_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
-    if (filter_dims->n != 1 || mult < 1 || (int64_t)in_c * mult != (int64_t)out_c || output_dims->n != batches ||
-        output_dims->c != out_c) {
-        return EDGEC_ARG_ERROR;
-    }
-    if (!extent_ok(in_h, out_h, params->stride_h, k_h, params->dilation_h, params->pad_top) ||
-        !extent_ok(in_w, out_w, params->stride_w, k_w, params->dilation_w, params->pad_left) ||
-        !params_ok(params, quant, out_c)) {
-        return EDGEC_ARG_ERROR;
-    }
 
     const int32_t dil_w = params->dilation_w;
     const uint32_t pad_value = (uint32_t)params->pad_value;
