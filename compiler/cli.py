@@ -7,6 +7,7 @@ message and an exit code (a traceback only with --debug).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -87,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("edgec: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `edgec inspect M | head`: the reader left; say nothing more, as other Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _target(args: argparse.Namespace) -> str:

@@ -185,3 +185,14 @@ def test_failed_compile_leaves_previous_output_intact(tmp_path: Path, monkeypatc
         driver.compile_model(mb.conv2d_model(), "host", out)
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["proj"]  # no staging directory left behind
+
+
+def test_reader_that_leaves_early_gets_no_traceback() -> None:
+    """`edgec inspect M | head -1`: the pipe is closed before edgec prints; it stops quietly with status 141."""
+    proc = subprocess.Popen([sys.executable, "-m", "compiler.cli", "inspect", str(TINY)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, bufsize=0)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before edgec has even imported numpy: its first print meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
