@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "edgec_dot2px_s8.h"
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
@@ -100,6 +101,165 @@ static int8_t *window_dot(const int8_t *x, const int8_t *filter, size_t len, con
     return out;
 }
 
+/* The geometry of one call, read once. */
+typedef struct {
+    const edgec_conv_params *params;
+    const edgec_per_channel_quant *quant;
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;
+    int32_t in_h, in_w, in_c, out_c, k_h, k_w, out_h, out_w;
+    size_t filter_per_oc; /* K = KH * KW * IC taps of one window */
+    size_t row_stride;    /* bytes of one input row */
+    size_t image_bytes;   /* bytes of one input image */
+} conv_geometry;
+
+/* The window of position (oy, ox) of batch b as K contiguous bytes: the input itself when that window is one
+ * contiguous in-bounds run (a full 1 x KW window with dilation_w 1, e.g. every 1x1 window), else a copy in
+ * patch (K <= PATCH_MAX) with its out-of-bounds taps set to pad_value. */
+static const int8_t *window_bytes(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, int8_t *patch)
+{
+    const edgec_conv_params *params = g->params;
+    const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
+    const int32_t origin_y = oy * params->stride_h - params->pad_top;
+    const int32_t origin_x = ox * params->stride_w - params->pad_left;
+    int32_t ky0, ky1, kx0, kx1;
+    valid_taps(origin_y, params->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+    valid_taps(origin_x, params->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+    if (g->k_h == 1 && params->dilation_w == 1 && ky0 == 0 && ky1 == 1 && kx0 == 0 && kx1 == g->k_w) {
+        return in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+    }
+    fill_patch(patch, in_batch, g->row_stride, g->in_c, g->k_h, g->k_w, params->dilation_h, params->dilation_w,
+               origin_y, origin_x, ky0, ky1, kx0, kx1, params->pad_value);
+    return patch;
+}
+
+/* Every output channel of position (oy, ox) of batch b, one position at a time (four channels per pass). */
+static int8_t *convolve_position(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, const int8_t *pad,
+                                 int8_t *patch, int8_t *out)
+{
+    const edgec_conv_params *params = g->params;
+    const edgec_per_channel_quant *quant = g->quant;
+    const int32_t in_c = g->in_c;
+    const int32_t k_h = g->k_h;
+    const int32_t k_w = g->k_w;
+    const int32_t dil_h = params->dilation_h;
+    const int32_t dil_w = params->dilation_w;
+    const size_t filter_per_oc = g->filter_per_oc;
+    const size_t row_stride = g->row_stride;
+    if (filter_per_oc <= PATCH_MAX) {
+        const int8_t *x = window_bytes(g, b, oy, ox, patch);
+        return window_dot(x, g->filter, filter_per_oc, g->bias, quant, params, g->out_c, out);
+    }
+    /* Runs: the in-bounds taps of each kernel row straight from the input, the padding taps corrected after. */
+    const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
+    const int32_t origin_y = oy * params->stride_h - params->pad_top;
+    const int32_t origin_x = ox * params->stride_w - params->pad_left;
+    int32_t ky0, ky1, kx0, kx1;
+    valid_taps(origin_y, dil_h, k_h, g->in_h, &ky0, &ky1);
+    valid_taps(origin_x, dil_w, k_w, g->in_w, &kx0, &kx1);
+    const int full = ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w;
+    const int pad_nonzero = params->pad_value != 0;
+    const size_t row_taps = (size_t)(kx1 - kx0);
+    /* One contiguous run per kernel row when dilation_w is 1, else one run per tap. */
+    const size_t runs = dil_w == 1 ? (row_taps > 0 ? 1u : 0u) : row_taps;
+    const size_t run_len = dil_w == 1 ? row_taps * (size_t)in_c : (size_t)in_c;
+    const size_t tap_step = (size_t)dil_w * (size_t)in_c;
+    const int8_t *in_first = in_batch + (size_t)(origin_x + kx0 * dil_w) * (size_t)in_c;
+    const size_t w_first = (size_t)kx0 * (size_t)in_c;
+    for (int32_t oc = 0; oc < g->out_c;) {
+        const int32_t n = g->out_c - oc >= 4 ? 4 : 1;
+        const int8_t *w_oc = g->filter + (size_t)oc * filter_per_oc;
+        uint32_t acc[4] = {(uint32_t)g->bias[oc], 0u, 0u, 0u};
+        for (int32_t j = 1; j < n; ++j) {
+            acc[j] = (uint32_t)g->bias[oc + j];
+        }
+        for (int32_t ky = ky0; ky < ky1; ++ky) {
+            const int8_t *x = in_first + (size_t)(origin_y + ky * dil_h) * row_stride;
+            const int8_t *w = w_oc + (size_t)ky * (size_t)k_w * (size_t)in_c + w_first;
+            for (size_t r = 0; r < runs; ++r) {
+                if (n == 4) {
+                    edgec_dot4_s8(x + r * tap_step, w + r * (size_t)in_c, filter_per_oc, run_len, acc);
+                } else {
+                    acc[0] = edgec_dot1_s8(x + r * tap_step, w + r * (size_t)in_c, run_len, acc[0]);
+                }
+            }
+        }
+        if (!full && pad_nonzero) {
+            add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, n, acc);
+        }
+        out = finish4(acc, quant->multiplier + oc, quant->shift + oc, params, n, out);
+        oc += n;
+    }
+    return out;
+}
+
+#if defined(EDGEC_DOT_DSP)
+#define PAIR_TAPS 576 /* DSP: windows up to this many taps (3x3x64) go two positions at a time */
+
+/* Every output channel of two positions whose windows are x0 and x1 (K taps each): both unpacked once into the
+ * pair buffer, then two channels per pass (edgec_dot2x2_s8), an odd last channel alone. */
+static void convolve_pair(const conv_geometry *g, int32_t *pair, int8_t *out0, int8_t *out1)
+{
+    const size_t k = g->filter_per_oc;
+    const int32_t *mult = g->quant->multiplier;
+    const int32_t *shift = g->quant->shift;
+    for (int32_t oc = 0; oc < g->out_c; oc += 2) {
+        const int32_t n = g->out_c - oc >= 2 ? 2 : 1;
+        const uint32_t b0 = (uint32_t)g->bias[oc];
+        const uint32_t b1 = n == 2 ? (uint32_t)g->bias[oc + 1] : 0u;
+        uint32_t acc0[4] = {b0, b1, 0u, 0u};
+        uint32_t acc1[4] = {b0, b1, 0u, 0u};
+        edgec_dot2x2_s8(pair, g->filter + (size_t)oc * k, k, k, n, acc0, acc1);
+        if (n == 2) {
+            finish4(acc0, mult + oc, shift + oc, g->params, 2, out0 + oc);
+            finish4(acc1, mult + oc, shift + oc, g->params, 2, out1 + oc);
+        } else {
+            finish4(acc0, mult + oc, shift + oc, g->params, 1, out0 + oc);
+            finish4(acc1, mult + oc, shift + oc, g->params, 1, out1 + oc);
+        }
+    }
+}
+#elif defined(EDGEC_DOT_2X3_ASM)
+#define PAIR_TAPS (PATCH_MAX / 2) /* Cortex-M3: both windows' copies share the patch buffer */
+
+/* Every output channel of two positions whose windows are x0 and x1 (K bytes each): three channels per pass
+ * (edgec_dot2x3_s8), the leftover channels one at a time. */
+static void convolve_pair(const conv_geometry *g, const int8_t *x0, const int8_t *x1, int8_t *out0, int8_t *out1)
+{
+    const size_t k = g->filter_per_oc;
+    const int32_t *mult = g->quant->multiplier;
+    const int32_t *shift = g->quant->shift;
+    int32_t oc = 0;
+    for (; oc + 3 <= g->out_c; oc += 3) {
+        const int32_t *b = g->bias + oc;
+        uint32_t acc0[4] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2], 0u};
+        uint32_t acc1[4] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2], 0u};
+        edgec_dot2x3_s8(x0, x1, g->filter + (size_t)oc * k, k, k, acc0, acc1);
+        finish4(acc0, mult + oc, shift + oc, g->params, 3, out0 + oc);
+        finish4(acc1, mult + oc, shift + oc, g->params, 3, out1 + oc);
+    }
+    for (; oc < g->out_c; ++oc) {
+        uint32_t acc[2] = {(uint32_t)g->bias[oc], (uint32_t)g->bias[oc]};
+        edgec_dot2x1_s8_c(x0, x1, g->filter + (size_t)oc * k, k, acc);
+        out0[oc] = finish(acc[0], mult[oc], shift[oc], g->params);
+        out1[oc] = finish(acc[1], mult[oc], shift[oc], g->params);
+    }
+}
+#endif
+
+/* The next output position in (b, oy, ox) order. */
+static void next_position(const conv_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
+{
+    if (++*ox == g->out_w) {
+        *ox = 0;
+        if (++*oy == g->out_h) {
+            *oy = 0;
+            ++*b;
+        }
+    }
+}
+
 edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                     const edgec_dims *input_dims, const int8_t *input,
                                     const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
@@ -108,90 +268,58 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
         return EDGEC_ARG_ERROR;
     }
-    const int32_t batches = input_dims->n;
-    const int32_t in_h = input_dims->h;
-    const int32_t in_w = input_dims->w;
-    const int32_t in_c = input_dims->c;
-    const int32_t out_c = filter_dims->n;
-    const int32_t k_h = filter_dims->h;
-    const int32_t k_w = filter_dims->w;
-    const int32_t out_h = output_dims->h;
-    const int32_t out_w = output_dims->w;
+    conv_geometry g;
+    g.params = params;
+    g.quant = quant;
+    g.input = input;
+    g.filter = filter;
+    g.bias = bias;
+    g.in_h = input_dims->h;
+    g.in_w = input_dims->w;
+    g.in_c = input_dims->c;
+    g.out_c = filter_dims->n;
+    g.k_h = filter_dims->h;
+    g.k_w = filter_dims->w;
+    g.out_h = output_dims->h;
+    g.out_w = output_dims->w;
+    g.filter_per_oc = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
+    g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
+    g.image_bytes = (size_t)g.in_h * g.row_stride;
 
-    const int32_t dil_h = params->dilation_h;
-    const int32_t dil_w = params->dilation_w;
-    const uint32_t pad_value = (uint32_t)params->pad_value;
-    const size_t filter_per_oc = (size_t)k_h * (size_t)k_w * (size_t)in_c;
-    const size_t row_stride = (size_t)in_w * (size_t)in_c;
-    const size_t tap_step = (size_t)dil_w * (size_t)in_c;
-    int8_t *out = output;
     int8_t pad[PAD_RUN];
     int8_t patch[PATCH_MAX];
     memset(pad, params->pad_value, sizeof pad);
-
-    for (int32_t b = 0; b < batches; ++b) {
-        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * row_stride;
-        for (int32_t oy = 0; oy < out_h; ++oy) {
-            const int32_t origin_y = oy * params->stride_h - params->pad_top;
-            int32_t ky0, ky1;
-            valid_taps(origin_y, dil_h, k_h, in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < out_w; ++ox) {
-                const int32_t origin_x = ox * params->stride_w - params->pad_left;
-                int32_t kx0, kx1;
-                valid_taps(origin_x, dil_w, k_w, in_w, &kx0, &kx1);
-                const int full = ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w;
-                const size_t row_taps = (size_t)(kx1 - kx0);
-                /* One contiguous run per kernel row when dilation_w is 1, else one run per tap. */
-                const size_t runs = dil_w == 1 ? (row_taps > 0 ? 1u : 0u) : row_taps;
-                const size_t run_len = dil_w == 1 ? row_taps * (size_t)in_c : (size_t)in_c;
-                const int8_t *in_first = in_batch + (size_t)(origin_x + kx0 * dil_w) * (size_t)in_c;
-                const size_t w_first = (size_t)kx0 * (size_t)in_c;
-                if (filter_per_oc <= PATCH_MAX) {
-                    /* One run over the whole window: the input itself for a full single-row window, else a copy. */
-                    const int8_t *x = in_first + (size_t)origin_y * row_stride;
-                    if (!(full && k_h == 1 && dil_w == 1)) {
-                        fill_patch(patch, in_batch, row_stride, in_c, k_h, k_w, dil_h, dil_w, origin_y, origin_x, ky0,
-                                   ky1, kx0, kx1, params->pad_value);
-                        x = patch;
-                    }
-                    out = window_dot(x, filter, filter_per_oc, bias, quant, params, out_c, out);
-                    continue;
-                }
-
-                int32_t oc = 0;
-                for (; oc + 4 <= out_c; oc += 4) {
-                    const int8_t *w_oc = filter + (size_t)oc * filter_per_oc;
-                    uint32_t acc[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc + 1], (uint32_t)bias[oc + 2],
-                                       (uint32_t)bias[oc + 3]};
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *x = in_first + (size_t)(origin_y + ky * dil_h) * row_stride;
-                        const int8_t *w = w_oc + (size_t)ky * (size_t)k_w * (size_t)in_c + w_first;
-                        for (size_t r = 0; r < runs; ++r) {
-                            edgec_dot4_s8(x + r * tap_step, w + r * (size_t)in_c, filter_per_oc, run_len, acc);
-                        }
-                    }
-                    if (!full && pad_value != 0u) {
-                        add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 4, acc);
-                    }
-                    out = finish4(acc, quant->multiplier + oc, quant->shift + oc, params, 4, out);
-                }
-                for (; oc < out_c; ++oc) {
-                    const int8_t *w_oc = filter + (size_t)oc * filter_per_oc;
-                    uint32_t acc = (uint32_t)bias[oc];
-                    for (int32_t ky = ky0; ky < ky1; ++ky) {
-                        const int8_t *x = in_first + (size_t)(origin_y + ky * dil_h) * row_stride;
-                        const int8_t *w = w_oc + (size_t)ky * (size_t)k_w * (size_t)in_c + w_first;
-                        for (size_t r = 0; r < runs; ++r) {
-                            acc = edgec_dot1_s8(x + r * tap_step, w + r * (size_t)in_c, run_len, acc);
-                        }
-                    }
-                    if (!full && pad_value != 0u) {
-                        add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 1, &acc);
-                    }
-                    *out++ = finish(acc, quant->multiplier[oc], quant->shift[oc], params);
-                }
-            }
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    const size_t out_c = (size_t)g.out_c;
+    int32_t b = 0, oy = 0, ox = 0;
+    size_t done = 0;
+#if defined(EDGEC_DOT_DSP) || defined(EDGEC_DOT_2X3_ASM) /* elsewhere one position at a time (Helium's 16-lane
+                                                           * dot products are already wide) */
+    if (g.filter_per_oc <= PAIR_TAPS) {
+#if defined(EDGEC_DOT_DSP)
+        int32_t pair[EDGEC_PAIR_WORDS(PAIR_TAPS)];
+#endif
+        for (; done + 2 <= positions; done += 2) {
+            int8_t *out0 = output + done * out_c;
+#if defined(EDGEC_DOT_DSP)
+            edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 0, pair);
+            next_position(&g, &b, &oy, &ox);
+            edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 1, pair);
+            next_position(&g, &b, &oy, &ox);
+            convolve_pair(&g, pair, out0, out0 + out_c);
+#else
+            const int8_t *x0 = window_bytes(&g, b, oy, ox, patch);
+            next_position(&g, &b, &oy, &ox);
+            const int8_t *x1 = window_bytes(&g, b, oy, ox, patch + PAIR_TAPS);
+            next_position(&g, &b, &oy, &ox);
+            convolve_pair(&g, x0, x1, out0, out0 + out_c);
+#endif
         }
+    }
+#endif
+    for (; done < positions; ++done) {
+        convolve_position(&g, b, oy, ox, pad, patch, output + done * out_c);
+        next_position(&g, &b, &oy, &ox);
     }
     return EDGEC_OK;
 }
