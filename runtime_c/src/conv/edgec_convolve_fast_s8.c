@@ -194,6 +194,33 @@ static int8_t *convolve_position(const conv_geometry *g, int32_t b, int32_t oy, 
     return out;
 }
 
+/* The output range of one call in locals (the int8 stores may alias params, so finish4 reads it per group). */
+typedef struct {
+    int32_t offset;
+    int32_t lo; /* act_min - offset: the clamp applies before the offset is added */
+    int32_t hi;
+} out_range;
+
+static inline out_range out_range_of(const edgec_conv_params *params)
+{
+    const out_range r = {params->output_offset, params->act_min - params->output_offset,
+                         params->act_max - params->output_offset};
+    return r;
+}
+
+/* finish() of one channel at two positions: the same requantization (edgec_requantize_nonneg, whose shift
+ * decoding the compiler shares between the two), clamp and offset. */
+static inline void finish_two(uint32_t acc0, uint32_t acc1, int32_t multiplier, int32_t shift, out_range r,
+                              int8_t *out0, int8_t *out1)
+{
+    int32_t v0 = edgec_requantize_nonneg(edgec_wrap_int32(acc0), multiplier, shift);
+    int32_t v1 = edgec_requantize_nonneg(edgec_wrap_int32(acc1), multiplier, shift);
+    v0 = v0 < r.lo ? r.lo : (v0 > r.hi ? r.hi : v0);
+    v1 = v1 < r.lo ? r.lo : (v1 > r.hi ? r.hi : v1);
+    *out0 = (int8_t)(v0 + r.offset);
+    *out1 = (int8_t)(v1 + r.offset);
+}
+
 #if defined(EDGEC_DOT_DSP)
 #define PAIR_TAPS 576 /* DSP: windows up to this many taps (3x3x64) go two positions at a time */
 
@@ -204,19 +231,17 @@ static void convolve_pair(const conv_geometry *g, int32_t *pair, int8_t *out0, i
     const size_t k = g->filter_per_oc;
     const int32_t *mult = g->quant->multiplier;
     const int32_t *shift = g->quant->shift;
+    const out_range r = out_range_of(g->params);
     for (int32_t oc = 0; oc < g->out_c; oc += 2) {
         const int32_t n = g->out_c - oc >= 2 ? 2 : 1;
         const uint32_t b0 = (uint32_t)g->bias[oc];
         const uint32_t b1 = n == 2 ? (uint32_t)g->bias[oc + 1] : 0u;
-        uint32_t acc0[4] = {b0, b1, 0u, 0u};
-        uint32_t acc1[4] = {b0, b1, 0u, 0u};
+        uint32_t acc0[2] = {b0, b1};
+        uint32_t acc1[2] = {b0, b1};
         edgec_dot2x2_s8(pair, g->filter + (size_t)oc * k, k, k, n, acc0, acc1);
+        finish_two(acc0[0], acc1[0], mult[oc], shift[oc], r, out0 + oc, out1 + oc);
         if (n == 2) {
-            finish4(acc0, mult + oc, shift + oc, g->params, 2, out0 + oc);
-            finish4(acc1, mult + oc, shift + oc, g->params, 2, out1 + oc);
-        } else {
-            finish4(acc0, mult + oc, shift + oc, g->params, 1, out0 + oc);
-            finish4(acc1, mult + oc, shift + oc, g->params, 1, out1 + oc);
+            finish_two(acc0[1], acc1[1], mult[oc + 1], shift[oc + 1], r, out0 + oc + 1, out1 + oc + 1);
         }
     }
 }
@@ -230,20 +255,21 @@ static void convolve_pair(const conv_geometry *g, const int8_t *x0, const int8_t
     const size_t k = g->filter_per_oc;
     const int32_t *mult = g->quant->multiplier;
     const int32_t *shift = g->quant->shift;
+    const out_range r = out_range_of(g->params);
     int32_t oc = 0;
     for (; oc + 3 <= g->out_c; oc += 3) {
         const int32_t *b = g->bias + oc;
-        uint32_t acc0[4] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2], 0u};
-        uint32_t acc1[4] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2], 0u};
+        uint32_t acc0[3] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2]};
+        uint32_t acc1[3] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2]};
         edgec_dot2x3_s8(x0, x1, g->filter + (size_t)oc * k, k, k, acc0, acc1);
-        finish4(acc0, mult + oc, shift + oc, g->params, 3, out0 + oc);
-        finish4(acc1, mult + oc, shift + oc, g->params, 3, out1 + oc);
+        for (int32_t j = 0; j < 3; ++j) {
+            finish_two(acc0[j], acc1[j], mult[oc + j], shift[oc + j], r, out0 + oc + j, out1 + oc + j);
+        }
     }
     for (; oc < g->out_c; ++oc) {
         uint32_t acc[2] = {(uint32_t)g->bias[oc], (uint32_t)g->bias[oc]};
         edgec_dot2x1_s8_c(x0, x1, g->filter + (size_t)oc * k, k, acc);
-        out0[oc] = finish(acc[0], mult[oc], shift[oc], g->params);
-        out1[oc] = finish(acc[1], mult[oc], shift[oc], g->params);
+        finish_two(acc[0], acc[1], mult[oc], shift[oc], r, out0 + oc, out1 + oc);
     }
 }
 #endif
