@@ -12,6 +12,14 @@
  * channels use the single-row dot product. Border taps read pad_value: their contribution is the same dot
  * product over the missing taps' weights with a vector of pad values (so a border pixel costs about twice an
  * interior one). The 32-bit sums wrap like the reference's int32 accumulator.
+ *
+ * Two positions at a time (consecutive in (batch, y, x) order, so odd widths pair across rows) where a register
+ * blocked loop exists and the window has at most PAIR_TAPS taps (edgec_dot2px_s8.h): on the DSP extension both
+ * windows are unpacked into an int16 stack buffer of 4 * PAIR_TAPS bytes and multiplied with two channels per
+ * pass; on the Cortex-M3 (ARMv7-M, no DSP) both int8 windows (in place or in the two halves of the patch) with
+ * three channels per pass. One channel of both positions is then requantized together with the output range
+ * held in locals. Helium, the Cortex-M0 and RISC-V keep one position at a time. Stack: pad 64 + patch 1024
+ * bytes, plus the DSP pair buffer of 2304 bytes.
  */
 #include <stddef.h>
 #include <string.h>
