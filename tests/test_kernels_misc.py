@@ -8,6 +8,7 @@ the numpy versions against those, and the C versions against the numpy ones.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -318,16 +319,15 @@ def _add_op(rng: np.random.Generator, tflite_params: bool) -> ir.Add:
         left = int(rng.integers(0, 23))
     lo = int(rng.integers(-128, 128))
     act = (-128, 127) if rng.random() < 0.5 else (lo, int(rng.integers(lo, 128)))
-    return ir.Add("add", (0, 1), (2,), input1_offset=int(rng.integers(-127, 129)), input1_multiplier=m1,
-                  input1_shift=sh1, input2_offset=int(rng.integers(-127, 129)), input2_multiplier=m2,
-                  input2_shift=sh2, left_shift=left, output_multiplier=mo, output_shift=sho,
-                  output_offset=int(rng.integers(-128, 128)), act_min=act[0], act_max=act[1])
+    rescale = ir.AddRescale(input1_offset=int(rng.integers(-127, 129)), input1_multiplier=m1, input1_shift=sh1,
+                            input2_offset=int(rng.integers(-127, 129)), input2_multiplier=m2, input2_shift=sh2,
+                            left_shift=left, output_multiplier=mo, output_shift=sho,
+                            output_offset=int(rng.integers(-128, 128)), act_min=act[0], act_max=act[1])
+    return ir.Add("add", (0, 1), (2,), rescale=rescale)
 
 
 def _add_params(ffi: Any, op: ir.Add) -> Any:
-    names = ("input1_offset", "input1_multiplier", "input1_shift", "input2_offset", "input2_multiplier",
-             "input2_shift", "left_shift", "output_multiplier", "output_shift", "output_offset", "act_min", "act_max")
-    return ffi.new("edgec_add_params *", {k: getattr(op, k) for k in names})
+    return ffi.new("edgec_add_params *", dataclasses.asdict(op.rescale))
 
 
 @pytest.mark.parametrize("seed", range(60))

@@ -16,13 +16,14 @@ from . import kernel
 
 def add_values(op: ir.Add | ir.AddBroadcast, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """The ADD arithmetic on two aligned operand arrays (int64 results, clamped)."""
-    shifted1 = (x1.astype(np.int64) + op.input1_offset) << op.left_shift
-    shifted2 = (x2.astype(np.int64) + op.input2_offset) << op.left_shift
-    scaled1 = multiply_by_quantized_multiplier(shifted1, op.input1_multiplier, op.input1_shift)
-    scaled2 = multiply_by_quantized_multiplier(shifted2, op.input2_multiplier, op.input2_shift)
+    r = op.rescale
+    shifted1 = (x1.astype(np.int64) + r.input1_offset) << r.left_shift
+    shifted2 = (x2.astype(np.int64) + r.input2_offset) << r.left_shift
+    scaled1 = multiply_by_quantized_multiplier(shifted1, r.input1_multiplier, r.input1_shift)
+    scaled2 = multiply_by_quantized_multiplier(shifted2, r.input2_multiplier, r.input2_shift)
     raw_sum = wrap_int32(scaled1 + scaled2)
-    result = multiply_by_quantized_multiplier(raw_sum, op.output_multiplier, op.output_shift) + op.output_offset
-    return np.clip(result, op.act_min, op.act_max)
+    result = multiply_by_quantized_multiplier(raw_sum, r.output_multiplier, r.output_shift) + r.output_offset
+    return np.clip(result, r.act_min, r.act_max)
 
 
 @kernel(ir.OpKind.ADD)

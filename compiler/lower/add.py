@@ -60,17 +60,17 @@ def _lower_add_or_sub(ctx: LoweringContext, op: Operator, sign: int) -> None:
     reals = add_real_multipliers(a.scale, b.scale, out.scale)
     (m1, s1), (m2, s2), (mo, so) = (_smaller_than_one(r) or (0, 0) for r in reals)
     act_min, act_max = fused_range(ctx.graph, op)
-    params = {
-        "input1_offset": -a.zero_point, "input1_multiplier": m1, "input1_shift": s1,
-        "input2_offset": -b.zero_point, "input2_multiplier": sign * m2, "input2_shift": s2,
-        "left_shift": LEFT_SHIFT, "output_multiplier": mo, "output_shift": so,
-        "output_offset": out.zero_point, "act_min": act_min, "act_max": act_max,
-    }
+    rescale = ir.AddRescale(
+        input1_offset=-a.zero_point, input1_multiplier=m1, input1_shift=s1,
+        input2_offset=-b.zero_point, input2_multiplier=sign * m2, input2_shift=s2,
+        left_shift=LEFT_SHIFT, output_multiplier=mo, output_shift=so,
+        output_offset=out.zero_point, act_min=act_min, act_max=act_max,
+    )
     if a.shape == b.shape == out.shape and not a.is_constant and not b.is_constant:
         ctx.emit(ir.Add(name=out.name, inputs=(ctx.value(a.index), ctx.value(b.index)),
-                        outputs=(ctx.value(out.index),), **params))
+                        outputs=(ctx.value(out.index),), rescale=rescale))
     else:
-        ctx.emit(ir.AddBroadcast(**operands(ctx, op), **params))
+        ctx.emit(ir.AddBroadcast(**operands(ctx, op), rescale=rescale))
 
 
 @register("ADD", *_CHECKS)
