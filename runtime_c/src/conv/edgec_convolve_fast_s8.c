@@ -28,6 +28,7 @@
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
+#include "edgec_requant_fused.h"
 
 #define PAD_RUN 64 /* bytes of pad_value the border correction multiplies weights with per step */
 
@@ -216,13 +217,14 @@ static inline out_range out_range_of(const edgec_conv_params *params)
     return r;
 }
 
-/* finish() of one channel at two positions: the same requantization (edgec_requantize_nonneg, whose shift
- * decoding the compiler shares between the two), clamp and offset. */
+/* finish() of one channel at two positions: the same requantization (edgec_requantize_nonneg as one fused
+ * multiply-accumulate and shift, the channel's shift decoded once: edgec_requant_fused.h), clamp and offset. */
 static inline void finish_two(uint32_t acc0, uint32_t acc1, int32_t multiplier, int32_t shift, out_range r,
                               int8_t *out0, int8_t *out1)
 {
-    int32_t v0 = edgec_requantize_nonneg(edgec_wrap_int32(acc0), multiplier, shift);
-    int32_t v1 = edgec_requantize_nonneg(edgec_wrap_int32(acc1), multiplier, shift);
+    const edgec_requant_fused q = edgec_requant_fused_of(multiplier, shift);
+    int32_t v0 = edgec_requant_fused_apply(edgec_wrap_int32(acc0), &q);
+    int32_t v1 = edgec_requant_fused_apply(edgec_wrap_int32(acc1), &q);
     v0 = v0 < r.lo ? r.lo : (v0 > r.hi ? r.hi : v0);
     v1 = v1 < r.lo ? r.lo : (v1 > r.hi ? r.hi : v1);
     *out0 = (int8_t)(v0 + r.offset);
