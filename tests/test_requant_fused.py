@@ -39,7 +39,8 @@ def test_fused_requant_equals_requantize_nonneg(fused: Any) -> None:
     cases = [(x, m, s) for x in edges for m in mults for s in (-31, -30, -12, -2, -1, 0, 1, 7, 31)]
     # x * 2^20 = odd * 2^30: a tie of the high multiply; x = odd * 2^(e-1) after it: a tie of the shift.
     cases += [(int(k) * 2**10, 2**20, s) for k in rng.integers(-2**20, 2**20, 300) * 2 + 1 for s in (-3, 0)]
-    cases += [(int(k) * 2**(e - 1), 2**31 - 1, -e) for e in (1, 2, 5, 17) for k in rng.integers(-2**8, 2**8, 60) * 2 + 1]
+    odd = rng.integers(-2**8, 2**8, 60) * 2 + 1
+    cases += [(int(k) * 2**(e - 1), 2**31 - 1, -e) for e in (1, 2, 5, 17) for k in odd]
     xs = rng.integers(-(2**31), 2**31, 20000)
     ms = rng.integers(0, 2**31, 20000)
     ss = rng.integers(-31, 32, 20000)

@@ -17,9 +17,10 @@
  * blocked loop exists and the window has at most PAIR_TAPS taps (edgec_dot2px_s8.h): on the DSP extension both
  * windows are unpacked into an int16 stack buffer of 4 * PAIR_TAPS bytes and multiplied with two channels per
  * pass; on the Cortex-M3 (ARMv7-M, no DSP) both int8 windows (in place or in the two halves of the patch) with
- * three channels per pass. One channel of both positions is then requantized together with the output range
- * held in locals. Helium, the Cortex-M0 and RISC-V keep one position at a time. Stack: pad 64 + patch 1024
- * bytes, plus the DSP pair buffer of 2304 bytes.
+ * three channels per pass. One channel of both positions is then requantized together (edgec_requant_fused.h)
+ * with the output range held in locals. An odd last position, and every position of larger windows, take the
+ * one-position walk; Helium, the Cortex-M0 and RISC-V only that walk. Stack: the one-position walk 1088 bytes
+ * (pad 64, patch 1024); the pair walk, a separate frame, the patch plus on DSP targets the 2304-byte pair buffer.
  */
 #include <stddef.h>
 #include <string.h>
@@ -110,6 +111,132 @@ static int8_t *window_dot(const int8_t *x, const int8_t *filter, size_t len, con
     return out;
 }
 
+/* Whether two positions go together (where a register-blocked loop exists: edgec_dot2px_s8.h). */
+#if defined(EDGEC_DOT_DSP) || defined(EDGEC_DOT_2X3_ASM)
+#define EDGEC_CONV_PAIRS 1
+#else
+#define EDGEC_CONV_PAIRS 0
+#endif
+
+/* With pairs the two walks are separate functions, so their stack buffers are not live together; without, the
+ * only walk is compiled into the entry point (as one function it allocates registers as before the pairs). */
+#if defined(__GNUC__)
+#define EDGEC_NOINLINE __attribute__((noinline))
+#define EDGEC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EDGEC_NOINLINE
+#define EDGEC_ALWAYS_INLINE inline
+#endif
+#if EDGEC_CONV_PAIRS
+#define EDGEC_POSITIONS_INLINE EDGEC_NOINLINE
+#else
+#define EDGEC_POSITIONS_INLINE EDGEC_ALWAYS_INLINE
+#endif
+
+/* The output positions from the first-th on (in (batch, y, x) order), one at a time: the window copied into the
+ * patch (or used in place) and dotted with four channels per pass, or for larger windows by runs. */
+static EDGEC_POSITIONS_INLINE void convolve_positions(const edgec_conv_params *params,
+                                                     const edgec_per_channel_quant *quant,
+                                                     const edgec_dims *input_dims, const int8_t *input,
+                                                     const edgec_dims *filter_dims, const int8_t *filter,
+                                                     const int32_t *bias, const edgec_dims *output_dims,
+                                                     size_t first, int8_t *output)
+{
+    const int32_t batches = input_dims->n;
+    const int32_t in_h = input_dims->h;
+    const int32_t in_w = input_dims->w;
+    const int32_t in_c = input_dims->c;
+    const int32_t out_c = filter_dims->n;
+    const int32_t k_h = filter_dims->h;
+    const int32_t k_w = filter_dims->w;
+    const int32_t out_h = output_dims->h;
+    const int32_t out_w = output_dims->w;
+
+    const int32_t dil_h = params->dilation_h;
+    const int32_t dil_w = params->dilation_w;
+    const uint32_t pad_value = (uint32_t)params->pad_value;
+    const size_t filter_per_oc = (size_t)k_h * (size_t)k_w * (size_t)in_c;
+    const size_t row_stride = (size_t)in_w * (size_t)in_c;
+    const size_t tap_step = (size_t)dil_w * (size_t)in_c;
+    int8_t *out = output + first * (size_t)out_c;
+#if EDGEC_CONV_PAIRS
+    size_t position = 0;
+#endif
+    int8_t pad[PAD_RUN];
+    int8_t patch[PATCH_MAX];
+    memset(pad, params->pad_value, sizeof pad);
+
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *in_batch = input + (size_t)b * (size_t)in_h * row_stride;
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t origin_y = oy * params->stride_h - params->pad_top;
+            int32_t ky0, ky1;
+            valid_taps(origin_y, dil_h, k_h, in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+#if EDGEC_CONV_PAIRS
+                if (position++ < first) {
+                    continue;
+                }
+#endif
+                const int32_t origin_x = ox * params->stride_w - params->pad_left;
+                int32_t kx0, kx1;
+                valid_taps(origin_x, dil_w, k_w, in_w, &kx0, &kx1);
+                const int full = ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w;
+                const size_t row_taps = (size_t)(kx1 - kx0);
+                /* One contiguous run per kernel row when dilation_w is 1, else one run per tap. */
+                const size_t runs = dil_w == 1 ? (row_taps > 0 ? 1u : 0u) : row_taps;
+                const size_t run_len = dil_w == 1 ? row_taps * (size_t)in_c : (size_t)in_c;
+                const int8_t *in_first = in_batch + (size_t)(origin_x + kx0 * dil_w) * (size_t)in_c;
+                const size_t w_first = (size_t)kx0 * (size_t)in_c;
+                if (filter_per_oc <= PATCH_MAX) {
+                    /* One run over the whole window: the input itself for a full single-row window, else a copy. */
+                    const int8_t *x = in_first + (size_t)origin_y * row_stride;
+                    if (!(full && k_h == 1 && dil_w == 1)) {
+                        fill_patch(patch, in_batch, row_stride, in_c, k_h, k_w, dil_h, dil_w, origin_y, origin_x, ky0,
+                                   ky1, kx0, kx1, params->pad_value);
+                        x = patch;
+                    }
+                    out = window_dot(x, filter, filter_per_oc, bias, quant, params, out_c, out);
+                    continue;
+                }
+
+                int32_t oc = 0;
+                for (; oc + 4 <= out_c; oc += 4) {
+                    const int8_t *w_oc = filter + (size_t)oc * filter_per_oc;
+                    uint32_t acc[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc + 1], (uint32_t)bias[oc + 2],
+                                       (uint32_t)bias[oc + 3]};
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        const int8_t *x = in_first + (size_t)(origin_y + ky * dil_h) * row_stride;
+                        const int8_t *w = w_oc + (size_t)ky * (size_t)k_w * (size_t)in_c + w_first;
+                        for (size_t r = 0; r < runs; ++r) {
+                            edgec_dot4_s8(x + r * tap_step, w + r * (size_t)in_c, filter_per_oc, run_len, acc);
+                        }
+                    }
+                    if (!full && pad_value != 0u) {
+                        add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 4, acc);
+                    }
+                    out = finish4(acc, quant->multiplier + oc, quant->shift + oc, params, 4, out);
+                }
+                for (; oc < out_c; ++oc) {
+                    const int8_t *w_oc = filter + (size_t)oc * filter_per_oc;
+                    uint32_t acc = (uint32_t)bias[oc];
+                    for (int32_t ky = ky0; ky < ky1; ++ky) {
+                        const int8_t *x = in_first + (size_t)(origin_y + ky * dil_h) * row_stride;
+                        const int8_t *w = w_oc + (size_t)ky * (size_t)k_w * (size_t)in_c + w_first;
+                        for (size_t r = 0; r < runs; ++r) {
+                            acc = edgec_dot1_s8(x + r * tap_step, w + r * (size_t)in_c, run_len, acc);
+                        }
+                    }
+                    if (!full && pad_value != 0u) {
+                        add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, 1, &acc);
+                    }
+                    *out++ = finish(acc, quant->multiplier[oc], quant->shift[oc], params);
+                }
+            }
+        }
+    }
+}
+
 /* The geometry of one call, read once. */
 typedef struct {
     const edgec_conv_params *params;
@@ -126,7 +253,7 @@ typedef struct {
 /* The window of position (oy, ox) of batch b as K contiguous bytes: the input itself when that window is one
  * contiguous in-bounds run (a full 1 x KW window with dilation_w 1, e.g. every 1x1 window), else a copy in
  * patch (K <= PATCH_MAX) with its out-of-bounds taps set to pad_value. */
-static const int8_t *window_bytes(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, int8_t *patch)
+static inline const int8_t *window_bytes(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, int8_t *patch)
 {
     const edgec_conv_params *params = g->params;
     const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
@@ -141,66 +268,6 @@ static const int8_t *window_bytes(const conv_geometry *g, int32_t b, int32_t oy,
     fill_patch(patch, in_batch, g->row_stride, g->in_c, g->k_h, g->k_w, params->dilation_h, params->dilation_w,
                origin_y, origin_x, ky0, ky1, kx0, kx1, params->pad_value);
     return patch;
-}
-
-/* Every output channel of position (oy, ox) of batch b, one position at a time (four channels per pass). */
-static int8_t *convolve_position(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, const int8_t *pad,
-                                 int8_t *patch, int8_t *out)
-{
-    const edgec_conv_params *params = g->params;
-    const edgec_per_channel_quant *quant = g->quant;
-    const int32_t in_c = g->in_c;
-    const int32_t k_h = g->k_h;
-    const int32_t k_w = g->k_w;
-    const int32_t dil_h = params->dilation_h;
-    const int32_t dil_w = params->dilation_w;
-    const size_t filter_per_oc = g->filter_per_oc;
-    const size_t row_stride = g->row_stride;
-    if (filter_per_oc <= PATCH_MAX) {
-        const int8_t *x = window_bytes(g, b, oy, ox, patch);
-        return window_dot(x, g->filter, filter_per_oc, g->bias, quant, params, g->out_c, out);
-    }
-    /* Runs: the in-bounds taps of each kernel row straight from the input, the padding taps corrected after. */
-    const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
-    const int32_t origin_y = oy * params->stride_h - params->pad_top;
-    const int32_t origin_x = ox * params->stride_w - params->pad_left;
-    int32_t ky0, ky1, kx0, kx1;
-    valid_taps(origin_y, dil_h, k_h, g->in_h, &ky0, &ky1);
-    valid_taps(origin_x, dil_w, k_w, g->in_w, &kx0, &kx1);
-    const int full = ky0 == 0 && ky1 == k_h && kx0 == 0 && kx1 == k_w;
-    const int pad_nonzero = params->pad_value != 0;
-    const size_t row_taps = (size_t)(kx1 - kx0);
-    /* One contiguous run per kernel row when dilation_w is 1, else one run per tap. */
-    const size_t runs = dil_w == 1 ? (row_taps > 0 ? 1u : 0u) : row_taps;
-    const size_t run_len = dil_w == 1 ? row_taps * (size_t)in_c : (size_t)in_c;
-    const size_t tap_step = (size_t)dil_w * (size_t)in_c;
-    const int8_t *in_first = in_batch + (size_t)(origin_x + kx0 * dil_w) * (size_t)in_c;
-    const size_t w_first = (size_t)kx0 * (size_t)in_c;
-    for (int32_t oc = 0; oc < g->out_c;) {
-        const int32_t n = g->out_c - oc >= 4 ? 4 : 1;
-        const int8_t *w_oc = g->filter + (size_t)oc * filter_per_oc;
-        uint32_t acc[4] = {(uint32_t)g->bias[oc], 0u, 0u, 0u};
-        for (int32_t j = 1; j < n; ++j) {
-            acc[j] = (uint32_t)g->bias[oc + j];
-        }
-        for (int32_t ky = ky0; ky < ky1; ++ky) {
-            const int8_t *x = in_first + (size_t)(origin_y + ky * dil_h) * row_stride;
-            const int8_t *w = w_oc + (size_t)ky * (size_t)k_w * (size_t)in_c + w_first;
-            for (size_t r = 0; r < runs; ++r) {
-                if (n == 4) {
-                    edgec_dot4_s8(x + r * tap_step, w + r * (size_t)in_c, filter_per_oc, run_len, acc);
-                } else {
-                    acc[0] = edgec_dot1_s8(x + r * tap_step, w + r * (size_t)in_c, run_len, acc[0]);
-                }
-            }
-        }
-        if (!full && pad_nonzero) {
-            add_pad_taps(pad, w_oc, filter_per_oc, k_h, k_w, in_c, ky0, ky1, kx0, kx1, n, acc);
-        }
-        out = finish4(acc, quant->multiplier + oc, quant->shift + oc, params, n, out);
-        oc += n;
-    }
-    return out;
 }
 
 /* The output range of one call in locals (the int8 stores may alias params, so finish4 reads it per group). */
@@ -285,7 +352,7 @@ static void convolve_pair(const conv_geometry *g, const int8_t *x0, const int8_t
 #endif
 
 /* The next output position in (b, oy, ox) order. */
-static void next_position(const conv_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
+static inline void next_position(const conv_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
 {
     if (++*ox == g->out_w) {
         *ox = 0;
@@ -296,14 +363,13 @@ static void next_position(const conv_geometry *g, int32_t *b, int32_t *oy, int32
     }
 }
 
-edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
-                                    const edgec_dims *input_dims, const int8_t *input,
-                                    const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                                    const edgec_dims *output_dims, int8_t *output)
+#if EDGEC_CONV_PAIRS
+/* The first 2 * floor(positions / 2) output positions, two at a time; returns how many. */
+static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                           const edgec_dims *input_dims, const int8_t *input,
+                                           const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                           const edgec_dims *output_dims, int8_t *output)
 {
-    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
-        return EDGEC_ARG_ERROR;
-    }
     conv_geometry g;
     g.params = params;
     g.quant = quant;
@@ -322,40 +388,48 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
     g.image_bytes = (size_t)g.in_h * g.row_stride;
 
-    int8_t pad[PAD_RUN];
     int8_t patch[PATCH_MAX];
-    memset(pad, params->pad_value, sizeof pad);
+#if defined(EDGEC_DOT_DSP)
+    int32_t pair[EDGEC_PAIR_WORDS(PAIR_TAPS)];
+#endif
     const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
     const size_t out_c = (size_t)g.out_c;
     int32_t b = 0, oy = 0, ox = 0;
     size_t done = 0;
-#if defined(EDGEC_DOT_DSP) || defined(EDGEC_DOT_2X3_ASM) /* elsewhere one position at a time (Helium's 16-lane
-                                                           * dot products are already wide) */
-    if (g.filter_per_oc <= PAIR_TAPS) {
+    for (; done + 2 <= positions; done += 2) {
+        int8_t *out0 = output + done * out_c;
 #if defined(EDGEC_DOT_DSP)
-        int32_t pair[EDGEC_PAIR_WORDS(PAIR_TAPS)];
-#endif
-        for (; done + 2 <= positions; done += 2) {
-            int8_t *out0 = output + done * out_c;
-#if defined(EDGEC_DOT_DSP)
-            edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 0, pair);
-            next_position(&g, &b, &oy, &ox);
-            edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 1, pair);
-            next_position(&g, &b, &oy, &ox);
-            convolve_pair(&g, pair, out0, out0 + out_c);
-#else
-            const int8_t *x0 = window_bytes(&g, b, oy, ox, patch);
-            next_position(&g, &b, &oy, &ox);
-            const int8_t *x1 = window_bytes(&g, b, oy, ox, patch + PAIR_TAPS);
-            next_position(&g, &b, &oy, &ox);
-            convolve_pair(&g, x0, x1, out0, out0 + out_c);
-#endif
-        }
-    }
-#endif
-    for (; done < positions; ++done) {
-        convolve_position(&g, b, oy, ox, pad, patch, output + done * out_c);
+        edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 0, pair);
         next_position(&g, &b, &oy, &ox);
+        edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 1, pair);
+        next_position(&g, &b, &oy, &ox);
+        convolve_pair(&g, pair, out0, out0 + out_c);
+#else
+        const int8_t *x0 = window_bytes(&g, b, oy, ox, patch);
+        next_position(&g, &b, &oy, &ox);
+        const int8_t *x1 = window_bytes(&g, b, oy, ox, patch + PAIR_TAPS);
+        next_position(&g, &b, &oy, &ox);
+        convolve_pair(&g, x0, x1, out0, out0 + out_c);
+#endif
     }
+    return done;
+}
+#endif
+
+edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                    const edgec_dims *input_dims, const int8_t *input,
+                                    const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                    const edgec_dims *output_dims, int8_t *output)
+{
+    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return EDGEC_ARG_ERROR;
+    }
+    size_t done = 0;
+#if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
+    if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {
+        done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    }
+#endif
+    convolve_positions(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
     return EDGEC_OK;
 }
