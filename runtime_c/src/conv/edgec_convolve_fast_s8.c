@@ -20,7 +20,8 @@
  * three channels per pass. One channel of both positions is then requantized together (edgec_requant_fused.h)
  * with the output range held in locals. An odd last position, and every position of larger windows, take the
  * one-position walk; Helium, the Cortex-M0 and RISC-V only that walk. Stack: the one-position walk 1088 bytes
- * (pad 64, patch 1024); the pair walk, a separate frame, the patch plus on DSP targets the 2304-byte pair buffer.
+ * (pad 64, patch 1024); the pair walk, a separate frame, on DSP targets a 576-byte window copy and the 2304-byte
+ * pair buffer, on the Cortex-M3 two 576-byte window copies.
  */
 #include <stddef.h>
 #include <string.h>
@@ -298,8 +299,10 @@ static inline void finish_two(uint32_t acc0, uint32_t acc1, int32_t multiplier, 
     *out1 = (int8_t)(v1 + r.offset);
 }
 
+#define PAIR_TAPS 576 /* windows up to this many taps (3x3x64) go two positions at a time */
+
 #if defined(EDGEC_DOT_DSP)
-#define PAIR_TAPS 576 /* DSP: windows up to this many taps (3x3x64) go two positions at a time */
+#define PAIR_PATCH PAIR_TAPS /* the window copy, unpacked before the next is made */
 
 /* Every output channel of two positions whose windows are x0 and x1 (K taps each): both unpacked once into the
  * pair buffer, then two channels per pass (edgec_dot2x2_s8), an odd last channel alone. */
@@ -323,7 +326,7 @@ static void convolve_pair(const conv_geometry *g, int32_t *pair, int8_t *out0, i
     }
 }
 #elif defined(EDGEC_DOT_2X3_ASM)
-#define PAIR_TAPS (PATCH_MAX / 2) /* Cortex-M3: both windows' copies share the patch buffer */
+#define PAIR_PATCH (2 * PAIR_TAPS) /* both windows' copies */
 
 /* Every output channel of two positions whose windows are x0 and x1 (K bytes each): three channels per pass
  * (edgec_dot2x3_s8), the leftover channels one at a time. */
@@ -388,7 +391,7 @@ static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, con
     g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
     g.image_bytes = (size_t)g.in_h * g.row_stride;
 
-    int8_t patch[PATCH_MAX];
+    int8_t patch[PAIR_PATCH];
 #if defined(EDGEC_DOT_DSP)
     int32_t pair[EDGEC_PAIR_WORDS(PAIR_TAPS)];
 #endif
