@@ -258,9 +258,20 @@ class AddRescale:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Add(Op):
-    """TFLite's int8 ADD of two same-shape activations (:class:`AddRescale`'s arithmetic)."""
+    """TFLite's int8 ADD of two same-shape activations (:class:`AddRescale`'s arithmetic).
+
+    ``input_tables`` (int32 [2, 256], or None): row i, entry ``x + 128``, is input i's rescaled term
+    ``requantize((x + input_i_offset) << left_shift, input_i_multiplier, input_i_shift)`` for every int8 x. Each
+    term depends on one int8 value only, so a table replaces two of the three requantizations per element
+    (``edgec_add_table_s8``); the lowering attaches one where the 2 KiB of flash pay (see compiler.lower.add).
+    """
 
     rescale: AddRescale
+    input_tables: np.ndarray | None = None
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        return {} if self.input_tables is None else {"input_tables": self.input_tables}
 
     kind = OpKind.ADD
 
