@@ -53,9 +53,12 @@ def model_source(args: argparse.Namespace) -> str | bytes:
             raise UsageError(f"{args.model} is a float model; give --calibration DATA.npy (float samples of its "
                              "input) to quantize it first, or quantize it with `edgec quantize`")
         return args.model
+    from ..modelname import LabelledModel
     from .pipeline import load_calibration, quantize
 
-    return quantize(args.model, load_calibration(args.calibration), options_from(args)).tflite
+    options = options_from(args)
+    return LabelledModel(quantize(args.model, load_calibration(args.calibration), options).tflite,
+                         f"{args.model} quantized ({options.describe()})")
 
 
 def is_float_model(model: str) -> bool:

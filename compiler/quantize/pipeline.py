@@ -46,6 +46,16 @@ class QuantizeOptions:
     batch_size: int = 32
     show_progress: bool = True
 
+    def describe(self) -> str:
+        """The choices in a few words, e.g. ``mse, per-channel, int8``, for naming the quantized model."""
+        parts = [self.method, "per-channel" if self.per_channel else "per-tensor", self.weights]
+        if self.weights == "mixed":
+            parts.append(f"budget {self.flash_budget:,} B")
+        if self.weight_method != "minmax":
+            parts.append(f"{self.weight_method} weights")
+        parts += [name for name, on in (("equalized", self.equalize), ("bias-corrected", self.bias_correction)) if on]
+        return ", ".join(parts)
+
     def check(self) -> None:
         check_method(self.method)
         if self.weights not in WEIGHT_MODES:
