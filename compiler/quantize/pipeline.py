@@ -5,7 +5,8 @@ each of the model's input shape without its batch of 1; a memory-mapped ``.npy``
 batch) and returns the int8 model's bytes plus what was chosen. Stages, in order:
 
 1. read the Graph and build the float interpreter (:mod:`.floatexec`);
-2. repairs on the float model: batch-norm folding, cross-layer equalization (:mod:`.repairs`);
+2. repairs on the float model: batch-norm folding, cross-layer equalization (RELU6 joins on the
+   calibration data's measured ranges; :mod:`.repairs`);
 3. calibrate activation ranges, streamed, one or two passes (:mod:`.calibrate`);
 4. quantize weights per layer, 8 or 4 bits (:mod:`.weights`; mixed precision picks the bits,
    :mod:`.mixed`), then optional bias correction of the weight-rounding shift (:mod:`.repairs`);
@@ -167,7 +168,7 @@ def quantize(source: str | Path | bytes, data: np.ndarray, options: QuantizeOpti
     model = read_float_model(source)
     data = check_calibration(model, data)
     if options.equalize:
-        model = equalize(model)
+        model = equalize(model, data, options.batch_size)
     ranges = calibrate(model, data, options)
     if options.weights == "mixed":
         bits = choose_bits(model, data, options)
