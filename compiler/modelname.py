@@ -9,6 +9,7 @@ than an anonymous ``<bytes>``. Plain bytes stay ``<bytes>``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
 
 class LabelledModel(bytes):
@@ -16,7 +17,7 @@ class LabelledModel(bytes):
 
     label: str
 
-    def __new__(cls, data: bytes, label: str = "<bytes>") -> LabelledModel:
+    def __new__(cls, data: bytes, label: str = "<bytes>") -> Self:
         obj = super().__new__(cls, data)
         obj.label = label
         return obj

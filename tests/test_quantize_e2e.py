@@ -26,9 +26,10 @@ def _quantized_types(model: bytes) -> set[str]:
 
 @pytest.mark.parametrize("options", [
     QuantizeOptions(show_progress=False),
+    QuantizeOptions(method="minmax", show_progress=False),
     QuantizeOptions(method="kl", per_channel=False, show_progress=False),
     QuantizeOptions(method="mse", bias_correction=True, equalize=True, show_progress=False),
-], ids=["minmax-per-channel", "kl-per-tensor", "mse-repairs"])
+], ids=["default-mse-per-channel", "minmax-per-channel", "kl-per-tensor", "mse-repairs"])
 def test_small_cnn_quantizes_and_compiles_bit_identically(options: QuantizeOptions, tmp_path: Path) -> None:
     float_model = small_cnn()
     q = quantize(float_model, calibration((1, 8, 8, 3), 64), options)
