@@ -15,9 +15,10 @@ and ``M >= 2^30`` give ``|p' - p| <= |p| / (2^31 - 1)`` for the exact product ``
 product adds ``|p| * 2^-53``. While ``|q| < 512`` (so ``|p| < 513``) both together stay below ``2^-21.9``. So when the
 fraction is at least ``2^-20`` away from a tie (``2^12 <= f <= 2^32 - 2^12 - 1``), ``fl(p)`` lies strictly between
 the same two ties as ``p'`` and the reference's result is ``q``. When ``|q| >= 512`` the result clamps like the
-reference's (``|fl(p)| > 511`` exceeds every int8 output range). Otherwise (about 2^-19 of the outputs, and every
-exact tie) the kernel falls back to the double formula with the double scale. Channels whose scale has no such
-(M, n), zero or at least 2^-2 or below 2^-32, get ``M = 0``: always the double formula.
+reference's (``|fl(p)| > 511`` exceeds every int8 output range), so the kernel tests only the window. Inside it
+(about 2^-19 of the outputs, and every exact tie) the kernel falls back to the double formula with the double
+scale. Channels whose scale has no such (M, n), zero or at least 2^-2 or below 2^-32, get ``M = 0``: always the
+double formula. The rounding half ``2^(31+n)`` only adds ``2^(n-1)`` to the product's high word.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 BLOCK_ROWS = 4
 GROUP_BYTES = 4
 MIN_N, MAX_N = 1, 30  # the kernel's shift is 32 + n
-SAFE_MAGNITUDE = 512  # |q| below this: the 2^-20 tie window applies
+SAFE_MAGNITUDE = 512  # |q| below this: q is the result; above, it clamps like the reference's
 WINDOW = 1 << 12  # 2^-20 in units of the 32 fraction bits
 
 
@@ -80,5 +81,5 @@ def fixed_rescale_result(acc: np.ndarray, m: np.ndarray, n: np.ndarray) -> tuple
     t = a * m + np.left_shift(np.int64(1), 31 + n)  # |t| < 2^63
     q = t >> (32 + n)
     f = (t >> n) & np.int64(0xFFFFFFFF)  # the 32 bits below q
-    safe = (m != 0) & ((np.abs(q) >= SAFE_MAGNITUDE) | ((f >= WINDOW) & (f <= (1 << 32) - WINDOW - 1)))
+    safe = (m != 0) & (f >= WINDOW) & (f <= (1 << 32) - WINDOW - 1)
     return q, safe

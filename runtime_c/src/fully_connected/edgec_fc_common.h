@@ -31,7 +31,7 @@ static inline int fc_args_ok(const edgec_fc_params *params, const double *scale,
         return 0;
     }
     for (int32_t o = 0; o < out_features; ++o) {
-        if (!(scale[o] >= 0.0)) {
+        if (!edgec_fc_scale_ok(scale[o])) {
             return 0;
         }
     }

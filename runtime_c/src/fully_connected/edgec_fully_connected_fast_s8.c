@@ -27,6 +27,7 @@ edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const 
     const double *scale = quant->scale;
     const int32_t *multiplier = quant->multiplier;
     const int32_t *n = quant->n;
+    const edgec_fc_range range = edgec_fc_range_of(params);
     const size_t depth = (size_t)in_features;
     const size_t groups = depth / 4;
     const size_t tail = depth % 4;
@@ -40,20 +41,22 @@ edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const 
             uint32_t acc[4] = {(uint32_t)bias[o], (uint32_t)bias[o + 1], (uint32_t)bias[o + 2], (uint32_t)bias[o + 3]};
             fc_dot4_groups(in_row, w, groups, acc);
             w += 16 * groups;
-            for (size_t j = 0; j < 4; ++j) {
-                for (size_t i = 0; i < tail; ++i) {
-                    acc[j] += (uint32_t)((int32_t)in_tail[i] * w[i]);
-                }
-                w += tail;
+            if (tail != 0) {
+                acc[0] = edgec_dot1_s8(in_tail, w, tail, acc[0]);
+                acc[1] = edgec_dot1_s8(in_tail, w + tail, tail, acc[1]);
+                acc[2] = edgec_dot1_s8(in_tail, w + 2 * tail, tail, acc[2]);
+                acc[3] = edgec_dot1_s8(in_tail, w + 3 * tail, tail, acc[3]);
+                w += 4 * tail;
             }
-            for (int32_t j = 0; j < 4; ++j) {
-                out_row[o + j] = edgec_fc_finish(acc[j], multiplier[o + j], n[o + j], scale[o + j], params);
-            }
+            out_row[o] = edgec_fc_finish(acc[0], multiplier[o], n[o], scale + o, params, range);
+            out_row[o + 1] = edgec_fc_finish(acc[1], multiplier[o + 1], n[o + 1], scale + o + 1, params, range);
+            out_row[o + 2] = edgec_fc_finish(acc[2], multiplier[o + 2], n[o + 2], scale + o + 2, params, range);
+            out_row[o + 3] = edgec_fc_finish(acc[3], multiplier[o + 3], n[o + 3], scale + o + 3, params, range);
         }
         for (; o < out_features; ++o) {
             const uint32_t acc = edgec_dot1_s8(in_row, w, depth, (uint32_t)bias[o]);
             w += depth;
-            out_row[o] = edgec_fc_finish(acc, multiplier[o], n[o], scale[o], params);
+            out_row[o] = edgec_fc_finish(acc, multiplier[o], n[o], scale + o, params, range);
         }
     }
     return EDGEC_OK;

@@ -32,7 +32,7 @@ edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec
     }
     const double *scale = quant->scale;
     for (int32_t o = 0; o < out_features; ++o) {
-        if (!(scale[o] >= 0.0)) {
+        if (!edgec_fc_scale_ok(scale[o])) {
             return EDGEC_ARG_ERROR;
         }
     }
@@ -40,13 +40,14 @@ edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec
         return EDGEC_ARG_ERROR;
     }
 
+    const edgec_fc_range range = edgec_fc_range_of(params);
     const size_t depth = (size_t)in_features;
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_row = input + (size_t)b * depth;
         int8_t *out_row = output + (size_t)b * (size_t)out_features;
         for (int32_t o = 0; o < out_features; ++o) {
             const uint32_t acc = s4_dot((uint32_t)bias[o], in_row, 1, packed_filter, (size_t)o * depth, depth);
-            out_row[o] = edgec_fc_finish(acc, quant->multiplier[o], quant->n[o], scale[o], params);
+            out_row[o] = edgec_fc_finish(acc, quant->multiplier[o], quant->n[o], scale + o, params, range);
         }
     }
     return EDGEC_OK;
