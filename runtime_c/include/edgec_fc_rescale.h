@@ -42,13 +42,13 @@ static inline int edgec_fc_fixed_ok(const edgec_fc_quant *quant, int32_t out_fea
     if (quant->multiplier == NULL || quant->n == NULL) {
         return 0;
     }
-    uint32_t bad = 0;
     for (int32_t o = 0; o < out_features; ++o) {
         const uint32_t m = (uint32_t)quant->multiplier[o];
-        const uint32_t n_minus_1 = (uint32_t)quant->n[o] - 1u;
-        bad |= (m != 0u) & ((m >> 30) != 1u || n_minus_1 > 29u);
+        if (m != 0u && ((m >> 30) != 1u || (uint32_t)quant->n[o] - 1u > 29u)) {
+            return 0;
+        }
     }
-    return bad == 0u;
+    return 1;
 }
 
 /* The double formula for channel o, out of line: it runs next to rounding ties only (and for channels without an
