@@ -207,7 +207,13 @@ class FullyConnected(Op):
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias, "scale": self.scale}
+        """As the C kernels read them (compiler/fc_layout.py): int8 weights blocked four rows at a time for
+        edgec_fully_connected_fast_s8, 4-bit ones packed; the double scale and its integer form."""
+        from .fc_layout import blocked_weights, fixed_rescale
+
+        weights = blocked_weights(self.weights) if self.weight_bits == 8 else stored_weights(self.weights, 4)
+        multiplier, n = fixed_rescale(self.scale)
+        return {"weights": weights, "bias": self.bias, "scale": self.scale, "multiplier": multiplier, "n": n}
 
     @property
     def macs(self) -> int:

@@ -31,6 +31,8 @@ CASES: dict[str, bytes] = {
                                                    padding="VALID", seed=25),
     "dw_dm2": mb.depthwise_conv2d_model(input_shape=(1, 6, 6, 3), depth_multiplier=2, kernel=(3, 3), seed=26),
     "fc_ic40_oc11": mb.fully_connected_model(input_shape=(2, 40), out_features=11, per_channel=True, seed=27),
+    # FC blocks with leftover inputs (37 = 9 groups of 4 + 1) and a leftover row.
+    "fc_ic37_oc9": mb.fully_connected_model(input_shape=(1, 37), out_features=9, per_channel=True, seed=30),
     "tiny_cnn": mb.tiny_cnn_model(seed=1),
     # A tiny output scale: rescale multipliers above 1 (left shifts) and many clamped outputs.
     "conv_left_shift": mb.conv2d_model(input_shape=(1, 6, 6, 8), out_channels=9, kernel=(3, 3),

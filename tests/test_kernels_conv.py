@@ -137,16 +137,23 @@ class CCall:
         self.case = case
         self.suffix = "fast_s8" if fast else "s8"  # edgec_<op>_fast_s8: the kernels codegen selects
         op = case.op
+        weights = op.weights
         if isinstance(op, ir.FullyConnected):
-            rescale: tuple[np.ndarray, ...] = (op.scale,)
+            c = op.constants  # the fast and int4 kernels: blocked weights, the integer rescale beside the double
+            rescale: tuple[np.ndarray, ...] = (op.scale, c["multiplier"], c["n"])
+            weights = c["weights"] if fast else op.weights
         else:
             rescale = (op.multiplier, op.shift)
-        self.keep = [np.ascontiguousarray(a) for a in (case.x, op.weights, op.bias, *rescale)]
+        self.keep = [np.ascontiguousarray(a) for a in (case.x, weights, op.bias, *rescale)]
         x, weights, bias = self.keep[:3]
         self.output = np.zeros(case.out.shape, dtype=np.int8)
         ffi = self.ffi
-        if isinstance(op, ir.FullyConnected):
-            self.quant = _buf(ffi, "double", self.keep[3])
+        if isinstance(op, ir.FullyConnected) and not fast and op.weight_bits == 8:
+            self.quant = _buf(ffi, "double", self.keep[3])  # edgec_fully_connected_s8: the double scale only
+        elif isinstance(op, ir.FullyConnected):
+            self.quant = ffi.new("edgec_fc_quant *", {"scale": _buf(ffi, "double", self.keep[3]),
+                                                      "multiplier": _buf(ffi, "int32_t", self.keep[4]),
+                                                      "n": _buf(ffi, "int32_t", self.keep[5])})
         else:
             self.quant = ffi.new("edgec_per_channel_quant *", {"multiplier": _buf(ffi, "int32_t", self.keep[3]),
                                                                 "shift": _buf(ffi, "int32_t", self.keep[4])})

@@ -198,8 +198,9 @@ def _ports(vids: tuple[int, ...], buf, program: ir.Program) -> list[Port]:
     return ports
 
 
-# int8 kernels with a fast variant of the same arguments and results (runtime_c/include/edgec_dot_s8.h: SMLAD,
-# Helium or portable C by the compiler's predefined macros).
+# int8 kernels with a fast variant of the same results (runtime_c/include/edgec_dot_s8.h: SMLAD, Helium or portable
+# C by the compiler's predefined macros); the fully connected one reads ir.FullyConnected.constants' blocked weights
+# and integer rescale (compiler/fc_layout.py), which only it and edgec_fully_connected_s4 are given.
 _FAST_S8 = {"edgec_convolve_s8": "edgec_convolve_fast_s8", "edgec_fully_connected_s8": "edgec_fully_connected_fast_s8"}
 
 

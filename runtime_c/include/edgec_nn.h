@@ -62,6 +62,17 @@ typedef struct {
     int32_t act_max;
 } edgec_fc_params;
 
+/**
+ * Per-output-channel rescale of the fast fully connected kernel (arrays of length OC): the reference's double
+ * scale, and its integer form multiplier in [2^30, 2^31) with shift 32 + n, n in [1, 30] (multiplier 0: the
+ * channel always uses the double formula). compiler/fc_layout.py derives them and states the error bound.
+ */
+typedef struct {
+    const double *scale;
+    const int32_t *multiplier;
+    const int32_t *n;
+} edgec_fc_quant;
+
 /** Geometry and output range of a pooling layer. */
 typedef struct {
     int32_t stride_h;
@@ -169,13 +180,17 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                                           const int32_t *bias, const edgec_dims *output_dims, int8_t *output);
 
 /**
- * Fully connected, fast path: the arguments, layouts and results of edgec_fully_connected_s8, four output
- * features per pass over the input (SMLAD / VMLADAVA / portable C, bit-identical).
+ * Fully connected, fast path: the results of edgec_fully_connected_s8 bit for bit, with the weights blocked
+ * four output rows at a time (blocked_filter, compiler/fc_layout.py: per block of 4 rows, in_features / 4 groups
+ * of 16 bytes = rows 0..3 x 4 consecutive inputs, then in_features % 4 leftover inputs per row; then the
+ * out_features % 4 leftover rows as they are). One pass over the input feeds four rows (SMLAD after one LDM per
+ * group on the DSP extension, gathered VMLADAVA on Helium, portable C elsewhere); the rescale is integer, with
+ * the double formula only within 2^-20 of a rounding tie (edgec_fc_quant).
  */
-edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const double *scale,
+edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const edgec_fc_quant *quant,
                                            int32_t batches, int32_t in_features, const int8_t *input,
-                                           int32_t out_features, const int8_t *filter, const int32_t *bias,
-                                           int8_t *output);
+                                           int32_t out_features, const int8_t *blocked_filter,
+                                           const int32_t *bias, int8_t *output);
 
 /**
  * Fully connected: out[b][o] = clamp(round(double(bias[o] + sum_i in[b][i] * w[o][i]) * scale[o]) + output_offset).
@@ -206,8 +221,9 @@ edgec_status edgec_depthwise_conv_s4(const edgec_conv_params *params, const edge
                                      const edgec_dims *filter_dims, const uint8_t *packed_filter,
                                      const int32_t *bias, const edgec_dims *output_dims, int8_t *output);
 
-/** Fully connected with int4 weights [out_features][in_features]; see edgec_fully_connected_s8. */
-edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const double *scale,
+/** Fully connected with int4 weights [out_features][in_features]; see edgec_fully_connected_s8 (results) and
+ * edgec_fc_quant (rescale). */
+edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec_fc_quant *quant,
                                       int32_t batches, int32_t in_features, const int8_t *input,
                                       int32_t out_features, const uint8_t *packed_filter, const int32_t *bias,
                                       int8_t *output);

@@ -1,6 +1,7 @@
 /*
- * edgec runtime, internal to the fully connected family: argument checks and the double rescale of one output.
- * Shared by edgec_fully_connected_s8.c and edgec_fully_connected_fast_s8.c; not part of the public API.
+ * edgec runtime, internal to the fully connected family: argument checks (the rescale of one output is in
+ * include/edgec_fc_rescale.h). Shared by edgec_fully_connected_s8.c and edgec_fully_connected_fast_s8.c; not part
+ * of the public API.
  */
 #ifndef EDGEC_FC_COMMON_H
 #define EDGEC_FC_COMMON_H
@@ -8,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edgec_fc_rescale.h"
 #include "edgec_fixedpoint.h"
 #include "edgec_nn.h"
 
@@ -29,24 +31,11 @@ static inline int fc_args_ok(const edgec_fc_params *params, const double *scale,
         return 0;
     }
     for (int32_t o = 0; o < out_features; ++o) {
-        if (!(scale[o] >= 0.0)) {
+        if (!edgec_fc_scale_ok(scale[o])) {
             return 0;
         }
     }
     return 1;
-}
-
-/* round(double(acc) * scale) + output_offset, clamped; the sum cannot overflow (compared before adding). */
-static inline int8_t fc_finish(uint32_t acc, double scale, const edgec_fc_params *params)
-{
-    const int32_t v = edgec_round_to_int32((double)edgec_wrap_int32(acc) * scale);
-    if (v >= params->act_max - params->output_offset) {
-        return (int8_t)params->act_max;
-    }
-    if (v <= params->act_min - params->output_offset) {
-        return (int8_t)params->act_min;
-    }
-    return (int8_t)(v + params->output_offset);
 }
 
 #endif /* EDGEC_FC_COMMON_H */

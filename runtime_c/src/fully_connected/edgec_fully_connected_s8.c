@@ -28,7 +28,7 @@ edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const doubl
                 acc += (uint32_t)((int32_t)in_row[i] * (int32_t)w_row[i]);
             }
             w_row += depth;
-            out_row[o] = fc_finish(acc, scale[o], params);
+            out_row[o] = edgec_fc_finish_double(acc, scale[o], params);
         }
     }
     return EDGEC_OK;
