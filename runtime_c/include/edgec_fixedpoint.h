@@ -65,6 +65,32 @@ static inline int32_t edgec_requantize(int32_t x, int32_t multiplier, int32_t sh
  *    sign-extended x & INT32_MIN (ADDS / ADC); |Y| < 2^63.
  * tests/test_fixedpoint.py checks it against edgec_requantize on edge and random values and every shift.
  */
+/* The per-channel constants of edgec_requantize_nonneg for a right shift (shift in [-31, -1]), so that a kernel
+ * can compute them once per channel: the 64-bit constant 2^30 + 2^(30 + r) as (lo, hi), the multiplier, r - 1. */
+typedef struct {
+    uint32_t lo;
+    uint32_t hi;
+    int32_t multiplier;
+    uint32_t r1;
+} edgec_rq_right;
+
+static inline edgec_rq_right edgec_rq_right_make(int32_t multiplier, int32_t shift)
+{
+    const uint32_t r1 = (uint32_t)(-1 - shift); /* r - 1, in [0, 30] */
+    const uint32_t t = 1u << r1;
+    const edgec_rq_right q = {0x40000000u | (t << 31), t >> 1, multiplier, r1};
+    return q;
+}
+
+/* edgec_requantize_nonneg(x, q->multiplier, shift) for the shift q was made from. */
+static inline int32_t edgec_requantize_right(int32_t x, const edgec_rq_right *q)
+{
+    const uint64_t base = ((uint64_t)q->hi << 32) | q->lo;
+    const int64_t neg = (int64_t)(x < 0 ? INT32_MIN : 0);
+    const int64_t y = (int64_t)(base + (uint64_t)neg) + (int64_t)x * (int64_t)q->multiplier;
+    return (int32_t)(y >> 32) >> q->r1;
+}
+
 static inline int32_t edgec_requantize_nonneg(int32_t x, int32_t multiplier, int32_t shift)
 {
     if (EDGEC_UNLIKELY(shift >= 0)) {
@@ -72,12 +98,8 @@ static inline int32_t edgec_requantize_nonneg(int32_t x, int32_t multiplier, int
         const int64_t ab = (int64_t)shifted * (int64_t)multiplier + ((int64_t)1 << 30);
         return (int32_t)(ab >> 31); /* arithmetic shift (GCC and Clang define it); fits int32 */
     }
-    const uint32_t r1 = (uint32_t)(-1 - shift); /* r - 1, in [0, 30] */
-    const uint32_t t = 1u << r1;
-    const uint64_t base = ((uint64_t)(t >> 1) << 32) | (0x40000000u | (t << 31));
-    const int64_t neg = (int64_t)(x < 0 ? INT32_MIN : 0);
-    const int64_t y = (int64_t)(base + (uint64_t)neg) + (int64_t)x * (int64_t)multiplier;
-    return (int32_t)(y >> 32) >> r1;
+    const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+    return edgec_requantize_right(x, &q);
 }
 
 /*
