@@ -217,6 +217,39 @@ static void group3x3(const interior3x3 *g, const edgec_conv_params *params, cons
     }
 }
 
+/* Channels per window copy of a border position (the copy is 9 * BORDER_CHANNELS bytes of stack). */
+#define BORDER_CHANNELS 64
+
+/* One border output position, channels [0, groups4): the 3x3 window is copied chunk by chunk into a local buffer,
+ * the pad value in place of the taps outside the input, and takes the unrolled nine-tap path. x points at the
+ * batch's first pixel; (origin_y, origin_x) is the window's top-left input position. */
+static int8_t *border3x3(const edgec_conv_params *params, const int8_t *x, int32_t in_h, int32_t in_w, size_t pixel,
+                         int32_t origin_y, int32_t origin_x, const int8_t *filter, const int32_t *bias,
+                         const edgec_per_channel_quant *quant, int32_t groups4, int8_t *out)
+{
+    int8_t win[9 * BORDER_CHANNELS];
+    for (int32_t c0 = 0; c0 < groups4; c0 += BORDER_CHANNELS) {
+        const int32_t chunk = groups4 - c0 < BORDER_CHANNELS ? groups4 - c0 : BORDER_CHANNELS;
+        for (int32_t t = 0; t < 9; ++t) {
+            const int32_t iy = origin_y + t / 3;
+            const int32_t ix = origin_x + t % 3;
+            int8_t *dst = win + (size_t)t * (size_t)chunk;
+            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                memcpy(dst, x + ((size_t)iy * (size_t)in_w + (size_t)ix) * pixel + (size_t)c0, (size_t)chunk);
+            } else {
+                memset(dst, params->pad_value, (size_t)chunk);
+            }
+        }
+        for (int32_t c = 0; c < chunk; c += 4) {
+            uint32_t acc[4] = {(uint32_t)bias[c0 + c], (uint32_t)bias[c0 + c + 1], (uint32_t)bias[c0 + c + 2],
+                               (uint32_t)bias[c0 + c + 3]};
+            taps4(win + c, 3 * (size_t)chunk, (size_t)chunk, filter + c0 + c, 3 * pixel, pixel, 3, 3, 4, acc);
+            out = finish4(acc, quant->multiplier + c0 + c, quant->shift + c0 + c, params, 4, out);
+        }
+    }
+    return out;
+}
+
 /* First output index whose window starts inside the input, and one past the last whose window ends inside it
  * (ox * stride - pad in [0, size - 3]); an empty range when there is none. */
 static void interior_range(int32_t size, int32_t stride, int32_t pad, int32_t out, int32_t *first, int32_t *last)
@@ -258,11 +291,12 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
     int8_t pad[4];
     memset(pad, params->pad_value, sizeof pad);
 
-    /* Off Helium, the 3x3 undilated interior of channels [0, groups4) runs channel-group outer (group3x3); the
-     * loop below then starts those positions at channel groups4. */
+    /* Off Helium, channels [0, groups4) of a 3x3 undilated window take the unrolled nine taps: the interior
+     * channel-group outer (group3x3), border positions from a padded window copy (border3x3); the loop below then
+     * starts every position at channel groups4. */
     int32_t groups4 = 0;
-    int32_t iy0 = 0, iy1 = 0, ix0 = 0, ix1 = 0;
 #if !defined(EDGEC_DOT_MVE)
+    int32_t iy0 = 0, iy1 = 0, ix0 = 0, ix1 = 0;
     if (k_h == 3 && k_w == 3 && dil_h == 1 && dil_w == 1) {
         groups4 = chans & ~3;
         interior_range(in_h, params->stride_h, params->pad_top, out_h, &iy0, &iy1);
@@ -294,10 +328,16 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                                                (size_t)(origin_x + kx0 * dil_w)) * pixel;
                 const int8_t *w0 = filter + ((size_t)ky0 * (size_t)k_w + (size_t)kx0) * pixel;
                 const int8_t *pad_taps = full || pad_value == 0u ? NULL : pad;
+                out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * pixel;
+#if !defined(EDGEC_DOT_MVE)
                 const int inner = oy >= iy0 && oy < iy1 && ox >= ix0 && ox < ix1;
-                int32_t c = inner ? groups4 : 0;
-                out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * pixel +
-                      (size_t)c;
+                if (groups4 > 0 && !inner) {
+                    (void)border3x3(params, in_batch, in_h, in_w, pixel, origin_y, origin_x, filter, bias, quant,
+                                    groups4, out);
+                }
+#endif
+                out += groups4;
+                int32_t c = groups4;
                 for (; c + 4 <= chans; c += 4) {
                     out = channel_group(x0 + c, x_row, x_tap, w0 + c, filter + c, w_row, pixel, k_h, k_w, ky0, ky1,
                                         kx0, kx1, pad_taps, bias + c, quant->multiplier + c,
