@@ -194,7 +194,12 @@ static void group3x3(const interior3x3 *g, const edgec_conv_params *params, cons
     const int32_t lo = params->act_min;
     const int32_t hi = params->act_max;
     const size_t pixel = g->pixel;
-    const int8_t *w = filter + c;
+    /* The group's 9 x 4 weights in a local copy: the output stores cannot alias it, so they are not reloaded
+     * through per-tap pointers for every output. */
+    int8_t w[36];
+    for (int32_t t = 0; t < 9; ++t) {
+        memcpy(w + 4 * t, filter + (size_t)t * pixel + (size_t)c, 4);
+    }
     for (int32_t oy = g->oy0; oy < g->oy1; ++oy) {
         const int8_t *xp = x + (size_t)(oy * params->stride_h - params->pad_top) * g->in_row +
                            (size_t)(g->ox0 * params->stride_w - params->pad_left) * pixel + (size_t)c;
@@ -202,7 +207,7 @@ static void group3x3(const interior3x3 *g, const edgec_conv_params *params, cons
         for (int32_t ox = g->ox0; ox < g->ox1; ++ox) {
             uint32_t acc[4] = {(uint32_t)bias[c], (uint32_t)bias[c + 1], (uint32_t)bias[c + 2],
                                (uint32_t)bias[c + 3]};
-            taps4(xp, g->in_row, pixel, w, 3 * pixel, pixel, 3, 3, 4, acc);
+            taps4(xp, g->in_row, pixel, w, 12, 4, 3, 3, 4, acc);
             if (hoisted) {
                 op[0] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[0], &q[0]), offset, lo, hi);
                 op[1] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[1], &q[1]), offset, lo, hi);
