@@ -235,9 +235,12 @@ class MaxPool2D(Pool2D):
     kind = OpKind.MAX_POOL_2D
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Add(Op):
-    """TFLite's int8 ADD: both inputs rescaled to a common 2*max(scale) grid with 20 bits of headroom."""
+@dataclass(frozen=True, slots=True)
+class AddRescale:
+    """The integer arithmetic of TFLite's int8 ADD (and SUB: ``input2_multiplier`` negated), shared by
+    :class:`Add` and :class:`AddBroadcast`: each input offset, shifted left by ``left_shift`` bits of headroom
+    and rescaled onto the common 2*max(scale) grid; the sum rescaled to the output, offset and clamped. Field
+    names are those of the C ``edgec_add_params``."""
 
     input1_offset: int
     input1_multiplier: int
@@ -251,6 +254,24 @@ class Add(Op):
     output_offset: int
     act_min: int
     act_max: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Add(Op):
+    """TFLite's int8 ADD of two same-shape activations (:class:`AddRescale`'s arithmetic).
+
+    ``input_tables`` (int32 [2, 256], or None): row i, entry ``x + 128``, is input i's rescaled term
+    ``requantize((x + input_i_offset) << left_shift, input_i_multiplier, input_i_shift)`` for every int8 x. Each
+    term depends on one int8 value only, so a table replaces two of the three requantizations per element
+    (``edgec_add_table_s8``); the lowering attaches one where the 2 KiB of flash pay (see compiler.lower.add).
+    """
+
+    rescale: AddRescale
+    input_tables: np.ndarray | None = None
+
+    @property
+    def constants(self) -> dict[str, np.ndarray]:
+        return {} if self.input_tables is None else {"input_tables": self.input_tables}
 
     kind = OpKind.ADD
 
@@ -404,20 +425,9 @@ class Binary(Op):
 @dataclass(frozen=True, slots=True, eq=False)
 class AddBroadcast(Binary):
     """ADD or SUB (input2 multiplier negated, as TFLite's SUB does) with broadcasting or a constant operand;
-    the arithmetic is :class:`Add`'s."""
+    the arithmetic is :class:`AddRescale`'s."""
 
-    input1_offset: int
-    input1_multiplier: int
-    input1_shift: int
-    input2_offset: int
-    input2_multiplier: int
-    input2_shift: int
-    left_shift: int
-    output_multiplier: int
-    output_shift: int
-    output_offset: int
-    act_min: int
-    act_max: int
+    rescale: AddRescale
 
     kind = OpKind.ADD_BROADCAST
 
@@ -508,8 +518,9 @@ def verify(program: Program) -> None:
         if bits == 4:
             w = op.weights  # type: ignore[attr-defined]
             _expect(w.size == 0 or (int(w.min()) >= -8 and int(w.max()) <= 7), op, "4-bit weights outside [-8, 7]")
-        if hasattr(op, "act_min"):
-            _expect(op.act_min <= op.act_max, op, f"empty clamp [{op.act_min}, {op.act_max}]")  # type: ignore[attr-defined]
+        clamped = getattr(op, "rescale", op)  # ADD keeps its clamp in its AddRescale
+        if hasattr(clamped, "act_min"):
+            _expect(clamped.act_min <= clamped.act_max, op, f"empty clamp [{clamped.act_min}, {clamped.act_max}]")
         _verify_shapes(program, op)
     for vid in program.outputs:
         if vid not in produced:

@@ -8,7 +8,7 @@ A profiling build (``make PROFILE=1``: model.c and the simulation main compiled 
 nothing is tiled; one per band for a tiled layer, interleaved between the layers of a fused
 segment, line-buffer moves counted with the layer they serve). A mark reads the same
 free-running timer that times the whole inference (``-icount shift=0``: one tick per
-``1e9 / hz`` instructions, 40 on the 25 MHz mps2 timers), adds the ticks since the previous mark
+``1e9 / hz`` instructions, 40 on the 25 MHz mps2 timers, 1 on riscv32-virt's minstret), adds the ticks since the previous mark
 to slot i and counts itself there. Before the inference, one mark followed by ``k`` = 32 marks
 back to back (unrolled) measures what one mark costs: ``mark = calibration_ticks *
 instructions_per_tick / k``.
@@ -45,7 +45,7 @@ from pathlib import Path
 from .errors import InternalError, ToolchainError
 from .targets import Target
 
-PROFILED_TIMERS = ("cmsdk-apb-timer", "systick")  # the timers whose marks main_sim.c.j2 implements
+PROFILED_TIMERS = ("cmsdk-apb-timer", "systick", "riscv-instret")  # the timers whose marks main_sim.c.j2 implements
 _HEADER = re.compile(r"^EDGEC_PROFILE layers=(\d+) calibration_marks=(\d+) calibration_ticks=(\d+)\s*$", re.MULTILINE)
 _MARK = re.compile(r"^EDGEC_MARK (\d+) (\d+) (\d+)\s*$", re.MULTILINE)
 

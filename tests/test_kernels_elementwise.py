@@ -8,6 +8,7 @@ refused with EDGEC_ARG_ERROR.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -117,15 +118,11 @@ def _add_broadcast_op(rng: np.random.Generator, geometry: ir.Broadcast, tflite_p
         left = int(rng.integers(0, 23))
     sign = 1 if rng.random() < 0.5 else -1  # SUB negates the input2 multiplier
     act = _act(rng)
-    return ir.AddBroadcast(**_binary_fields(geometry), input1_offset=int(rng.integers(-127, 129)),
-                           input1_multiplier=m1, input1_shift=sh1, input2_offset=int(rng.integers(-127, 129)),
-                           input2_multiplier=sign * m2, input2_shift=sh2, left_shift=left, output_multiplier=mo,
-                           output_shift=sho, output_offset=int(rng.integers(-128, 128)), act_min=act[0],
-                           act_max=act[1])
-
-
-_ADD_FIELDS = ("input1_offset", "input1_multiplier", "input1_shift", "input2_offset", "input2_multiplier",
-               "input2_shift", "left_shift", "output_multiplier", "output_shift", "output_offset", "act_min", "act_max")
+    rescale = ir.AddRescale(input1_offset=int(rng.integers(-127, 129)), input1_multiplier=m1, input1_shift=sh1,
+                            input2_offset=int(rng.integers(-127, 129)), input2_multiplier=sign * m2, input2_shift=sh2,
+                            left_shift=left, output_multiplier=mo, output_shift=sho,
+                            output_offset=int(rng.integers(-128, 128)), act_min=act[0], act_max=act[1])
+    return ir.AddBroadcast(**_binary_fields(geometry), rescale=rescale)
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -135,7 +132,7 @@ def test_add_broadcast_kernel_matches_numpy(runtime: Any, seed: int) -> None:
     a, b, geometry, out_shape = _operands(rng)
     op = _add_broadcast_op(rng, geometry, tflite_params=seed % 3 != 0)
     out = np.zeros(out_shape, np.int8)
-    params = ffi.new("edgec_add_params *", {k: getattr(op, k) for k in _ADD_FIELDS})
+    params = ffi.new("edgec_add_params *", dataclasses.asdict(op.rescale))
     status = lib.edgec_add_broadcast_s8(params, _broadcast(ffi, geometry), _ptr(ffi, "int8_t", a),
                                         _ptr(ffi, "int8_t", b), _ptr(ffi, "int8_t", out))
     assert status == EDGEC_OK
@@ -152,9 +149,9 @@ def test_add_kernel_with_negative_input2_multiplier_matches_numpy(runtime: Any, 
     geometry = broadcast_geometry(shape, shape)
     assert geometry is not None
     wide = _add_broadcast_op(rng, geometry, tflite_params=seed % 2 == 0)
-    fields = {k: getattr(wide, k) for k in _ADD_FIELDS}
+    fields = dataclasses.asdict(wide.rescale)
     fields["input2_multiplier"] = -abs(fields["input2_multiplier"])
-    op = ir.Add("sub", (0, 1), (2,), **fields)
+    op = ir.Add("sub", (0, 1), (2,), rescale=ir.AddRescale(**fields))
     out = np.zeros(shape, np.int8)
     params = ffi.new("edgec_add_params *", fields)
     assert lib.edgec_add_s8(params, _ptr(ffi, "int8_t", a), _ptr(ffi, "int8_t", b), a.size,
@@ -226,7 +223,7 @@ def test_broadcast_kernels_reject_bad_arguments(runtime: Any) -> None:
     shape = _broadcast(ffi, geometry)
     negative = _broadcast(ffi, geometry)
     negative.stride2.c = -1
-    add = ffi.new("edgec_add_params *", {k: getattr(_add_broadcast_op(rng, geometry, True), k) for k in _ADD_FIELDS})
+    add = ffi.new("edgec_add_params *", dataclasses.asdict(_add_broadcast_op(rng, geometry, True).rescale))
     mul = ffi.new("edgec_mul_params *", {k: getattr(_mul_op(rng, geometry, True), k) for k in _MUL_FIELDS})
     prelu = ffi.new("edgec_prelu_params *", {"multiplier_pos": 1 << 30, "multiplier_neg": 1 << 30})
     for fn, params in ((lib.edgec_add_broadcast_s8, add), (lib.edgec_mul_s8, mul), (lib.edgec_prelu_s8, prelu)):

@@ -8,6 +8,7 @@ the numpy versions against those, and the C versions against the numpy ones.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Any
 
@@ -29,6 +30,7 @@ from compiler.fixedpoint import (
     saturating_rounding_multiply_by_pot,
 )
 from compiler.interp import run_op
+from compiler.interp.add import input_tables
 from compiler.interp.convert import dequantize_s8, quantize_f32
 from compiler.interp.softmax import softmax_rows
 from compiler.lower.add import LEFT_SHIFT, add_real_multipliers
@@ -318,16 +320,15 @@ def _add_op(rng: np.random.Generator, tflite_params: bool) -> ir.Add:
         left = int(rng.integers(0, 23))
     lo = int(rng.integers(-128, 128))
     act = (-128, 127) if rng.random() < 0.5 else (lo, int(rng.integers(lo, 128)))
-    return ir.Add("add", (0, 1), (2,), input1_offset=int(rng.integers(-127, 129)), input1_multiplier=m1,
-                  input1_shift=sh1, input2_offset=int(rng.integers(-127, 129)), input2_multiplier=m2,
-                  input2_shift=sh2, left_shift=left, output_multiplier=mo, output_shift=sho,
-                  output_offset=int(rng.integers(-128, 128)), act_min=act[0], act_max=act[1])
+    rescale = ir.AddRescale(input1_offset=int(rng.integers(-127, 129)), input1_multiplier=m1, input1_shift=sh1,
+                            input2_offset=int(rng.integers(-127, 129)), input2_multiplier=m2, input2_shift=sh2,
+                            left_shift=left, output_multiplier=mo, output_shift=sho,
+                            output_offset=int(rng.integers(-128, 128)), act_min=act[0], act_max=act[1])
+    return ir.Add("add", (0, 1), (2,), rescale=rescale)
 
 
 def _add_params(ffi: Any, op: ir.Add) -> Any:
-    names = ("input1_offset", "input1_multiplier", "input1_shift", "input2_offset", "input2_multiplier",
-             "input2_shift", "left_shift", "output_multiplier", "output_shift", "output_offset", "act_min", "act_max")
-    return ffi.new("edgec_add_params *", {k: getattr(op, k) for k in names})
+    return ffi.new("edgec_add_params *", dataclasses.asdict(op.rescale))
 
 
 @pytest.mark.parametrize("seed", range(60))
@@ -347,6 +348,40 @@ def test_add_kernel_matches_numpy(runtime: Any, seed: int) -> None:
                               _ptr(ffi, "int8_t", out))
     assert status == EDGEC_OK
     np.testing.assert_array_equal(out, run_op(op, [a, b], _value(2, shape)), err_msg=str(op))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_add_table_kernel_matches_arithmetic_kernel_on_every_pair(runtime: Any, seed: int) -> None:
+    """edgec_add_table_s8 with the lowering's tables gives edgec_add_s8's result (and the interpreter's) on all
+    256 x 256 input pairs; the output may alias input1 (in-place ADD)."""
+    ffi, lib = runtime
+    op = _add_op(np.random.default_rng(5000 + seed), tflite_params=seed % 3 != 0)
+    tables = input_tables(op.rescale)
+    grid = np.arange(-128, 128, dtype=np.int8)
+    a, b = (g.ravel().copy() for g in np.meshgrid(grid, grid))
+    expected = np.zeros_like(a)
+    params = _add_params(ffi, op)
+    assert lib.edgec_add_s8(params, _ptr(ffi, "int8_t", a), _ptr(ffi, "int8_t", b), a.size,
+                            _ptr(ffi, "int8_t", expected)) == EDGEC_OK
+    in_place = a.copy()
+    assert lib.edgec_add_table_s8(params, _ptr(ffi, "int32_t", tables), _ptr(ffi, "int8_t", in_place),
+                                  _ptr(ffi, "int8_t", b), a.size, _ptr(ffi, "int8_t", in_place)) == EDGEC_OK
+    np.testing.assert_array_equal(in_place, expected, err_msg=str(op))
+    tabled = dataclasses.replace(op, input_tables=tables)
+    np.testing.assert_array_equal(run_op(tabled, [a, b], _value(2, a.shape)), expected)
+
+
+def test_add_table_rejects_missing_tables_and_bad_params(runtime: Any) -> None:
+    ffi, lib = runtime
+    op = _add_op(np.random.default_rng(0), tflite_params=True)
+    tables = input_tables(op.rescale)
+    a, out = np.zeros(4, np.int8), np.zeros(4, np.int8)
+    p, o, t = _ptr(ffi, "int8_t", a), _ptr(ffi, "int8_t", out), _ptr(ffi, "int32_t", tables)
+    params = _add_params(ffi, op)
+    assert lib.edgec_add_table_s8(params, ffi.NULL, p, p, 4, o) == EDGEC_ARG_ERROR
+    assert lib.edgec_add_table_s8(params, t, p, p, -1, o) == EDGEC_ARG_ERROR
+    params.act_min, params.act_max = 10, 9
+    assert lib.edgec_add_table_s8(params, t, p, p, 4, o) == EDGEC_ARG_ERROR
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ def _reshape(i: int, o: int) -> ir.Reshape:
 
 
 def _add(a: int, b: int, o: int) -> ir.Add:
-    return ir.Add(f"a{o}", (a, b), (o,), 0, 1, 0, 0, 1, 0, 20, 1, 0, 0, -128, 127)
+    return ir.Add(f"a{o}", (a, b), (o,), ir.AddRescale(0, 1, 0, 0, 1, 0, 20, 1, 0, 0, -128, 127))
 
 
 def test_chain_reuses_memory() -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from .. import ir
 
-_ADD_FIELDS = ("input1_offset", "input1_multiplier", "input1_shift", "input2_offset", "input2_multiplier",
-               "input2_shift", "left_shift", "output_multiplier", "output_shift", "output_offset", "act_min", "act_max")
 _MUL_FIELDS = ("input1_offset", "input2_offset", "output_multiplier", "output_shift", "output_offset", "act_min",
                "act_max")
 _PRELU_FIELDS = ("input_offset", "alpha_offset", "multiplier_pos", "shift_pos", "multiplier_neg", "shift_neg",
@@ -27,8 +27,11 @@ def fill_elementwise(step, op: ir.Op, vout: ir.Value) -> bool:
         return True
     if not isinstance(op, ir.Binary):
         return False
-    fields = {ir.AddBroadcast: _ADD_FIELDS, ir.Mul: _MUL_FIELDS, ir.PRelu: _PRELU_FIELDS}[type(op)]
-    step.params = {f: getattr(op, f) for f in fields}
+    if isinstance(op, ir.AddBroadcast):
+        step.params = dataclasses.asdict(op.rescale)
+    else:
+        fields = {ir.Mul: _MUL_FIELDS, ir.PRelu: _PRELU_FIELDS}[type(op)]
+        step.params = {f: getattr(op, f) for f in fields}
     b = op.broadcast
     step.dims = {"output": b.out_dims, "stride1": b.strides1, "stride2": b.strides2}
     next_input = 0

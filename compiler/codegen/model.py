@@ -238,10 +238,7 @@ def _fill(step: Step, op: ir.Op, vin: ir.Value, vout: ir.Value) -> None:
                            pad_left=op.padding[1], filter_h=op.filter[0], filter_w=op.filter[1],
                            act_min=op.act_min, act_max=op.act_max)
     elif isinstance(op, ir.Add):
-        step.params = {f: getattr(op, f) for f in (
-            "input1_offset", "input1_multiplier", "input1_shift", "input2_offset", "input2_multiplier",
-            "input2_shift", "left_shift", "output_multiplier", "output_shift", "output_offset", "act_min",
-            "act_max")}
+        step.params = dataclasses.asdict(op.rescale)
         step.extra = dict(size=vout.size)
     elif isinstance(op, ir.Softmax):
         row = vin.shape[-1]

@@ -14,17 +14,33 @@ from ..fixedpoint import multiply_by_quantized_multiplier, wrap_int32
 from . import kernel
 
 
+def scaled_input(r: ir.AddRescale, which: int, x: np.ndarray) -> np.ndarray:
+    """Input ``which`` (1 or 2)'s term on the shared grid: requantize((x + offset) << left_shift, m, s)."""
+    offset, multiplier, shift = ((r.input1_offset, r.input1_multiplier, r.input1_shift) if which == 1 else
+                                 (r.input2_offset, r.input2_multiplier, r.input2_shift))
+    return multiply_by_quantized_multiplier((x.astype(np.int64) + offset) << r.left_shift, multiplier, shift)
+
+
+def input_tables(r: ir.AddRescale) -> np.ndarray:
+    """int32 [2, 256]: :func:`scaled_input` of both inputs for every int8 value, entry ``x + 128``."""
+    every = np.arange(-128, 128, dtype=np.int64)
+    return np.stack([scaled_input(r, 1, every), scaled_input(r, 2, every)]).astype(np.int32)
+
+
 def add_values(op: ir.Add | ir.AddBroadcast, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
     """The ADD arithmetic on two aligned operand arrays (int64 results, clamped)."""
-    shifted1 = (x1.astype(np.int64) + op.input1_offset) << op.left_shift
-    shifted2 = (x2.astype(np.int64) + op.input2_offset) << op.left_shift
-    scaled1 = multiply_by_quantized_multiplier(shifted1, op.input1_multiplier, op.input1_shift)
-    scaled2 = multiply_by_quantized_multiplier(shifted2, op.input2_multiplier, op.input2_shift)
-    raw_sum = wrap_int32(scaled1 + scaled2)
-    result = multiply_by_quantized_multiplier(raw_sum, op.output_multiplier, op.output_shift) + op.output_offset
-    return np.clip(result, op.act_min, op.act_max)
+    r = op.rescale
+    raw_sum = wrap_int32(scaled_input(r, 1, x1) + scaled_input(r, 2, x2))
+    result = multiply_by_quantized_multiplier(raw_sum, r.output_multiplier, r.output_shift) + r.output_offset
+    return np.clip(result, r.act_min, r.act_max)
 
 
 @kernel(ir.OpKind.ADD)
 def add(op: ir.Add, x1: np.ndarray, x2: np.ndarray, *, out: ir.Value) -> np.ndarray:
+    if op.input_tables is not None:  # what edgec_add_table_s8 computes: the rescaled terms read from the tables
+        r = op.rescale
+        raw_sum = wrap_int32(op.input_tables[0][x1.astype(np.int64) + 128].astype(np.int64)
+                             + op.input_tables[1][x2.astype(np.int64) + 128])
+        result = multiply_by_quantized_multiplier(raw_sum, r.output_multiplier, r.output_shift) + r.output_offset
+        return np.clip(result, r.act_min, r.act_max).astype(np.int8).reshape(out.shape)
     return add_values(op, x1, x2).astype(np.int8).reshape(out.shape)

@@ -5,18 +5,27 @@ input multipliers ``s_i / (2 * max)`` (at most 1/2) and output multiplier ``2 * 
 each a Q31 (multiplier, shift <= 0) pair from QuantizeMultiplierSmallerThanOneExp. SUB is the same
 computation with the input2 multiplier negated (TFLite's SUB calls its ADD kernels that way).
 Operands of one shape lower to ``ir.Add``; broadcasting or a constant operand to ``ir.AddBroadcast``.
+
+An ``ir.Add`` of at least ``TABLE_MIN_ELEMENTS`` elements carries its two inputs' rescaled terms as 256-entry
+int32 tables (2 KiB of flash): each term depends on one int8 value, so the kernel looks both up and
+requantizes only the sum, one requantization per element instead of three. Below that size the tables
+would cost more flash than the instructions they save are worth, and the arithmetic kernel runs.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import ir
 from ..fixedpoint import quantize_multiplier
 from ..graph import Graph, Operator
+from ..interp.add import input_tables
 from . import LoweringContext, register
 from .broadcast import at_most_one_constant, broadcastable_operands, int8_operands, operands
 from .common import fused_range, static_shapes, supported_activation
 
 LEFT_SHIFT = 20
+TABLE_MIN_ELEMENTS = 1024
 
 
 def add_real_multipliers(scale1: float, scale2: float, out_scale: float) -> tuple[float, float, float]:
@@ -60,17 +69,19 @@ def _lower_add_or_sub(ctx: LoweringContext, op: Operator, sign: int) -> None:
     reals = add_real_multipliers(a.scale, b.scale, out.scale)
     (m1, s1), (m2, s2), (mo, so) = (_smaller_than_one(r) or (0, 0) for r in reals)
     act_min, act_max = fused_range(ctx.graph, op)
-    params = {
-        "input1_offset": -a.zero_point, "input1_multiplier": m1, "input1_shift": s1,
-        "input2_offset": -b.zero_point, "input2_multiplier": sign * m2, "input2_shift": s2,
-        "left_shift": LEFT_SHIFT, "output_multiplier": mo, "output_shift": so,
-        "output_offset": out.zero_point, "act_min": act_min, "act_max": act_max,
-    }
+    rescale = ir.AddRescale(
+        input1_offset=-a.zero_point, input1_multiplier=m1, input1_shift=s1,
+        input2_offset=-b.zero_point, input2_multiplier=sign * m2, input2_shift=s2,
+        left_shift=LEFT_SHIFT, output_multiplier=mo, output_shift=so,
+        output_offset=out.zero_point, act_min=act_min, act_max=act_max,
+    )
     if a.shape == b.shape == out.shape and not a.is_constant and not b.is_constant:
+        size = int(np.prod(out.shape))
+        tables = input_tables(rescale) if size >= TABLE_MIN_ELEMENTS else None
         ctx.emit(ir.Add(name=out.name, inputs=(ctx.value(a.index), ctx.value(b.index)),
-                        outputs=(ctx.value(out.index),), **params))
+                        outputs=(ctx.value(out.index),), rescale=rescale, input_tables=tables))
     else:
-        ctx.emit(ir.AddBroadcast(**operands(ctx, op), **params))
+        ctx.emit(ir.AddBroadcast(**operands(ctx, op), rescale=rescale))
 
 
 @register("ADD", *_CHECKS)

@@ -225,6 +225,15 @@ edgec_status edgec_add_s8(const edgec_add_params *params, const int8_t *input1, 
                           int32_t size, int8_t *output);
 
 /**
+ * Elementwise ADD as edgec_add_s8, with each input's rescaled term read from a table instead of computed:
+ * tables holds 2 x 256 int32, tables[k * 256 + x + 128] = requantize((x + input{k+1}_offset) << left_shift,
+ * input{k+1}_multiplier, input{k+1}_shift) for every int8 x (the compiler writes them). Only the sum is
+ * requantized; the results equal edgec_add_s8's for the same params. output may alias input1 or input2.
+ */
+edgec_status edgec_add_table_s8(const edgec_add_params *params, const int32_t *tables, const int8_t *input1,
+                                const int8_t *input2, int32_t size, int8_t *output);
+
+/**
  * ADD (or SUB: a negative input2_multiplier) with broadcasting: output[n][h][w][c] combines
  * input1[n*s1.n + h*s1.h + w*s1.w + c*s1.c] and input2 likewise with shape->stride2.
  */
