@@ -175,13 +175,55 @@ typedef struct {
     size_t pixel, in_row, in_step, out_row;
 } interior3x3;
 
-/* Interior outputs of channels [c, c + 4) of one batch: the group's requantization constants stay in a local table
- * across the box (when every shift of the group is negative, else finish4), the nine taps unrolled, no border
- * test. x and out point at the batch's first pixel. */
+/* Interior outputs of channels [c, c + 4) of one batch, the nine taps unrolled, no border test. x and out point at
+ * the batch's first pixel. With hoisted (a constant at both calls), the group's requantization constants q stay in
+ * a local table across the box; otherwise finish4. Geometry, bias and weights are copied to locals, which the
+ * output stores cannot alias, so they stay in registers or one load away. */
+static inline void group3x3_box(const interior3x3 *g, const edgec_conv_params *params, const int8_t *x,
+                                const int8_t *filter, const int32_t *bias, const int32_t *multiplier,
+                                const int32_t *shift, int32_t c, int8_t *out, const edgec_rq_right q[4], int hoisted)
+{
+    const interior3x3 box = *g;
+    const int32_t offset = params->output_offset;
+    const int32_t lo = params->act_min;
+    const int32_t hi = params->act_max;
+    const size_t x_first = (size_t)(box.ox0 * params->stride_w - params->pad_left) * box.pixel + (size_t)c;
+    const int32_t stride_h = params->stride_h;
+    const int32_t pad_top = params->pad_top;
+    const uint32_t b0 = (uint32_t)bias[c];
+    const uint32_t b1 = (uint32_t)bias[c + 1];
+    const uint32_t b2 = (uint32_t)bias[c + 2];
+    const uint32_t b3 = (uint32_t)bias[c + 3];
+    int8_t w[36];
+    for (int32_t t = 0; t < 9; ++t) {
+        memcpy(w + 4 * t, filter + (size_t)t * box.pixel + (size_t)c, 4);
+    }
+    edgec_per_channel_quant group_quant = {multiplier + c, shift + c};
+    for (int32_t oy = box.oy0; oy < box.oy1; ++oy) {
+        const int8_t *xp = x + (size_t)(oy * stride_h - pad_top) * box.in_row + x_first;
+        int8_t *op = out + (size_t)oy * box.out_row + (size_t)box.ox0 * box.pixel + (size_t)c;
+        for (int32_t ox = box.ox0; ox < box.ox1; ++ox) {
+            uint32_t acc[4] = {b0, b1, b2, b3};
+            taps4(xp, box.in_row, box.pixel, w, 12, 4, 3, 3, 4, acc);
+            if (hoisted) {
+                op[0] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[0], &q[0]), offset, lo, hi);
+                op[1] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[1], &q[1]), offset, lo, hi);
+                op[2] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[2], &q[2]), offset, lo, hi);
+                op[3] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[3], &q[3]), offset, lo, hi);
+            } else {
+                (void)finish4(acc, group_quant.multiplier, group_quant.shift, params, 4, op);
+            }
+            xp += box.in_step;
+            op += box.pixel;
+        }
+    }
+}
+
+/* group3x3_box for channels [c, c + 4), with the requantization constants hoisted when every shift is negative. */
 static void group3x3(const interior3x3 *g, const edgec_conv_params *params, const int8_t *x, const int8_t *filter,
                      const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int32_t c, int8_t *out)
 {
-    edgec_rq_right q[4];
+    edgec_rq_right q[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
     int hoisted = 1;
     for (int32_t j = 0; j < 4; ++j) {
         if (shift[c + j] >= 0) {
@@ -190,35 +232,10 @@ static void group3x3(const interior3x3 *g, const edgec_conv_params *params, cons
             q[j] = edgec_rq_right_make(multiplier[c + j], shift[c + j]);
         }
     }
-    const int32_t offset = params->output_offset;
-    const int32_t lo = params->act_min;
-    const int32_t hi = params->act_max;
-    const size_t pixel = g->pixel;
-    /* The group's 9 x 4 weights in a local copy: the output stores cannot alias it, so they are not reloaded
-     * through per-tap pointers for every output. */
-    int8_t w[36];
-    for (int32_t t = 0; t < 9; ++t) {
-        memcpy(w + 4 * t, filter + (size_t)t * pixel + (size_t)c, 4);
-    }
-    for (int32_t oy = g->oy0; oy < g->oy1; ++oy) {
-        const int8_t *xp = x + (size_t)(oy * params->stride_h - params->pad_top) * g->in_row +
-                           (size_t)(g->ox0 * params->stride_w - params->pad_left) * pixel + (size_t)c;
-        int8_t *op = out + (size_t)oy * g->out_row + (size_t)g->ox0 * pixel + (size_t)c;
-        for (int32_t ox = g->ox0; ox < g->ox1; ++ox) {
-            uint32_t acc[4] = {(uint32_t)bias[c], (uint32_t)bias[c + 1], (uint32_t)bias[c + 2],
-                               (uint32_t)bias[c + 3]};
-            taps4(xp, g->in_row, pixel, w, 12, 4, 3, 3, 4, acc);
-            if (hoisted) {
-                op[0] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[0], &q[0]), offset, lo, hi);
-                op[1] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[1], &q[1]), offset, lo, hi);
-                op[2] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[2], &q[2]), offset, lo, hi);
-                op[3] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[3], &q[3]), offset, lo, hi);
-            } else {
-                (void)finish4(acc, multiplier + c, shift + c, params, 4, op);
-            }
-            xp += g->in_step;
-            op += pixel;
-        }
+    if (hoisted) {
+        group3x3_box(g, params, x, filter, bias, multiplier, shift, c, out, q, 1);
+    } else {
+        group3x3_box(g, params, x, filter, bias, multiplier, shift, c, out, q, 0);
     }
 }
 
