@@ -132,7 +132,9 @@ def inspect(model: str | Path | bytes) -> ModelInfo:
     from .targets import DEFAULT_TARGET, load_target
 
     program, plan = compile_program(model)
-    rep = build_report(program, plan, load_target(DEFAULT_TARGET), "<bytes>" if isinstance(model, bytes) else str(model))
+    from .modelname import model_label
+
+    rep = build_report(program, plan, load_target(DEFAULT_TARGET), model_label(model))
     layers = _layers(rep)
     peak = layers[rep["arena"]["peak_step"]]
     return ModelInfo(program.name, program.macs, program.constant_bytes, plan.arena_bytes, peak, layers, rep)

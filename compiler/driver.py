@@ -203,7 +203,9 @@ def sram_parts(plan: Plan, target: Target) -> dict[str, int]:
 
 
 def _model_name(model: str | Path | bytes) -> str:
-    return "<bytes>" if isinstance(model, bytes) else str(model)
+    from .modelname import model_label
+
+    return model_label(model)
 
 
 def check_inputs(program: ir.Program, inputs: list[np.ndarray]) -> list[np.ndarray]:

@@ -35,6 +35,7 @@ from .codegen.model import header_line, write_model_sources
 from .driver import check_fit, compile_program, write_output_dir
 from .errors import DoesNotFitError, UsageError
 from .footprint import Footprint, Placed, measure, placed_sections
+from .modelname import model_label
 from .report import build_report, write_report
 from .resources import runtime_dir, targets_dir, templates_dir
 from .schedule import Plan
@@ -142,7 +143,7 @@ def write_firmware(model: str | Path | bytes, board: str, outdir: str | Path, *,
     program, plan = compile_program(model)
     check_fit(plan, tgt, None)
     need = demand(plan, tgt)
-    model_name = "<bytes>" if isinstance(model, bytes) else Path(model).name
+    model_name = model_label(model) if isinstance(model, bytes) else Path(model).name
     results: dict[str, Any] = {}
 
     def fill(staging: Path) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .errors import CompilerError, UsageError
+from .modelname import model_label
 
 
 def target_names(spec: str) -> list[str]:
@@ -49,7 +50,7 @@ def run_targets(model: str | bytes, names: list[str], arrays: list[np.ndarray], 
             result = run_model(model, name, arrays, workdir=workdir, check_reference=check_reference,
                                sram_budget=sram_budget)
         except CompilerError as exc:
-            label = model if isinstance(model, str) else "<quantized model>"
+            label = model_label(model)
             reports.append({"model": label, "target": name, "error": str(exc).splitlines()[0]})
             ok = False
             continue

@@ -52,8 +52,10 @@ class TensorDetails:
 
 
 def _describe(model: ModelSource) -> str:
-    """How to name the model in messages: its path, or ``<bytes>``."""
-    return str(model) if isinstance(model, str | Path) else "<bytes>"
+    """How to name the model in messages: its path, or its label (``<bytes>`` when it has none)."""
+    from .modelname import model_label
+
+    return model_label(model)
 
 
 def _interpreter(model: ModelSource) -> Any:

@@ -18,6 +18,13 @@ CASES: dict[str, bytes] = {
     "conv3x3_same_ic13_oc7_s2": mb.conv2d_model(input_shape=(1, 9, 8, 13), out_channels=7, kernel=(3, 3),
                                                 stride=(2, 2), padding="SAME", activation="RELU", seed=22),
     "conv_dilated_ic5": mb.conv2d_model(input_shape=(1, 11, 11, 5), out_channels=6, dilation=(2, 2), seed=23),
+    # Two positions per pass: an odd position count pairing across rows and batches, a 7-tap window (one
+    # 4-tap chunk and a tail), an odd channel count (DSP pairs of channels, M3 triples); a 3x3x64 window (576
+    # taps: the pair limit) and an odd 4-tap chunk count (9).
+    "conv1x1_b2_ic7_oc5": mb.conv2d_model(input_shape=(2, 3, 5, 7), out_channels=5, kernel=(1, 1), seed=30),
+    "conv3x3_same_ic64_oc5": mb.conv2d_model(input_shape=(1, 3, 5, 64), out_channels=5, kernel=(3, 3),
+                                             padding="SAME", input_qparams=(0.05, 9), seed=31),
+    "conv2x2_ic9_oc8": mb.conv2d_model(input_shape=(1, 5, 4, 9), out_channels=8, kernel=(2, 2), seed=32),
     "dw3x3_same_c22": mb.depthwise_conv2d_model(input_shape=(1, 7, 9, 22), kernel=(3, 3), padding="SAME",
                                                 activation="RELU6", seed=24),
     "dw3x3_s2_valid_c9": mb.depthwise_conv2d_model(input_shape=(1, 10, 9, 9), kernel=(3, 3), stride=(2, 2),

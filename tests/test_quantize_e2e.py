@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -25,9 +26,10 @@ def _quantized_types(model: bytes) -> set[str]:
 
 @pytest.mark.parametrize("options", [
     QuantizeOptions(show_progress=False),
+    QuantizeOptions(method="minmax", show_progress=False),
     QuantizeOptions(method="kl", per_channel=False, show_progress=False),
     QuantizeOptions(method="mse", bias_correction=True, equalize=True, show_progress=False),
-], ids=["minmax-per-channel", "kl-per-tensor", "mse-repairs"])
+], ids=["default-mse-per-channel", "minmax-per-channel", "kl-per-tensor", "mse-repairs"])
 def test_small_cnn_quantizes_and_compiles_bit_identically(options: QuantizeOptions, tmp_path: Path) -> None:
     float_model = small_cnn()
     q = quantize(float_model, calibration((1, 8, 8, 3), 64), options)
@@ -96,9 +98,16 @@ def test_cli_run_quantizes_a_float_model_first(tmp_path: Path) -> None:
     model = tmp_path / "float.tflite"
     model.write_bytes(small_cnn())
     np.save(tmp_path / "cal.npy", calibration((1, 8, 8, 3), 32))
-    done = edgec("run", str(model), "--calibration", str(tmp_path / "cal.npy"), "--target", "host", "--no-progress")
+    report = tmp_path / "r.json"
+    done = edgec("run", str(model), "--calibration", str(tmp_path / "cal.npy"), "--target", "host", "--no-progress",
+                 "--method", "kl", "--report", str(report))
     assert done.returncode == 0, done.stderr
     assert "yes, bit-identical" in done.stdout
+    # the quantized model is named after its float file and the choices, in the summary and the report
+    assert "<bytes>" not in done.stdout + done.stderr + report.read_text()
+    named = f"{model} quantized (kl, per-channel, int8)"
+    assert f"model        {named}  ->  host" in done.stdout, done.stdout
+    assert json.loads(report.read_text())["model"] == named
 
 
 @pytest.mark.parametrize("content,phrase", [

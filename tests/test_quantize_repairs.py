@@ -44,9 +44,46 @@ def test_equalization_keeps_the_float_function_and_balances_ranges() -> None:
     assert not np.allclose(r1, np.abs(model.constants[first.inputs[1]]).reshape(w1.shape[0], -1).max(axis=1))
 
 
-def test_relu6_joins_are_not_equalized() -> None:
+def test_relu6_joins_are_not_equalized_without_data() -> None:
     model = FloatModel.from_graph(read_tflite(conv_chain(join="RELU6")))
     assert [(a.op, b.op) for a, b in equalization_pairs(model)] == [("CONV_2D", "CONV_2D")]  # only conv2 -> conv3
+    first = model.graph.operators[0]
+    np.testing.assert_array_equal(equalize(model).constants[first.inputs[1]], model.constants[first.inputs[1]])
+
+
+def _range_mismatch(model: FloatModel, first, second) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Per channel of the join, |log(r1 / r2)|: 0 when the two layers' weight ranges are equal."""
+    w1, w2 = model.constants[first.inputs[1]], model.constants[second.inputs[1]]
+    r1 = np.abs(w1).reshape(w1.shape[0], -1).max(axis=1)
+    r2 = np.abs(np.moveaxis(w2, 3, 0)).reshape(w2.shape[3], -1).max(axis=1)
+    return np.abs(np.log(r1 / r2))
+
+
+def test_relu6_join_is_equalized_where_the_calibration_data_never_clips(monkeypatch) -> None:
+    from compiler.quantize import repairs
+
+    model = FloatModel.from_graph(read_tflite(conv_chain(join="RELU6")))
+    x = calibration((1, 6, 6, 4), 64)
+    pairs = equalization_pairs(model, relu6=True)
+    assert [(a.options["activation"], b.op) for a, b in pairs] == [("RELU6", "CONV_2D"), ("RELU", "CONV_2D")]
+    first, second = pairs[0]
+    peaks = repairs.relu6_peaks(model, [first], x, 32)[first.index]
+    clips = peaks >= 6.0
+    assert clips.any() and not clips.all()  # the data exercises both kinds of channel
+    equalized = equalize(model, x)
+    # the float function is unchanged on the calibration data
+    np.testing.assert_allclose(equalized.outputs(x), model.outputs(x), rtol=1e-4, atol=1e-5)
+    # the channels that never clip have more equal ranges; those that clip keep their scale
+    before, after = _range_mismatch(model, first, second), _range_mismatch(equalized, first, second)
+    assert after[~clips].sum() < 0.8 * before[~clips].sum()
+    w1, w1_eq = model.constants[first.inputs[1]], equalized.constants[first.inputs[1]]
+    np.testing.assert_array_equal(w1_eq[clips], w1[clips])
+    # what is not preserved: inputs driving an equalized channel past its measured maximum meet the moved clip
+    assert not np.allclose(equalized.outputs(4 * x), model.outputs(4 * x), rtol=1e-4, atol=1e-5)
+    # and why the clip check is needed: equalizing every channel as if RELU6 were a RELU changes the function
+    monkeypatch.setattr(repairs, "RELU6_CLIP", np.inf)
+    naive = equalize(model, x)
+    assert not np.allclose(naive.outputs(x), model.outputs(x), rtol=1e-4, atol=1e-5)
 
 
 def _with_weights(model: FloatModel, layers: dict) -> FloatModel:

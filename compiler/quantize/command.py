@@ -16,8 +16,8 @@ def add_quantize_options(p: argparse.ArgumentParser, required: bool = False) -> 
     g = p.add_argument_group("post-training quantization (float models)")
     g.add_argument("--calibration", required=required, metavar="DATA.npy",
                    help="float samples of the model's input (N x input shape); quantizes a float model first")
-    g.add_argument("--method", default="minmax", choices=["minmax", "percentile", "mse", "kl"],
-                   help="activation range calibration (default minmax)")
+    g.add_argument("--method", default="mse", choices=["minmax", "percentile", "mse", "kl"],
+                   help="activation range calibration (default mse: MSE-optimal clipping)")
     g.add_argument("--granularity", default="per-channel", choices=["per-channel", "per-tensor"],
                    help="weight scales (default per-channel)")
     g.add_argument("--weights", default="int8", choices=["int8", "int4", "mixed"], help="weight bits (default int8)")
@@ -53,9 +53,12 @@ def model_source(args: argparse.Namespace) -> str | bytes:
             raise UsageError(f"{args.model} is a float model; give --calibration DATA.npy (float samples of its "
                              "input) to quantize it first, or quantize it with `edgec quantize`")
         return args.model
+    from ..modelname import LabelledModel
     from .pipeline import load_calibration, quantize
 
-    return quantize(args.model, load_calibration(args.calibration), options_from(args)).tflite
+    options = options_from(args)
+    return LabelledModel(quantize(args.model, load_calibration(args.calibration), options).tflite,
+                         f"{args.model} quantized ({options.describe()})")
 
 
 def is_float_model(model: str) -> bool:

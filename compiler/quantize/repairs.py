@@ -4,13 +4,26 @@
   FULLY_CONNECTED without fused activation whose output feeds only a MUL by a per-channel constant
   and/or an ADD of one (batch norm left as arithmetic) becomes one op with ``w * gamma`` and
   ``b * gamma + beta`` and the last op's activation. Repeats until nothing matches.
-* :func:`equalize` (data free, Nagel et al. 2019): for a weighted op whose output goes only to a
-  CONV_2D or FULLY_CONNECTED through no activation or a RELU (positively homogeneous, so
+* :func:`equalize` (Nagel et al. 2019): for a weighted op whose output goes only to a CONV_2D or
+  FULLY_CONNECTED through no activation or a RELU (positively homogeneous, so
   ``relu(x / s) = relu(x) / s`` for s > 0), output channel i of the first is divided by
   ``s_i = sqrt(r1_i / r2_i)`` and input channel i of the second multiplied by it, where r1, r2 are
   the channel's weight ranges; both ranges become ``sqrt(r1_i * r2_i)``. The float function is
-  unchanged. RELU6 joins are left alone: ``min(x / s, 6) != min(x, 6) / s``, and TFLite cannot
-  clip per channel, so equalizing across one would change the function.
+  unchanged everywhere (data free).
+
+  RELU6 joins (only when calibration data is given): RELU6 is not homogeneous, and TFLite clips
+  per tensor, so scaling channel i by 1/s_i turns what the second layer sees into
+  ``min(relu(z_i), 6 s_i)`` instead of ``min(relu(z_i), 6)``. As in the data-free paper, such a
+  channel is treated as a RELU where that is safe: with ``m_i`` the largest pre-activation of
+  channel i over the calibration set (read from the RELU6 output; ``m_i < 6`` means it never
+  reached the clip), a channel with ``m_i >= 6`` keeps ``s_i = 1``, and one with ``m_i < 6`` gets
+  ``s_i = max(sqrt(r1_i / r2_i), m_i / 6)``, so that ``6 s_i >= m_i`` and neither clip is met on the
+  calibration data (tracked through the iterations as ``m_i / s_i``). Preserved: the float
+  function on every calibration sample (and any input whose pre-activations stay within the
+  measured ``m_i``), up to float rounding. Not preserved: on inputs whose pre-activation in an
+  equalized channel exceeds ``6 min(1, s_i)``; there the channel's effective clip has moved from 6
+  to ``6 s_i`` (at or above the measured maximum). Channels that clip on the calibration data are
+  not equalized, so a RELU6 join balances fewer channels than a RELU one.
 * :func:`correct_biases` (empirical, Nagel et al. 2019 / Finkelstein et al. 2019): with float
   inputs from the calibration set, the mean pre-activation shift that weight rounding causes in
   output channel c is ``sum(E[window] * (W_q - W)[c])``; it is subtracted from the bias.
@@ -118,14 +131,17 @@ def _replace_op(graph: Graph, op: Operator, absorbed: Operator, w: np.ndarray, b
 # --------------------------------------------------------------------------------------------------
 
 EQUALIZE_JOINS = ("NONE", "RELU")
+RELU6_CLIP = 6.0
 
 
-def equalization_pairs(model: FloatModel) -> list[tuple[Operator, Operator]]:
-    """(first, second) weighted ops that can be equalized: a single consumer, joined by NONE or RELU."""
+def equalization_pairs(model: FloatModel, relu6: bool = False) -> list[tuple[Operator, Operator]]:
+    """(first, second) weighted ops that can be equalized: a single consumer, joined by NONE or RELU (and RELU6
+    with ``relu6``, for :func:`equalize` with calibration data)."""
     g = model.graph
+    joins = (*EQUALIZE_JOINS, "RELU6") if relu6 else EQUALIZE_JOINS
     pairs = []
     for op in model.weighted_ops():
-        if op.options.get("activation", "NONE") not in EQUALIZE_JOINS or op.outputs[0] in g.outputs:
+        if op.options.get("activation", "NONE") not in joins or op.outputs[0] in g.outputs:
             continue
         if op.op == "DEPTHWISE_CONV_2D" and op.options.get("depth_multiplier", 1) != 1:
             continue
@@ -145,15 +161,39 @@ def _input_channel_ranges(op: Operator, w: np.ndarray) -> np.ndarray:
     return np.abs(np.moveaxis(w, axis, 0)).reshape(w.shape[axis], -1).max(axis=1)
 
 
-def equalize(model: FloatModel, iterations: int = 20) -> FloatModel:
-    """A copy of the model with every equalization pair's channel ranges balanced (function unchanged)."""
+def relu6_peaks(model: FloatModel, ops: list[Operator], data: np.ndarray, batch_size: int) -> dict[int, np.ndarray]:
+    """For each of ``ops`` (RELU6 fused), the largest value of each output channel over ``data``, streamed."""
+    peaks: dict[int, np.ndarray] = {}
+    for batch in batches(data, batch_size):
+        values = model.run(batch)
+        for op in ops:
+            y = values[op.outputs[0]]
+            top = y.reshape(-1, y.shape[-1]).max(axis=0)
+            peaks[op.index] = np.maximum(peaks[op.index], top) if op.index in peaks else top
+    return peaks
+
+
+def equalize(model: FloatModel, data: np.ndarray | None = None, batch_size: int = 32,
+             iterations: int = 20) -> FloatModel:
+    """A copy of the model with every equalization pair's channel ranges balanced.
+
+    Without ``data`` only NONE/RELU joins are equalized and the function is unchanged everywhere; with
+    calibration ``data`` RELU6 joins are too, keeping the function on that data (module docstring).
+    """
     model = model.copy()
-    pairs = equalization_pairs(model)
+    pairs = equalization_pairs(model, relu6=data is not None)
+    clipped = [first for first, _ in pairs if first.options.get("activation") == "RELU6"]
+    peaks = relu6_peaks(model, clipped, data, batch_size) if clipped and data is not None else {}
+    free = {i: m < RELU6_CLIP for i, m in peaks.items()}  # channels that never reached the clip
     for _ in range(iterations):
         for first, second in pairs:
             w1, w2 = model.constants[first.inputs[1]], model.constants[second.inputs[1]]
             r1, r2 = _output_channel_ranges(first, w1), _input_channel_ranges(second, w2)
             s = np.where((r1 > 0) & (r2 > 0), np.sqrt(r1 / np.maximum(r2, 1e-30)), 1.0).astype(np.float32)
+            if first.index in peaks:
+                m = peaks[first.index]
+                s = np.where(free[first.index], np.maximum(s, m / RELU6_CLIP), 1.0).astype(np.float32)
+                peaks[first.index] = m / s
             shape1 = [1] * w1.ndim
             shape1[CHANNEL_AXIS[first.op]] = len(s)
             model.constants[first.inputs[1]] = (w1 / s.reshape(shape1)).astype(np.float32)

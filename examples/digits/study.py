@@ -9,13 +9,14 @@ For each float model (width 1 and 2, from train.py) and each activation calibrat
 * ``int4``: int4 weights, min/max clipping, no repairs;
 * ``int4+c``: int4 weights with MSE-optimal weight clipping, no repairs;
 * ``int4+r``: int4 weights with MSE weight clipping, cross-layer equalization and bias correction;
-* ``mixed``: int8/int4 per layer by sensitivity under a flash budget halfway between all-int4 and
-  all-int8 (MSE weight clipping and bias correction, as int4+r);
+* ``mixed``: int8/int4 per layer by sensitivity per byte saved (an exact knapsack,
+  compiler/quantize/mixed.py) under a flash budget halfway between all-int4 and all-int8 (with
+  the int4+r repairs);
 
 it quantizes with 256 training images as the calibration set, runs the int8 model in TFLite's
-reference interpreter on the 450 held-out test images, and prints the accuracy and the flash
-bytes of weights and biases (int4 packed two per byte). Accuracy is top-1 on the test split;
-one image is 0.22 points.
+reference interpreter on the 450 held-out test images, and prints the accuracy, the output SQNR
+against the float model over those images (dB) and the flash bytes of weights and biases (int4
+packed two per byte). Accuracy is top-1 on the test split; one image is 0.22 points.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ def options_for(method: str, per_channel: bool, weights: str, budget: int) -> Qu
     return replace(repaired, weights="mixed", flash_budget=budget)
 
 
-def study(model_path: Path, split: dict) -> list[tuple[str, str, str, float, int]]:
-    """(method, granularity, weights, accuracy %, weight bytes) for every combination."""
+def study(model_path: Path, split: dict) -> list[tuple[str, str, str, float, float, int]]:
+    """(method, granularity, weights, accuracy %, output SQNR dB, weight bytes) for every combination."""
     calib = split["x_train"][:CALIBRATION]
     x_test, y_test = split["x_test"], split["y_test"]
     model = read_float_model(model_path)
@@ -63,16 +64,18 @@ def study(model_path: Path, split: dict) -> list[tuple[str, str, str, float, int
         sizes[bits] = quantize(model_path, calib, options_for("minmax", True, bits, 0)).weight_bytes
     budget = (sizes["int8"] + sizes["int4"]) // 2
     print(f"weights+biases: int8 {sizes['int8']:,} B, int4 {sizes['int4']:,} B; mixed budget {budget:,} B")
-    print(f"{'calibration':12s} {'granularity':12s} {'weights':8s} {'accuracy':>9s} {'vs float':>9s} {'bytes':>7s}")
+    print(f"{'calibration':12s} {'granularity':12s} {'weights':8s} {'accuracy':>9s} {'vs float':>9s} {'SQNR dB':>8s} "
+          f"{'bytes':>7s}")
     rows = []
     for method in METHODS:
         for gran_name, per_channel in GRANULARITIES:
             for weights in WEIGHTS:
                 q = quantize(model_path, calib, options_for(method, per_channel, weights, budget))
-                acc = evaluate(q.model, q.tflite, x_test, y_test, show_progress=False).accuracy or 0.0
-                rows.append((method, gran_name, weights, 100 * acc, q.weight_bytes))
+                report = evaluate(q.model, q.tflite, x_test, y_test, show_progress=False)
+                acc = report.accuracy or 0.0
+                rows.append((method, gran_name, weights, 100 * acc, report.output_sqnr_db, q.weight_bytes))
                 print(f"{method:12s} {gran_name:12s} {weights:8s} {100 * acc:8.2f}% {100 * (acc - float_acc):+8.2f} "
-                      f"{q.weight_bytes:7,}")
+                      f"{report.output_sqnr_db:8.2f} {q.weight_bytes:7,}")
     return rows
 
 

@@ -22,10 +22,10 @@ from compiler.quantize.evaluate import evaluate
 
 REPAIRED = QuantizeOptions(method="mse", equalize=True, bias_correction=True)
 CONFIGS = {
-    "int8 minmax": QuantizeOptions(),
+    "int8 minmax": QuantizeOptions(method="minmax"),
     "int8 mse": QuantizeOptions(method="mse"),
     "int8 mse+cle+bc": REPAIRED,
-    "int4 minmax": QuantizeOptions(weights="int4"),
+    "int4 minmax": QuantizeOptions(method="minmax", weights="int4"),
     "int4 mse+wmse+cle+bc": replace(REPAIRED, weights="int4", weight_method="mse"),
 }
 

@@ -12,13 +12,25 @@
  * channels use the single-row dot product. Border taps read pad_value: their contribution is the same dot
  * product over the missing taps' weights with a vector of pad values (so a border pixel costs about twice an
  * interior one). The 32-bit sums wrap like the reference's int32 accumulator.
+ *
+ * Two positions at a time (consecutive in (batch, y, x) order, so odd widths pair across rows) where a register
+ * blocked loop exists and the window has at most PAIR_TAPS taps (edgec_dot2px_s8.h): on the DSP extension both
+ * windows are unpacked into an int16 stack buffer of 4 * PAIR_TAPS bytes and multiplied with two channels per
+ * pass; on the Cortex-M3 (ARMv7-M, no DSP) both int8 windows (in place or in the two halves of the patch) with
+ * three channels per pass. One channel of both positions is then requantized together (edgec_requant_fused.h)
+ * with the output range held in locals. An odd last position, and every position of larger windows, take the
+ * one-position walk; Helium, the Cortex-M0 and RISC-V only that walk. Stack: the one-position walk 1088 bytes
+ * (pad 64, patch 1024); the pair walk, a separate frame, on DSP targets a 576-byte window copy and the 2304-byte
+ * pair buffer, on the Cortex-M3 two 576-byte window copies.
  */
 #include <stddef.h>
 #include <string.h>
 
+#include "edgec_dot2px_s8.h"
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
+#include "edgec_requant_fused.h"
 
 #define PAD_RUN 64 /* bytes of pad_value the border correction multiplies weights with per step */
 
@@ -100,14 +112,37 @@ static int8_t *window_dot(const int8_t *x, const int8_t *filter, size_t len, con
     return out;
 }
 
-edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
-                                    const edgec_dims *input_dims, const int8_t *input,
-                                    const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
-                                    const edgec_dims *output_dims, int8_t *output)
+/* Whether two positions go together (where a register-blocked loop exists: edgec_dot2px_s8.h). */
+#if defined(EDGEC_DOT_DSP) || defined(EDGEC_DOT_2X3_ASM)
+#define EDGEC_CONV_PAIRS 1
+#else
+#define EDGEC_CONV_PAIRS 0
+#endif
+
+/* With pairs the two walks are separate functions, so their stack buffers are not live together; without, the
+ * only walk is compiled into the entry point (as one function it allocates registers as before the pairs). */
+#if defined(__GNUC__)
+#define EDGEC_NOINLINE __attribute__((noinline))
+#define EDGEC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define EDGEC_NOINLINE
+#define EDGEC_ALWAYS_INLINE inline
+#endif
+#if EDGEC_CONV_PAIRS
+#define EDGEC_POSITIONS_INLINE EDGEC_NOINLINE
+#else
+#define EDGEC_POSITIONS_INLINE EDGEC_ALWAYS_INLINE
+#endif
+
+/* The output positions from the first-th on (in (batch, y, x) order), one at a time: the window copied into the
+ * patch (or used in place) and dotted with four channels per pass, or for larger windows by runs. */
+static EDGEC_POSITIONS_INLINE void convolve_positions(const edgec_conv_params *params,
+                                                     const edgec_per_channel_quant *quant,
+                                                     const edgec_dims *input_dims, const int8_t *input,
+                                                     const edgec_dims *filter_dims, const int8_t *filter,
+                                                     const int32_t *bias, const edgec_dims *output_dims,
+                                                     size_t first, int8_t *output)
 {
-    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
-        return EDGEC_ARG_ERROR;
-    }
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
@@ -124,7 +159,10 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     const size_t filter_per_oc = (size_t)k_h * (size_t)k_w * (size_t)in_c;
     const size_t row_stride = (size_t)in_w * (size_t)in_c;
     const size_t tap_step = (size_t)dil_w * (size_t)in_c;
-    int8_t *out = output;
+    int8_t *out = output + first * (size_t)out_c;
+#if EDGEC_CONV_PAIRS
+    size_t position = 0;
+#endif
     int8_t pad[PAD_RUN];
     int8_t patch[PATCH_MAX];
     memset(pad, params->pad_value, sizeof pad);
@@ -136,6 +174,11 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
             int32_t ky0, ky1;
             valid_taps(origin_y, dil_h, k_h, in_h, &ky0, &ky1);
             for (int32_t ox = 0; ox < out_w; ++ox) {
+#if EDGEC_CONV_PAIRS
+                if (position++ < first) {
+                    continue;
+                }
+#endif
                 const int32_t origin_x = ox * params->stride_w - params->pad_left;
                 int32_t kx0, kx1;
                 valid_taps(origin_x, dil_w, k_w, in_w, &kx0, &kx1);
@@ -193,5 +236,203 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
             }
         }
     }
+}
+
+/* The geometry of one call, read once. */
+typedef struct {
+    const edgec_conv_params *params;
+    const edgec_per_channel_quant *quant;
+    const int8_t *input;
+    const int8_t *filter;
+    const int32_t *bias;
+    int32_t in_h, in_w, in_c, out_c, k_h, k_w, out_h, out_w;
+    size_t filter_per_oc; /* K = KH * KW * IC taps of one window */
+    size_t row_stride;    /* bytes of one input row */
+    size_t image_bytes;   /* bytes of one input image */
+} conv_geometry;
+
+/* The window of position (oy, ox) of batch b as K contiguous bytes: the input itself when that window is one
+ * contiguous in-bounds run (a full 1 x KW window with dilation_w 1, e.g. every 1x1 window), else a copy in
+ * patch (K <= PATCH_MAX) with its out-of-bounds taps set to pad_value. */
+static inline const int8_t *window_bytes(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, int8_t *patch)
+{
+    const edgec_conv_params *params = g->params;
+    const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
+    const int32_t origin_y = oy * params->stride_h - params->pad_top;
+    const int32_t origin_x = ox * params->stride_w - params->pad_left;
+    int32_t ky0, ky1, kx0, kx1;
+    valid_taps(origin_y, params->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+    valid_taps(origin_x, params->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+    if (g->k_h == 1 && params->dilation_w == 1 && ky0 == 0 && ky1 == 1 && kx0 == 0 && kx1 == g->k_w) {
+        return in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+    }
+    fill_patch(patch, in_batch, g->row_stride, g->in_c, g->k_h, g->k_w, params->dilation_h, params->dilation_w,
+               origin_y, origin_x, ky0, ky1, kx0, kx1, params->pad_value);
+    return patch;
+}
+
+/* The output range of one call in locals (the int8 stores may alias params, so finish4 reads it per group). */
+typedef struct {
+    int32_t offset;
+    int32_t lo; /* act_min - offset: the clamp applies before the offset is added */
+    int32_t hi;
+} out_range;
+
+static inline out_range out_range_of(const edgec_conv_params *params)
+{
+    const out_range r = {params->output_offset, params->act_min - params->output_offset,
+                         params->act_max - params->output_offset};
+    return r;
+}
+
+/* finish() of one channel at two positions: the same requantization (edgec_requantize_nonneg as one fused
+ * multiply-accumulate and shift, the channel's shift decoded once: edgec_requant_fused.h), clamp and offset. */
+static inline void finish_two(uint32_t acc0, uint32_t acc1, int32_t multiplier, int32_t shift, out_range r,
+                              int8_t *out0, int8_t *out1)
+{
+    const edgec_requant_fused q = edgec_requant_fused_of(multiplier, shift);
+    int32_t v0 = edgec_requant_fused_apply(edgec_wrap_int32(acc0), &q);
+    int32_t v1 = edgec_requant_fused_apply(edgec_wrap_int32(acc1), &q);
+    v0 = v0 < r.lo ? r.lo : (v0 > r.hi ? r.hi : v0);
+    v1 = v1 < r.lo ? r.lo : (v1 > r.hi ? r.hi : v1);
+    *out0 = (int8_t)(v0 + r.offset);
+    *out1 = (int8_t)(v1 + r.offset);
+}
+
+#define PAIR_TAPS 576 /* windows up to this many taps (3x3x64) go two positions at a time */
+
+#if defined(EDGEC_DOT_DSP)
+#define PAIR_PATCH PAIR_TAPS /* the window copy, unpacked before the next is made */
+
+/* Every output channel of two positions whose windows are x0 and x1 (K taps each): both unpacked once into the
+ * pair buffer, then two channels per pass (edgec_dot2x2_s8), an odd last channel alone. */
+static void convolve_pair(const conv_geometry *g, int32_t *pair, int8_t *out0, int8_t *out1)
+{
+    const size_t k = g->filter_per_oc;
+    const int32_t *mult = g->quant->multiplier;
+    const int32_t *shift = g->quant->shift;
+    const out_range r = out_range_of(g->params);
+    for (int32_t oc = 0; oc < g->out_c; oc += 2) {
+        const int32_t n = g->out_c - oc >= 2 ? 2 : 1;
+        const uint32_t b0 = (uint32_t)g->bias[oc];
+        const uint32_t b1 = n == 2 ? (uint32_t)g->bias[oc + 1] : 0u;
+        uint32_t acc0[2] = {b0, b1};
+        uint32_t acc1[2] = {b0, b1};
+        edgec_dot2x2_s8(pair, g->filter + (size_t)oc * k, k, k, n, acc0, acc1);
+        finish_two(acc0[0], acc1[0], mult[oc], shift[oc], r, out0 + oc, out1 + oc);
+        if (n == 2) {
+            finish_two(acc0[1], acc1[1], mult[oc + 1], shift[oc + 1], r, out0 + oc + 1, out1 + oc + 1);
+        }
+    }
+}
+#elif defined(EDGEC_DOT_2X3_ASM)
+#define PAIR_PATCH (2 * PAIR_TAPS) /* both windows' copies */
+
+/* Every output channel of two positions whose windows are x0 and x1 (K bytes each): three channels per pass
+ * (edgec_dot2x3_s8), the leftover channels one at a time. */
+static void convolve_pair(const conv_geometry *g, const int8_t *x0, const int8_t *x1, int8_t *out0, int8_t *out1)
+{
+    const size_t k = g->filter_per_oc;
+    const int32_t *mult = g->quant->multiplier;
+    const int32_t *shift = g->quant->shift;
+    const out_range r = out_range_of(g->params);
+    int32_t oc = 0;
+    for (; oc + 3 <= g->out_c; oc += 3) {
+        const int32_t *b = g->bias + oc;
+        uint32_t acc0[3] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2]};
+        uint32_t acc1[3] = {(uint32_t)b[0], (uint32_t)b[1], (uint32_t)b[2]};
+        edgec_dot2x3_s8(x0, x1, g->filter + (size_t)oc * k, k, k, acc0, acc1);
+        for (int32_t j = 0; j < 3; ++j) {
+            finish_two(acc0[j], acc1[j], mult[oc + j], shift[oc + j], r, out0 + oc + j, out1 + oc + j);
+        }
+    }
+    for (; oc < g->out_c; ++oc) {
+        uint32_t acc[2] = {(uint32_t)g->bias[oc], (uint32_t)g->bias[oc]};
+        edgec_dot2x1_s8_c(x0, x1, g->filter + (size_t)oc * k, k, acc);
+        finish_two(acc[0], acc[1], mult[oc], shift[oc], r, out0 + oc, out1 + oc);
+    }
+}
+#endif
+
+/* The next output position in (b, oy, ox) order. */
+static inline void next_position(const conv_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
+{
+    if (++*ox == g->out_w) {
+        *ox = 0;
+        if (++*oy == g->out_h) {
+            *oy = 0;
+            ++*b;
+        }
+    }
+}
+
+#if EDGEC_CONV_PAIRS
+/* The first 2 * floor(positions / 2) output positions, two at a time; returns how many. */
+static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                           const edgec_dims *input_dims, const int8_t *input,
+                                           const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                           const edgec_dims *output_dims, int8_t *output)
+{
+    conv_geometry g;
+    g.params = params;
+    g.quant = quant;
+    g.input = input;
+    g.filter = filter;
+    g.bias = bias;
+    g.in_h = input_dims->h;
+    g.in_w = input_dims->w;
+    g.in_c = input_dims->c;
+    g.out_c = filter_dims->n;
+    g.k_h = filter_dims->h;
+    g.k_w = filter_dims->w;
+    g.out_h = output_dims->h;
+    g.out_w = output_dims->w;
+    g.filter_per_oc = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
+    g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
+    g.image_bytes = (size_t)g.in_h * g.row_stride;
+
+    int8_t patch[PAIR_PATCH];
+#if defined(EDGEC_DOT_DSP)
+    int32_t pair[EDGEC_PAIR_WORDS(PAIR_TAPS)];
+#endif
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    const size_t out_c = (size_t)g.out_c;
+    int32_t b = 0, oy = 0, ox = 0;
+    size_t done = 0;
+    for (; done + 2 <= positions; done += 2) {
+        int8_t *out0 = output + done * out_c;
+#if defined(EDGEC_DOT_DSP)
+        edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 0, pair);
+        next_position(&g, &b, &oy, &ox);
+        edgec_pair_unpack_s8(window_bytes(&g, b, oy, ox, patch), g.filter_per_oc, 1, pair);
+        next_position(&g, &b, &oy, &ox);
+        convolve_pair(&g, pair, out0, out0 + out_c);
+#else
+        const int8_t *x0 = window_bytes(&g, b, oy, ox, patch);
+        next_position(&g, &b, &oy, &ox);
+        const int8_t *x1 = window_bytes(&g, b, oy, ox, patch + PAIR_TAPS);
+        next_position(&g, &b, &oy, &ox);
+        convolve_pair(&g, x0, x1, out0, out0 + out_c);
+#endif
+    }
+    return done;
+}
+#endif
+
+edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                    const edgec_dims *input_dims, const int8_t *input,
+                                    const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                    const edgec_dims *output_dims, int8_t *output)
+{
+    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return EDGEC_ARG_ERROR;
+    }
+    size_t done = 0;
+#if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
+    if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {
+        done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+    }
+#endif
+    convolve_positions(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
     return EDGEC_OK;
 }
