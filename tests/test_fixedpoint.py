@@ -98,7 +98,7 @@ def test_requantize_nonneg_equals_requantize(runtime) -> None:
     rng = np.random.default_rng(99)
     edges = [-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1]
     mults = [0, 1, 2**20, 2**30, 3 * 2**29, 2**31 - 1]
-    cases = [(x, m, s) for x in edges for m in mults for s in (-31, -12, -1, 0, 1, 7)]
+    cases = [(x, m, s) for x in edges for m in mults for s in range(-31, 32)]
     # Products that sit exactly on a rounding tie of either stage (x * 2^20 = odd * 2^30).
     cases += [(int(k) * 2**10, 2**20, int(s)) for k in rng.integers(-2**20, 2**20, 200) * 2 + 1
               for s in (-3, 0)]
@@ -106,5 +106,10 @@ def test_requantize_nonneg_equals_requantize(runtime) -> None:
     ms = rng.integers(0, 2**31, 4000)
     ss = rng.integers(-31, 32, 4000)
     cases += [(int(x), int(m), int(s)) for x, m, s in zip(xs, ms, ss)]
+    # Ties of the second rounding for every right shift: high = k * 2^r + 2^(r-1), reached with m = 2^30 (high = x/2).
+    cases += [(2 * (k * 2**r + 2**(r - 1)) + d, 2**30, -r) for r in range(1, 31) for k in (-3, -1, 0, 2)
+              for d in (-1, 0, 1) if -(2**31) <= 2 * (k * 2**r + 2**(r - 1)) + d < 2**31]
     for x, m, s in cases:
-        assert lib.edgec_test_requantize_nonneg(x, m, s) == lib.edgec_test_requantize(x, m, s), (x, m, s)
+        got = lib.edgec_test_requantize_nonneg(x, m, s)
+        assert got == lib.edgec_test_requantize(x, m, s), (x, m, s)
+        assert got == int(multiply_by_quantized_multiplier(x, m, s)), (x, m, s)

@@ -65,3 +65,25 @@ def test_convolve_fast_window_larger_than_patch(runtime: Any, pad_value: int) ->
     op = ir.Conv2D("conv", (0,), (1,), weights=rng.integers(-127, 128, size=(6, 3, 3, 120)).astype(np.int8),
                    stride=(1, 1), dilation=(1, 1), padding=(1, 1), pad_value=pad_value, **_quant(rng, 6))
     assert_c_matches_interp(runtime, Case(op, x, ir.Value(1, "out", (1, 6, 7, 6), ir.DType.INT8)), fast=True)
+
+
+@pytest.mark.parametrize("channels", [4, 70, 133])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_depthwise_fast_3x3_interior_and_border(runtime: Any, channels: int, stride: int) -> None:
+    """The 3x3 path: interior boxes channel-group outer, border windows copied in chunks of 64 channels (70 and
+    133 channels span chunks and leave a 1-3 channel tail), shifts on both sides of 0, every pad value kind."""
+    from test_kernels_conv import Case, _quant
+
+    from compiler import ir
+
+    rng = np.random.default_rng(channels * 10 + stride)
+    for (h, w), (pt, pl), pad_value in [((7, 6), (1, 1), -128), ((5, 9), (0, 1), 0), ((2, 2), (1, 1), 37),
+                                        ((9, 4), (1, 1), 5)]:
+        oh = (h + 2 * pt - 3) // stride + 1
+        ow = (w + 2 * pl - 3) // stride + 1
+        x = rng.integers(-128, 128, size=(2, h, w, channels)).astype(np.int8)
+        op = ir.DepthwiseConv2D("dw", (0,), (1,), weights=rng.integers(-128, 128, size=(3, 3, channels)).astype(
+            np.int8), depth_multiplier=1, stride=(stride, stride), dilation=(1, 1), padding=(pt, pl),
+            pad_value=pad_value, **_quant(rng, channels))
+        out = ir.Value(1, "out", (2, oh, ow, channels), ir.DType.INT8)
+        assert_c_matches_interp(runtime, Case(op, x, out), fast=True)

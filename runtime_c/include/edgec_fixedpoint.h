@@ -10,6 +10,12 @@
 
 #include <stdint.h>
 
+#if defined(__GNUC__)
+#define EDGEC_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define EDGEC_UNLIKELY(c) (c)
+#endif
+
 /* uint32_t -> int32_t two's-complement reinterpretation (accumulators wrap in uint32_t, where it is defined). */
 static inline int32_t edgec_wrap_int32(uint32_t v)
 {
@@ -46,23 +52,70 @@ static inline int32_t edgec_requantize(int32_t x, int32_t multiplier, int32_t sh
 }
 
 /*
- * edgec_requantize for a non-negative multiplier, in fewer instructions, with the same result:
- *  - SaturatingRoundingDoublingHighMul's nudged truncating division equals floor((a * b + 2^30) / 2^31) for every
- *    product (the only saturating case, INT32_MIN * INT32_MIN, needs a negative multiplier): one 64-bit
- *    multiply-accumulate and a shift;
- *  - RoundingDivideByPOT with a 32-bit mask (the exponent is at most 31).
- * tests/test_fixedpoint.py checks it against edgec_requantize on edge and random values.
+ * edgec_requantize for a non-negative multiplier m, in fewer instructions, with the same result. With P = x * m:
+ *  - SaturatingRoundingDoublingHighMul's nudged truncating division is high = floor((P + 2^30) / 2^31) for every
+ *    product (the only saturating case, INT32_MIN * INT32_MIN, needs a negative multiplier).
+ *  - shift >= 0 (no right shift): the result is high, of x << shift (wrapping).
+ *  - shift = -r, r in [1, 31]: RoundingDivideByPOT(high, r) = floor((high + 2^(r-1) - [high < 0]) / 2^r), and
+ *    floor((floor(A / 2^31) + c) / 2^r) = floor((A + c * 2^31) / 2^(31 + r)) for integer c, so the result is
+ *    floor(Y / 2^(31 + r)) with Y = P + 2^30 + 2^(30 + r) - [high < 0] * 2^31: one 64-bit multiply-accumulate
+ *    onto a constant, the high word, one arithmetic shift by r - 1. [high < 0] may be replaced by [x < 0]: they
+ *    differ only when -2^30 <= P <= 0 with x < 0, where high = 0 and Y / 2^(31 + r) lies in [0, 1) either way.
+ *    The constant minus [x < 0] * 2^31 is (lo, hi) = (2^30 | t << 31, t >> 1) with t = 2^(r-1), plus the
+ *    sign-extended x & INT32_MIN (ADDS / ADC); |Y| < 2^63.
+ * tests/test_fixedpoint.py checks it against edgec_requantize on edge and random values and every shift.
  */
+/* The per-channel constants of edgec_requantize_nonneg for a right shift (shift in [-31, -1]), so that a kernel
+ * can compute them once per channel: the 64-bit constant 2^30 + 2^(30 + r) as (lo, hi), the multiplier, r - 1. */
+typedef struct {
+    uint32_t lo;
+    uint32_t hi;
+    int32_t multiplier;
+    uint32_t r1;
+} edgec_rq_right;
+
+static inline edgec_rq_right edgec_rq_right_make(int32_t multiplier, int32_t shift)
+{
+    const uint32_t r1 = (uint32_t)(-1 - shift); /* r - 1, in [0, 30] */
+    const uint32_t t = 1u << r1;
+    const edgec_rq_right q = {0x40000000u | (t << 31), t >> 1, multiplier, r1};
+    return q;
+}
+
+/* edgec_requantize_nonneg(x, q->multiplier, shift) for the shift q was made from. */
+static inline int32_t edgec_requantize_right(int32_t x, const edgec_rq_right *q)
+{
+    const uint64_t base = ((uint64_t)q->hi << 32) | q->lo;
+    const int64_t neg = (int64_t)(x < 0 ? INT32_MIN : 0);
+    const int64_t y = (int64_t)(base + (uint64_t)neg) + (int64_t)x * (int64_t)q->multiplier;
+    return (int32_t)(y >> 32) >> q->r1;
+}
+
 static inline int32_t edgec_requantize_nonneg(int32_t x, int32_t multiplier, int32_t shift)
 {
-    const uint32_t left = (uint32_t)(shift > 0 ? shift : 0);
-    const int32_t right = (int32_t)left - shift;
-    const int32_t shifted = (int32_t)((uint32_t)x << left);
-    const int64_t ab = (int64_t)shifted * (int64_t)multiplier + ((int64_t)1 << 30);
-    const int32_t high = (int32_t)(ab >> 31); /* arithmetic shift (GCC and Clang define it); fits int32 */
-    const int32_t mask = (int32_t)((1u << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
+    if (EDGEC_UNLIKELY(shift >= 0)) {
+        const int32_t shifted = (int32_t)((uint32_t)x << (uint32_t)shift);
+        const int64_t ab = (int64_t)shifted * (int64_t)multiplier + ((int64_t)1 << 30);
+        return (int32_t)(ab >> 31); /* arithmetic shift (GCC and Clang define it); fits int32 */
+    }
+    const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+    return edgec_requantize_right(x, &q);
+}
+
+/*
+ * clamp(v + offset, lo, hi) for any int32 v, with offset, lo, hi in [-128, 127]: v first saturates to [-256, 255]
+ * (one SSAT on Armv7-M and later), which leaves the result unchanged and keeps the sum from overflowing.
+ */
+static inline int32_t edgec_offset_clamp(int32_t v, int32_t offset, int32_t lo, int32_t hi)
+{
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+    __asm__("ssat %0, #9, %1" : "=r"(v) : "r"(v));
+#else
+    v = v < -256 ? -256 : (v > 255 ? 255 : v);
+#endif
+    v += offset;
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
 }
 
 /*

@@ -172,7 +172,8 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
 /**
  * Depthwise 2-D convolution, fast path for depth_multiplier 1: the arguments, layouts and results of
  * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Channels are vectorised (four per
- * step on the DSP extension, lanes of four on Helium).
+ * step on the DSP extension, lanes of four on Helium). Off Helium a 3x3 undilated window has a specialised path:
+ * the interior channel-group outer, border positions from a padded window copy (576 bytes of stack).
  */
 edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                           const edgec_dims *input_dims, const int8_t *input,

@@ -12,18 +12,12 @@
 #include "edgec_fixedpoint.h"
 #include "edgec_nn.h"
 
-/* Requantized accumulator plus output offset, clamped; the sum cannot overflow (compared before adding).
+/* Requantized accumulator plus output offset, clamped (edgec_offset_clamp).
  * The multiplier is non-negative (params_ok checks it), so the shorter exact requantize applies. */
 static inline int8_t finish(uint32_t acc, int32_t multiplier, int32_t shift, const edgec_conv_params *params)
 {
     const int32_t v = edgec_requantize_nonneg(edgec_wrap_int32(acc), multiplier, shift);
-    if (v >= params->act_max - params->output_offset) {
-        return (int8_t)params->act_max;
-    }
-    if (v <= params->act_min - params->output_offset) {
-        return (int8_t)params->act_min;
-    }
-    return (int8_t)(v + params->output_offset);
+    return (int8_t)edgec_offset_clamp(v, params->output_offset, params->act_min, params->act_max);
 }
 
 /* Taps [*first, *last) of a window of `taps` taps spaced `dilation` apart, starting at `origin`, inside [0, size). */

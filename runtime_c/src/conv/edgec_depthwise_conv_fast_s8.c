@@ -167,6 +167,123 @@ static inline int8_t *channel_group(const int8_t *x, size_t x_row, size_t x_tap,
     return finish4(acc, multiplier, shift, params, n, out);
 }
 
+#if !defined(EDGEC_DOT_MVE)
+/* Geometry of the 3x3 interior pass: unit dilation, the output box [oy0, oy1) x [ox0, ox1) whose windows lie
+ * inside the input, and the strides of the NHWC tensors. */
+typedef struct {
+    int32_t oy0, oy1, ox0, ox1;
+    size_t pixel, in_row, in_step, out_row;
+} interior3x3;
+
+/* Interior outputs of channels [c, c + 4) of one batch, the nine taps unrolled, no border test. x and out point at
+ * the batch's first pixel. With hoisted (a constant at both calls), the group's requantization constants q stay in
+ * a local table across the box; otherwise finish4. Geometry, bias and weights are copied to locals, which the
+ * output stores cannot alias, so they stay in registers or one load away. */
+static inline void group3x3_box(const interior3x3 *g, const edgec_conv_params *params, const int8_t *x,
+                                const int8_t *filter, const int32_t *bias, const int32_t *multiplier,
+                                const int32_t *shift, int32_t c, int8_t *out, const edgec_rq_right q[4], int hoisted)
+{
+    const interior3x3 box = *g;
+    const int32_t offset = params->output_offset;
+    const int32_t lo = params->act_min;
+    const int32_t hi = params->act_max;
+    const size_t x_first = (size_t)(box.ox0 * params->stride_w - params->pad_left) * box.pixel + (size_t)c;
+    const int32_t stride_h = params->stride_h;
+    const int32_t pad_top = params->pad_top;
+    const uint32_t b0 = (uint32_t)bias[c];
+    const uint32_t b1 = (uint32_t)bias[c + 1];
+    const uint32_t b2 = (uint32_t)bias[c + 2];
+    const uint32_t b3 = (uint32_t)bias[c + 3];
+    int8_t w[36];
+    for (int32_t t = 0; t < 9; ++t) {
+        memcpy(w + 4 * t, filter + (size_t)t * box.pixel + (size_t)c, 4);
+    }
+    edgec_per_channel_quant group_quant = {multiplier + c, shift + c};
+    for (int32_t oy = box.oy0; oy < box.oy1; ++oy) {
+        const int8_t *xp = x + (size_t)(oy * stride_h - pad_top) * box.in_row + x_first;
+        int8_t *op = out + (size_t)oy * box.out_row + (size_t)box.ox0 * box.pixel + (size_t)c;
+        for (int32_t ox = box.ox0; ox < box.ox1; ++ox) {
+            uint32_t acc[4] = {b0, b1, b2, b3};
+            taps4(xp, box.in_row, box.pixel, w, 12, 4, 3, 3, 4, acc);
+            if (hoisted) {
+                op[0] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[0], &q[0]), offset, lo, hi);
+                op[1] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[1], &q[1]), offset, lo, hi);
+                op[2] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[2], &q[2]), offset, lo, hi);
+                op[3] = (int8_t)edgec_offset_clamp(edgec_requantize_right((int32_t)acc[3], &q[3]), offset, lo, hi);
+            } else {
+                (void)finish4(acc, group_quant.multiplier, group_quant.shift, params, 4, op);
+            }
+            xp += box.in_step;
+            op += box.pixel;
+        }
+    }
+}
+
+/* group3x3_box for channels [c, c + 4), with the requantization constants hoisted when every shift is negative. */
+static void group3x3(const interior3x3 *g, const edgec_conv_params *params, const int8_t *x, const int8_t *filter,
+                     const int32_t *bias, const int32_t *multiplier, const int32_t *shift, int32_t c, int8_t *out)
+{
+    edgec_rq_right q[4] = {{0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}, {0, 0, 0, 0}};
+    int hoisted = 1;
+    for (int32_t j = 0; j < 4; ++j) {
+        if (shift[c + j] >= 0) {
+            hoisted = 0;
+        } else {
+            q[j] = edgec_rq_right_make(multiplier[c + j], shift[c + j]);
+        }
+    }
+    if (hoisted) {
+        group3x3_box(g, params, x, filter, bias, multiplier, shift, c, out, q, 1);
+    } else {
+        group3x3_box(g, params, x, filter, bias, multiplier, shift, c, out, q, 0);
+    }
+}
+
+/* Channels per window copy of a border position (the copy is 9 * BORDER_CHANNELS bytes of stack). */
+#define BORDER_CHANNELS 64
+
+/* One border output position, channels [0, groups4): the 3x3 window is copied chunk by chunk into a local buffer,
+ * the pad value in place of the taps outside the input, and takes the unrolled nine-tap path. x points at the
+ * batch's first pixel; (origin_y, origin_x) is the window's top-left input position. */
+static int8_t *border3x3(const edgec_conv_params *params, const int8_t *x, int32_t in_h, int32_t in_w, size_t pixel,
+                         int32_t origin_y, int32_t origin_x, const int8_t *filter, const int32_t *bias,
+                         const edgec_per_channel_quant *quant, int32_t groups4, int8_t *out)
+{
+    int8_t win[9 * BORDER_CHANNELS];
+    for (int32_t c0 = 0; c0 < groups4; c0 += BORDER_CHANNELS) {
+        const int32_t chunk = groups4 - c0 < BORDER_CHANNELS ? groups4 - c0 : BORDER_CHANNELS;
+        for (int32_t t = 0; t < 9; ++t) {
+            const int32_t iy = origin_y + t / 3;
+            const int32_t ix = origin_x + t % 3;
+            int8_t *dst = win + (size_t)t * (size_t)chunk;
+            if (iy >= 0 && iy < in_h && ix >= 0 && ix < in_w) {
+                memcpy(dst, x + ((size_t)iy * (size_t)in_w + (size_t)ix) * pixel + (size_t)c0, (size_t)chunk);
+            } else {
+                memset(dst, params->pad_value, (size_t)chunk);
+            }
+        }
+        for (int32_t c = 0; c < chunk; c += 4) {
+            uint32_t acc[4] = {(uint32_t)bias[c0 + c], (uint32_t)bias[c0 + c + 1], (uint32_t)bias[c0 + c + 2],
+                               (uint32_t)bias[c0 + c + 3]};
+            taps4(win + c, 3 * (size_t)chunk, (size_t)chunk, filter + c0 + c, 3 * pixel, pixel, 3, 3, 4, acc);
+            out = finish4(acc, quant->multiplier + c0 + c, quant->shift + c0 + c, params, 4, out);
+        }
+    }
+    return out;
+}
+
+/* First output index whose window starts inside the input, and one past the last whose window ends inside it
+ * (ox * stride - pad in [0, size - 3]); an empty range when there is none. */
+static void interior_range(int32_t size, int32_t stride, int32_t pad, int32_t out, int32_t *first, int32_t *last)
+{
+    const int32_t a = (pad + stride - 1) / stride;
+    int32_t b = size - 3 + pad < 0 ? 0 : (size - 3 + pad) / stride + 1;
+    b = b > out ? out : b;
+    *first = a < b ? a : b;
+    *last = b;
+}
+#endif
+
 edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                           const edgec_dims *input_dims, const int8_t *input,
                                           const edgec_dims *filter_dims, const int8_t *filter,
@@ -196,6 +313,28 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
     int8_t pad[4];
     memset(pad, params->pad_value, sizeof pad);
 
+    /* Off Helium, channels [0, groups4) of a 3x3 undilated window take the unrolled nine taps: the interior
+     * channel-group outer (group3x3), border positions from a padded window copy (border3x3); the loop below then
+     * starts every position at channel groups4. */
+    int32_t groups4 = 0;
+#if !defined(EDGEC_DOT_MVE)
+    int32_t iy0 = 0, iy1 = 0, ix0 = 0, ix1 = 0;
+    if (k_h == 3 && k_w == 3 && dil_h == 1 && dil_w == 1) {
+        groups4 = chans & ~3;
+        interior_range(in_h, params->stride_h, params->pad_top, out_h, &iy0, &iy1);
+        interior_range(in_w, params->stride_w, params->pad_left, out_w, &ix0, &ix1);
+        const interior3x3 g = {iy0, iy1, ix0, ix1, pixel, (size_t)in_w * pixel,
+                               (size_t)params->stride_w * pixel, (size_t)out_w * pixel};
+        for (int32_t b = 0; b < batches; ++b) {
+            const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * pixel;
+            int8_t *out_batch = output + (size_t)b * (size_t)out_h * g.out_row;
+            for (int32_t c = 0; c < groups4; c += 4) {
+                group3x3(&g, params, in_batch, filter, bias, quant->multiplier, quant->shift, c, out_batch);
+            }
+        }
+    }
+#endif
+
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * pixel;
         for (int32_t oy = 0; oy < out_h; ++oy) {
@@ -211,7 +350,16 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                                                (size_t)(origin_x + kx0 * dil_w)) * pixel;
                 const int8_t *w0 = filter + ((size_t)ky0 * (size_t)k_w + (size_t)kx0) * pixel;
                 const int8_t *pad_taps = full || pad_value == 0u ? NULL : pad;
-                int32_t c = 0;
+                out = output + (((size_t)b * (size_t)out_h + (size_t)oy) * (size_t)out_w + (size_t)ox) * pixel;
+#if !defined(EDGEC_DOT_MVE)
+                const int inner = oy >= iy0 && oy < iy1 && ox >= ix0 && ox < ix1;
+                if (groups4 > 0 && !inner) {
+                    (void)border3x3(params, in_batch, in_h, in_w, pixel, origin_y, origin_x, filter, bias, quant,
+                                    groups4, out);
+                }
+#endif
+                out += groups4;
+                int32_t c = groups4;
                 for (; c + 4 <= chans; c += 4) {
                     out = channel_group(x0 + c, x_row, x_tap, w0 + c, filter + c, w_row, pixel, k_h, k_w, ky0, ky1,
                                         kx0, kx1, pad_taps, bias + c, quant->multiplier + c,

@@ -44,14 +44,16 @@ static inline int8_t *finish4(const uint32_t acc[4], const int32_t *multiplier, 
         vstrbq_p_s32(out, x, p);
     }
 #else
-    /* finish() with the clamp bounds read once per group (the stores to out may alias params). */
+    /* finish() with the offset and clamp bounds read once per group (the stores to out may alias params). */
     const int32_t offset = params->output_offset;
-    const int32_t lo = params->act_min - offset;
-    const int32_t hi = params->act_max - offset;
+    const int32_t lo = params->act_min;
+    const int32_t hi = params->act_max;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
     for (int32_t j = 0; j < n; ++j) {
-        int32_t v = edgec_requantize_nonneg(edgec_wrap_int32(acc[j]), multiplier[j], shift[j]);
-        v = v < lo ? lo : (v > hi ? hi : v);
-        out[j] = (int8_t)(v + offset);
+        const int32_t v = edgec_requantize_nonneg(edgec_wrap_int32(acc[j]), multiplier[j], shift[j]);
+        out[j] = (int8_t)edgec_offset_clamp(v, offset, lo, hi);
     }
 #endif
     return out + n;
