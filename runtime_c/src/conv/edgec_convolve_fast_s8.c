@@ -17,7 +17,7 @@
  * blocked loop exists and the window has at most PAIR_TAPS taps (edgec_dot2px_s8.h): on the DSP extension both
  * windows are unpacked into an int16 stack buffer of 4 * PAIR_TAPS bytes and multiplied with two channels per
  * pass; on the Cortex-M3 (ARMv7-M, no DSP) both int8 windows (in place or in the two halves of the patch) with
- * three channels per pass. One channel of both positions is then requantized together (edgec_requant_fused.h)
+ * three channels per pass. One channel of both positions is then requantized together (edgec_requantize_nonneg)
  * with the output range held in locals. An odd last position, and every position of larger windows, take the
  * one-position walk; Helium, the Cortex-M0 and RISC-V only that walk. Stack: the one-position walk 1088 bytes
  * (pad 64, patch 1024); the pair walk, a separate frame, on DSP targets a 576-byte window copy and the 2304-byte
@@ -30,7 +30,6 @@
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
-#include "edgec_requant_fused.h"
 
 #define PAD_RUN 64 /* bytes of pad_value the border correction multiplies weights with per step */
 
@@ -285,14 +284,13 @@ static inline out_range out_range_of(const edgec_conv_params *params)
     return r;
 }
 
-/* finish() of one channel at two positions: the same requantization (edgec_requantize_nonneg as one fused
- * multiply-accumulate and shift, the channel's shift decoded once: edgec_requant_fused.h), clamp and offset. */
+/* finish() of one channel at two positions: the same requantization (edgec_requantize_nonneg, one fused
+ * multiply-accumulate and shift; both calls inline and share the channel's constants), clamp and offset. */
 static inline void finish_two(uint32_t acc0, uint32_t acc1, int32_t multiplier, int32_t shift, out_range r,
                               int8_t *out0, int8_t *out1)
 {
-    const edgec_requant_fused q = edgec_requant_fused_of(multiplier, shift);
-    int32_t v0 = edgec_requant_fused_apply(edgec_wrap_int32(acc0), &q);
-    int32_t v1 = edgec_requant_fused_apply(edgec_wrap_int32(acc1), &q);
+    int32_t v0 = edgec_requantize_nonneg(edgec_wrap_int32(acc0), multiplier, shift);
+    int32_t v1 = edgec_requantize_nonneg(edgec_wrap_int32(acc1), multiplier, shift);
     v0 = v0 < r.lo ? r.lo : (v0 > r.hi ? r.hi : v0);
     v1 = v1 < r.lo ? r.lo : (v1 > r.hi ? r.hi : v1);
     *out0 = (int8_t)(v0 + r.offset);
