@@ -9,7 +9,8 @@ For an output directory DIR that already holds model.c and model.h, this adds:
 - ``DIR/target/startup.c`` and ``DIR/target/linker.ld`` for bare-metal targets, rendered
   from the target's templates under ``targets/templates/`` (absent for the host);
 - ``DIR/runtime/include/**.h`` and ``DIR/runtime/src/**/*.{c,h}``: a copy of edgec's C
-  kernel library, verbatim.
+  kernel library, verbatim; the Makefile compiles the kernels ``sources.txt`` lists (those model.c
+  reaches), or all of them when that file is absent.
 
 Files are rewritten only when their content changes, so ``make`` rebuilds only what changed;
 files left in ``DIR/runtime`` or ``DIR/target`` from an earlier run are removed.
