@@ -27,20 +27,22 @@ def input_tables(r: ir.AddRescale) -> np.ndarray:
     return np.stack([scaled_input(r, 1, every), scaled_input(r, 2, every)]).astype(np.int32)
 
 
-def add_values(op: ir.Add | ir.AddBroadcast, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
-    """The ADD arithmetic on two aligned operand arrays (int64 results, clamped)."""
-    r = op.rescale
-    raw_sum = wrap_int32(scaled_input(r, 1, x1) + scaled_input(r, 2, x2))
+def _output(r: ir.AddRescale, raw_sum: np.ndarray) -> np.ndarray:
+    """The sum of both rescaled terms to the output: rescaled, offset and clamped (int64)."""
     result = multiply_by_quantized_multiplier(raw_sum, r.output_multiplier, r.output_shift) + r.output_offset
     return np.clip(result, r.act_min, r.act_max)
 
 
+def add_values(op: ir.Add | ir.AddBroadcast, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+    """The ADD arithmetic on two aligned operand arrays (int64 results, clamped)."""
+    r = op.rescale
+    return _output(r, wrap_int32(scaled_input(r, 1, x1) + scaled_input(r, 2, x2)))
+
+
 @kernel(ir.OpKind.ADD)
 def add(op: ir.Add, x1: np.ndarray, x2: np.ndarray, *, out: ir.Value) -> np.ndarray:
-    if op.input_tables is not None:  # what edgec_add_table_s8 computes: the rescaled terms read from the tables
-        r = op.rescale
-        raw_sum = wrap_int32(op.input_tables[0][x1.astype(np.int64) + 128].astype(np.int64)
-                             + op.input_tables[1][x2.astype(np.int64) + 128])
-        result = multiply_by_quantized_multiplier(raw_sum, r.output_multiplier, r.output_shift) + r.output_offset
-        return np.clip(result, r.act_min, r.act_max).astype(np.int8).reshape(out.shape)
-    return add_values(op, x1, x2).astype(np.int8).reshape(out.shape)
+    if op.input_tables is None:
+        return add_values(op, x1, x2).astype(np.int8).reshape(out.shape)
+    # what edgec_add_table_s8 computes: the rescaled terms read from the tables
+    terms = [table[x.astype(np.int64) + 128].astype(np.int64) for table, x in zip(op.input_tables, (x1, x2))]
+    return _output(op.rescale, wrap_int32(terms[0] + terms[1])).astype(np.int8).reshape(out.shape)
