@@ -231,6 +231,34 @@ def test_pool_kernels_match_numpy(runtime: Any, seed: int) -> None:
         np.testing.assert_array_equal(got, want, err_msg=f"{op.kind.name} {in_shape} -> {out_shape} {op}")
 
 
+@pytest.mark.parametrize("cells", [(16, 16), (1, 256), (16, 17), (5, 25)])
+@pytest.mark.parametrize("fill", ["min", "max", "alternate", "random"])
+def test_avgpool_four_channel_sums_at_their_lane_limits(runtime: Any, cells: tuple[int, int], fill: str) -> None:
+    """Windows of up to 256 cells sum four channels in halfword lanes: at 256 cells of 127 (or -128) a lane is at
+    its largest (smallest), neighbouring lanes at opposite extremes must not carry into each other, and 257 or
+    more cells take the per-channel loop. Nine channels: two groups of four and a leftover."""
+    ffi, lib = runtime
+    fh, fw = cells
+    rng = np.random.default_rng(fh * 1000 + fw)
+    shape = (2, fh, fw, 9)
+    if fill == "random":
+        x = rng.integers(-128, 128, size=shape, dtype=np.int8)
+    elif fill == "alternate":
+        x = np.broadcast_to(np.where(np.arange(9) % 2 == 0, 127, -128).astype(np.int8), shape).copy()
+    else:
+        x = np.full(shape, -128 if fill == "min" else 127, dtype=np.int8)
+    op = ir.AveragePool2D("p", (0,), (1,), filter=(fh, fw), stride=(1, 1), padding=(0, 0), act_min=-128,
+                          act_max=127)
+    status, got = _run_pool_c(ffi, lib, op, x, (2, 1, 1, 9))
+    assert status == EDGEC_OK
+    want = run_op(op, [x], _value(1, (2, 1, 1, 9)))
+    np.testing.assert_array_equal(got, want)
+    sums = x.astype(np.int64).sum(axis=(1, 2)).ravel().tolist()
+    n = fh * fw
+    halfway = [(s + n // 2) // n if s > 0 else -((-s + n // 2) // n) for s in sums]  # half away from zero
+    assert got.ravel().tolist() == halfway
+
+
 def test_avgpool_rounds_half_away_from_zero(runtime: Any) -> None:
     ffi, lib = runtime
     op = ir.AveragePool2D("p", (0,), (1,), filter=(1, 2), stride=(1, 2), padding=(0, 0), act_min=-128, act_max=127)
