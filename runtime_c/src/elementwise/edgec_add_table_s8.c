@@ -6,7 +6,8 @@
  * both inputs and then requantizes s_1 + s_2. Each s_i depends on one int8 value, so the compiler tabulates
  * both over all 256 values (tables[0][x + 128] and tables[1][x + 128]) and this kernel requantizes only the sum:
  * the results are those of edgec_add_s8 for every input whose tables were made from the same parameters.
- * Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
+ * With a right output shift (every ADD the compiler has met) the sum takes edgec_requantize_right with constants
+ * made once per call. Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
  */
 #include "edgec_nn.h"
 
@@ -21,14 +22,30 @@ edgec_status edgec_add_table_s8(const edgec_add_params *params, const int32_t *t
     }
     const int32_t *table1 = tables + 128;       /* indexed by the int8 value itself */
     const int32_t *table2 = tables + 256 + 128;
-    const int32_t multiplier = params->output_multiplier;
-    const int32_t shift = params->output_shift;
     const int32_t offset = params->output_offset;
     const int32_t lo = params->act_min;
     const int32_t hi = params->act_max;
+    /* Tables made from accepted params hold terms below 2^30 in magnitude, so the sum is exact; any other table
+     * wraps modulo 2^32 (as the compiler's interpreter does) instead of overflowing. */
+    if (params->output_shift < 0) {
+        /* The accepted output multiplier is non-negative: edgec_requantize_right's one multiply-accumulate onto
+         * constants made once (the same results as edgec_requantize), then one saturation, offset and clamp. */
+        const edgec_rq_right q = edgec_rq_right_make(params->output_multiplier, params->output_shift);
+        /* Clamped to [lo - offset, hi - offset] before the offset is added: the same result as clamping after, and
+         * the sum with the offset cannot overflow. */
+        const int32_t lo0 = lo - offset;
+        const int32_t hi0 = hi - offset;
+        for (int32_t i = 0; i < size; ++i) {
+            const int32_t sum = (int32_t)((uint32_t)table1[input1[i]] + (uint32_t)table2[input2[i]]);
+            int32_t v = edgec_requantize_right(sum, &q);
+            v = v < lo0 ? lo0 : (v > hi0 ? hi0 : v);
+            output[i] = (int8_t)(v + offset);
+        }
+        return EDGEC_OK;
+    }
+    const int32_t multiplier = params->output_multiplier;
+    const int32_t shift = params->output_shift;
     for (int32_t i = 0; i < size; ++i) {
-        /* Tables made from accepted params hold terms below 2^30 in magnitude, so the sum is exact; any other
-         * table wraps modulo 2^32 (as the compiler's interpreter does) instead of overflowing. */
         const int32_t sum = (int32_t)((uint32_t)table1[input1[i]] + (uint32_t)table2[input2[i]]);
         const int32_t raw = edgec_requantize(sum, multiplier, shift) + offset;
         output[i] = (int8_t)edgec_clamp(raw, lo, hi);
