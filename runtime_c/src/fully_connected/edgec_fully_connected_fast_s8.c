@@ -1,63 +1,207 @@
 /*
  * edgec runtime: int8 fully connected layer, fast path (see edgec_fully_connected_fast_s8 in edgec_nn.h).
  *
- * Same results as edgec_fully_connected_s8, from weights blocked four rows at a time (compiler/fc_layout.py):
- * each block of four output features takes one pass over the input row (fc_dot4_groups: LDM + SMLAD on the DSP
- * extension, gathered VMLADAVA on Helium, portable C elsewhere), its in_features % 4 leftover inputs in C; the
- * out_features % 4 leftover rows use the single-row dot product. Each output is rescaled in integers
- * (edgec_fc_finish), falling back to the reference's double formula next to a rounding tie.
+ * Same results as edgec_fully_connected_s8, from weights blocked four rows at a time (compiler/fc_layout.py).
+ * The outputs go in chunks of up to FC_CHUNK: first every accumulator of the chunk (one pass over the input row
+ * per block of four rows: fc_dot4_x16 on the DSP extension, from the row unpacked once to SMLAD halfwords on the
+ * stack; gathered VMLADAVA on Helium; portable C elsewhere; the in_features % 4 leftover inputs in C; the
+ * out_features % 4 leftover rows by the single-row dot product), then their rescale in one loop (edgec_fc_finish:
+ * integers, the reference's double formula next to a rounding tie). Splitting the two keeps the dot product's
+ * registers free of the rescale's pointers and the rescale loop free of spills.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "edgec_dot_s8.h"
 #include "edgec_fc_common.h"
 #include "edgec_fc_dot_blocked.h"
+
+/* Accumulators per chunk (a multiple of 4): 4 * FC_CHUNK bytes of stack. */
+#define FC_CHUNK 32
+
+/* The largest input row unpacked to halfwords on the DSP path (2 * in_features bytes of stack); longer rows are
+ * read as int8 (fc_dot4_groups). */
+#define EDGEC_FC_X16_MAX_GROUPS 512
+
+/* out[j] for acc[j], j < count: the rescale of channels m, n, scale (already offset to the chunk). fixed: every
+ * channel's (multiplier, n) is of the integer form, none 0 (fc_channels_scan), so no per-output check. */
+static void fc_rescale_run(const uint32_t *acc, size_t count, const int32_t *m, const int32_t *n,
+                           const double *scale, const edgec_fc_params *params, edgec_fc_range range, int fixed,
+                           int8_t *out)
+{
+    if (!fixed) {
+        for (size_t j = 0; j < count; ++j) {
+            out[j] = edgec_fc_finish(acc[j], m[j], n[j], scale + j, params, range);
+        }
+        return;
+    }
+    uint32_t window = 0x80001000u;
+    __asm__("" : "+r"(window)); /* one register, not two immediate adds per output */
+    if (range.act_min == -128 && range.act_max == 127) { /* the clamp is the int8 conversion's saturation */
+        for (size_t j = 0; j < count; ++j) {
+            out[j] = edgec_fc_finish_fixed(acc[j], m[j], n[j], scale + j, params, range, window, 1);
+        }
+        return;
+    }
+    for (size_t j = 0; j < count; ++j) {
+        out[j] = edgec_fc_finish_fixed(acc[j], m[j], n[j], scale + j, params, range, window, 0);
+    }
+}
+
+/* One pass over the channels: 1 when every scale passes edgec_fc_scale_ok (else 0), *fixed = 1 when moreover every
+ * (multiplier, n) has the integer form with multiplier nonzero. Reductions first (the high words of the scales ORed
+ * below 0x7FF00000; the multipliers' AND with bit 30 and OR without bit 31; the n - 1 ORed to at most 29 suffice),
+ * the exact per-channel tests only where those do not decide. */
+static int fc_channels_scan(const edgec_fc_quant *quant, int32_t count, int *fixed)
+{
+    const int32_t *m = quant->multiplier;
+    const int32_t *n = quant->n;
+    uint32_t hi_or = 0;
+    uint32_t m_and = UINT32_MAX;
+    uint32_t m_or = 0;
+    uint32_t n_or = 0;
+    for (int32_t o = 0; o < count; ++o) {
+        uint64_t bits;
+        memcpy(&bits, quant->scale + o, sizeof bits);
+        hi_or |= (uint32_t)(bits >> 32); /* the sign, the exponent and the top of the mantissa */
+        m_and &= (uint32_t)m[o];
+        m_or |= (uint32_t)m[o];
+        n_or |= (uint32_t)n[o] - 1u;
+    }
+    if (hi_or >= 0x7FF00000u && !edgec_fc_scales_ok(quant->scale, count)) {
+        return 0;
+    }
+    *fixed = (m_and & 0x40000000u) != 0 && (m_or & 0x80000000u) == 0 && n_or <= 29u;
+    if (!*fixed) {
+        int all = 1;
+        for (int32_t o = 0; o < count && all; ++o) {
+            all = ((uint32_t)m[o] >> 30) == 1u && (uint32_t)n[o] - 1u <= 29u;
+        }
+        *fixed = all;
+    }
+    return 1;
+}
+
+/* The accumulators of rows [o, o + count) of one input row into acc; *wp walks the blocked weights. x16: the row's
+ * halfword form (DSP path) or NULL. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void fc_chunk_acc(const int8_t *in_row, const uint32_t *x16, size_t groups, size_t tail,
+                                const int8_t **wp, const int32_t *bias, size_t count, uint32_t *acc)
+{
+    const int8_t *w = *wp;
+    const int8_t *in_tail = in_row + 4 * groups;
+    size_t j = 0;
+#if defined(EDGEC_FC_DSP)
+    if (x16 != NULL && tail == 0 && count >= 4) {
+        fc_blocks_x16(x16, groups, &w, bias, count / 4, acc);
+        j = count & ~(size_t)3;
+    }
+#endif
+    for (; j + 4 <= count; j += 4) {
+        uint32_t *a = acc + j;
+        a[0] = (uint32_t)bias[j];
+        a[1] = (uint32_t)bias[j + 1];
+        a[2] = (uint32_t)bias[j + 2];
+        a[3] = (uint32_t)bias[j + 3];
+#if defined(EDGEC_FC_DSP)
+        if (x16 != NULL) {
+            fc_dot4_x16(x16, &w, groups, a);
+        } else if (((uintptr_t)w & 3u) == 0) { /* LDM needs word alignment */
+            fc_dot4_groups(in_row, w, groups, a);
+            w += 16 * groups;
+        } else {
+            fc_dot4_groups_c(in_row, w, groups, a);
+            w += 16 * groups;
+        }
+#else
+        (void)x16;
+        fc_dot4_groups(in_row, w, groups, a);
+        w += 16 * groups;
+#endif
+        if (tail != 0) {
+            a[0] = edgec_dot1_s8(in_tail, w, tail, a[0]);
+            a[1] = edgec_dot1_s8(in_tail, w + tail, tail, a[1]);
+            a[2] = edgec_dot1_s8(in_tail, w + 2 * tail, tail, a[2]);
+            a[3] = edgec_dot1_s8(in_tail, w + 3 * tail, tail, a[3]);
+            w += 4 * tail;
+        }
+    }
+    const size_t depth = 4 * groups + tail;
+    for (; j < count; ++j) { /* the out_features % 4 leftover rows, stored plainly */
+        acc[j] = edgec_dot1_s8(in_row, w, depth, (uint32_t)bias[j]);
+        w += depth;
+    }
+    *wp = w;
+}
+
+/* Every output of one input row. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void fc_row(const int8_t *in_row, const uint32_t *x16, size_t groups, size_t tail, int32_t out_features,
+                   const int8_t *w, const int32_t *bias, const edgec_fc_quant *quant, const edgec_fc_params *params,
+                   edgec_fc_range range, int fixed, int8_t *out_row)
+{
+    uint32_t acc[FC_CHUNK];
+    const size_t total = (size_t)out_features;
+    for (size_t o = 0; o < total; o += FC_CHUNK) {
+        const size_t count = total - o < FC_CHUNK ? total - o : FC_CHUNK;
+        fc_chunk_acc(in_row, x16, groups, tail, &w, bias + o, count, acc);
+        fc_rescale_run(acc, count, quant->multiplier + o, quant->n + o, quant->scale + o, params, range, fixed,
+                       out_row + o);
+    }
+}
+
+#if defined(EDGEC_FC_DSP)
+/* The DSP path's halfword buffer (a variable-length array) lives here, outside fc_row's frame: a frame pointer
+ * there would take a register from the dot product's asm. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void fc_batches_x16(int32_t batches, const int8_t *input, size_t groups, size_t tail, int32_t out_features,
+                           const int8_t *w, const int32_t *bias, const edgec_fc_quant *quant,
+                           const edgec_fc_params *params, edgec_fc_range range, int fixed, int8_t *output)
+{
+    uint64_t x16[groups]; /* 8-byte aligned for LDRD */
+    const size_t depth = 4 * groups + tail;
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *in_row = input + (size_t)b * depth;
+        fc_unpack_x16(in_row, groups, (uint32_t *)(void *)x16);
+        fc_row(in_row, (const uint32_t *)(const void *)x16, groups, tail, out_features, w, bias, quant, params,
+               range, fixed, output + (size_t)b * (size_t)out_features);
+    }
+}
+#endif
 
 edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const edgec_fc_quant *quant,
                                            int32_t batches, int32_t in_features, const int8_t *input,
                                            int32_t out_features, const int8_t *blocked_filter,
                                            const int32_t *bias, int8_t *output)
 {
-    if (quant == NULL ||
-        !fc_args_ok(params, quant->scale, batches, in_features, input, out_features, blocked_filter, bias,
-                    output) ||
-        !edgec_fc_fixed_ok(quant, out_features)) {
+    /* (multiplier, n) needs no check: edgec_fc_finish takes the double formula where they are out of form. */
+    int fixed = 0;
+    if (quant == NULL || quant->multiplier == NULL || quant->n == NULL ||
+        !fc_shape_args_ok(params, quant->scale, batches, in_features, input, out_features, blocked_filter, bias,
+                          output) ||
+        !fc_channels_scan(quant, out_features, &fixed)) {
         return EDGEC_ARG_ERROR;
     }
-    const double *scale = quant->scale;
-    const int32_t *multiplier = quant->multiplier;
-    const int32_t *n = quant->n;
     const edgec_fc_range range = edgec_fc_range_of(params);
     const size_t depth = (size_t)in_features;
     const size_t groups = depth / 4;
     const size_t tail = depth % 4;
+#if defined(EDGEC_FC_DSP)
+    if (groups > 0 && groups <= EDGEC_FC_X16_MAX_GROUPS && ((uintptr_t)blocked_filter & 3u) == 0) {
+        fc_batches_x16(batches, input, groups, tail, out_features, blocked_filter, bias, quant, params, range, fixed,
+                       output);
+        return EDGEC_OK;
+    }
+#endif
     for (int32_t b = 0; b < batches; ++b) {
-        const int8_t *in_row = input + (size_t)b * depth;
-        const int8_t *in_tail = in_row + 4 * groups;
-        int8_t *out_row = output + (size_t)b * (size_t)out_features;
-        const int8_t *w = blocked_filter;
-        int32_t o = 0;
-        for (; o + 4 <= out_features; o += 4) {
-            uint32_t acc[4] = {(uint32_t)bias[o], (uint32_t)bias[o + 1], (uint32_t)bias[o + 2], (uint32_t)bias[o + 3]};
-            fc_dot4_groups(in_row, w, groups, acc);
-            w += 16 * groups;
-            if (tail != 0) {
-                acc[0] = edgec_dot1_s8(in_tail, w, tail, acc[0]);
-                acc[1] = edgec_dot1_s8(in_tail, w + tail, tail, acc[1]);
-                acc[2] = edgec_dot1_s8(in_tail, w + 2 * tail, tail, acc[2]);
-                acc[3] = edgec_dot1_s8(in_tail, w + 3 * tail, tail, acc[3]);
-                w += 4 * tail;
-            }
-            out_row[o] = edgec_fc_finish(acc[0], multiplier[o], n[o], scale + o, params, range);
-            out_row[o + 1] = edgec_fc_finish(acc[1], multiplier[o + 1], n[o + 1], scale + o + 1, params, range);
-            out_row[o + 2] = edgec_fc_finish(acc[2], multiplier[o + 2], n[o + 2], scale + o + 2, params, range);
-            out_row[o + 3] = edgec_fc_finish(acc[3], multiplier[o + 3], n[o + 3], scale + o + 3, params, range);
-        }
-        for (; o < out_features; ++o) {
-            const uint32_t acc = edgec_dot1_s8(in_row, w, depth, (uint32_t)bias[o]);
-            w += depth;
-            out_row[o] = edgec_fc_finish(acc, multiplier[o], n[o], scale + o, params, range);
-        }
+        fc_row(input + (size_t)b * depth, NULL, groups, tail, out_features, blocked_filter, bias, quant, params,
+               range, fixed, output + (size_t)b * (size_t)out_features);
     }
     return EDGEC_OK;
 }
