@@ -289,6 +289,9 @@ static inline void fc_blocks_x16(const uint32_t *x16, size_t groups, const int8_
 
 #elif defined(EDGEC_FC_MVE)
 
+/* Row j's 16 weights of four groups are the words at w + 4j + {0, 16, 32, 48}: a gather from a vector of those
+ * addresses, advanced by 64 bytes per load (VLDRW with writeback), so each step is one VLDRB of x and, per row,
+ * one gather and one VMLADAVA. */
 static inline void fc_dot4_groups(const int8_t *x, const int8_t *w, size_t groups, uint32_t acc[4])
 {
     if (((uintptr_t)w & 3u) != 0) {
@@ -299,24 +302,52 @@ static inline void fc_dot4_groups(const int8_t *x, const int8_t *w, size_t group
     int32_t a1 = (int32_t)acc[1];
     int32_t a2 = (int32_t)acc[2];
     int32_t a3 = (int32_t)acc[3];
-    const uint32_t *w32 = (const uint32_t *)(const void *)w;
-    const uint32x4_t offsets = vshlq_n_u32(vidupq_n_u32(0, 1), 4); /* 0, 16, 32, 48 bytes */
-    for (; groups >= 4; groups -= 4) {
-        const int8x16_t vx = vldrbq_s8(x);
-        a0 = vmladavaq_s8(a0, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_u32(w32, offsets)));
-        a1 = vmladavaq_s8(a1, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_u32(w32 + 1, offsets)));
-        a2 = vmladavaq_s8(a2, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_u32(w32 + 2, offsets)));
-        a3 = vmladavaq_s8(a3, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_u32(w32 + 3, offsets)));
-        x += 16;
-        w32 += 16;
+    /* addresses minus 64: the pre-indexed writeback form adds 64 before it loads */
+    uint32x4_t b0 = vaddq_n_u32(vshlq_n_u32(vidupq_n_u32(0, 1), 4), (uint32_t)(uintptr_t)w - 64u);
+    uint32x4_t b1 = vaddq_n_u32(b0, 4u);
+    uint32x4_t b2 = vaddq_n_u32(b0, 8u);
+    uint32x4_t b3 = vaddq_n_u32(b0, 12u);
+    size_t steps = groups >> 2;
+    if (steps > 0) {
+        /* VMLADAVA's accumulator is an even register; the loads are consumed at once (GCC's schedule of the
+         * intrinsics spills a vector per step). */
+        register int32_t r0 __asm__("r0") = a0;
+        register int32_t r2 __asm__("r2") = a1;
+        register int32_t r4 __asm__("r4") = a2;
+        register int32_t r6 __asm__("r6") = a3;
+        int8x16_t vx;
+        int32x4_t t0;
+        int32x4_t t1;
+        __asm__ volatile("1:\n\t"
+                         "vldrb.8     %q[vx], [%[x]], #16\n\t"
+                         "vldrw.u32   %q[t0], [%q[b0], #64]!\n\t"
+                         "vldrw.u32   %q[t1], [%q[b1], #64]!\n\t"
+                         "vmladava.s8 %[a0], %q[vx], %q[t0]\n\t"
+                         "vldrw.u32   %q[t0], [%q[b2], #64]!\n\t"
+                         "vmladava.s8 %[a1], %q[vx], %q[t1]\n\t"
+                         "vldrw.u32   %q[t1], [%q[b3], #64]!\n\t"
+                         "vmladava.s8 %[a2], %q[vx], %q[t0]\n\t"
+                         "vmladava.s8 %[a3], %q[vx], %q[t1]\n\t"
+                         "subs        %[k], %[k], #1\n\t"
+                         "bne         1b\n\t"
+                         : [x] "+r"(x), [k] "+r"(steps), [a0] "+r"(r0), [a1] "+r"(r2), [a2] "+r"(r4), [a3] "+r"(r6),
+                           [b0] "+w"(b0), [b1] "+w"(b1), [b2] "+w"(b2), [b3] "+w"(b3), [vx] "=&w"(vx),
+                           [t0] "=&w"(t0), [t1] "=&w"(t1)
+                         :
+                         : "cc", "memory");
+        a0 = r0;
+        a1 = r2;
+        a2 = r4;
+        a3 = r6;
+        groups &= 3u;
     }
     if (groups > 0) { /* zeroing loads: the missing lanes contribute 0 */
         const mve_pred16_t pw = vctp32q((uint32_t)groups);
         const int8x16_t vx = vldrbq_z_s8(x, vctp8q((uint32_t)(4 * groups)));
-        a0 = vmladavaq_s8(a0, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_z_u32(w32, offsets, pw)));
-        a1 = vmladavaq_s8(a1, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_z_u32(w32 + 1, offsets, pw)));
-        a2 = vmladavaq_s8(a2, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_z_u32(w32 + 2, offsets, pw)));
-        a3 = vmladavaq_s8(a3, vx, vreinterpretq_s8_u32(vldrwq_gather_offset_z_u32(w32 + 3, offsets, pw)));
+        a0 = vmladavaq_s8(a0, vx, vreinterpretq_s8_s32(vldrwq_gather_base_wb_z_s32(&b0, 64, pw)));
+        a1 = vmladavaq_s8(a1, vx, vreinterpretq_s8_s32(vldrwq_gather_base_wb_z_s32(&b1, 64, pw)));
+        a2 = vmladavaq_s8(a2, vx, vreinterpretq_s8_s32(vldrwq_gather_base_wb_z_s32(&b2, 64, pw)));
+        a3 = vmladavaq_s8(a3, vx, vreinterpretq_s8_s32(vldrwq_gather_base_wb_z_s32(&b3, 64, pw)));
     }
     acc[0] = (uint32_t)a0;
     acc[1] = (uint32_t)a1;

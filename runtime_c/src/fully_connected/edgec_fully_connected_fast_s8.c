@@ -23,6 +23,37 @@
  * read as int8 (fc_dot4_groups). */
 #define EDGEC_FC_X16_MAX_GROUPS 512
 
+#if defined(EDGEC_FC_MVE)
+/* edgec_fc_finish_fixed four lanes at a time (VMULH and VMUL give the product's two words exactly), as long as
+ * no lane of the four lies in the window; returns how many outputs it wrote (a multiple of 4), the caller does
+ * the rest. */
+static size_t fc_rescale_mve(const uint32_t *acc, size_t count, const int32_t *m, const int32_t *n,
+                             edgec_fc_range range, int8_t *out)
+{
+    const int32x4_t thirty_two = vdupq_n_s32(32);
+    const int32x4_t lo_clamp = vdupq_n_s32(range.act_min);
+    const int32x4_t hi_clamp = vdupq_n_s32(range.act_max);
+    size_t j = 0;
+    for (; j + 4 <= count; j += 4) {
+        const int32x4_t a = vldrwq_s32((const int32_t *)(const void *)(acc + j));
+        const int32x4_t vm = vldrwq_s32(m + j);
+        const int32x4_t vn = vldrwq_s32(n + j);
+        const int32x4_t hi = vmulhq_s32(a, vm);
+        const uint32x4_t lo = vreinterpretq_u32_s32(vmulq_s32(a, vm));
+        const int32x4_t neg_n = vnegq_s32(vn);
+        const uint32x4_t fl = vorrq_u32(vshlq_u32(vreinterpretq_u32_s32(hi), vsubq_s32(thirty_two, vn)),
+                                        vshlq_u32(lo, neg_n));
+        if (vcmpcsq_n_u32(vaddq_n_u32(fl, 0x80001000u), 0x2000u) != 0xFFFFu) {
+            break; /* a lane next to a tie: these four go the scalar way */
+        }
+        int32x4_t v = vaddq_s32(vshlq_s32(hi, neg_n), vreinterpretq_s32_u32(vshrq_n_u32(fl, 31)));
+        v = vminq_s32(vmaxq_s32(vaddq_n_s32(v, range.offset), lo_clamp), hi_clamp);
+        vstrbq_s32(out + j, v);
+    }
+    return j;
+}
+#endif
+
 /* out[j] for acc[j], j < count: the rescale of channels m, n, scale (already offset to the chunk). fixed: every
  * channel's (multiplier, n) is of the integer form, none 0 (fc_channels_scan), so no per-output check. */
 static void fc_rescale_run(const uint32_t *acc, size_t count, const int32_t *m, const int32_t *n,
@@ -37,6 +68,15 @@ static void fc_rescale_run(const uint32_t *acc, size_t count, const int32_t *m, 
     }
     uint32_t window = 0x80001000u;
     __asm__("" : "+r"(window)); /* one register, not two immediate adds per output */
+#if defined(EDGEC_FC_MVE)
+    size_t done = fc_rescale_mve(acc, count, m, n, range, out);
+    acc += done;
+    m += done;
+    n += done;
+    scale += done;
+    out += done;
+    count -= done;
+#endif
     if (range.act_min == -128 && range.act_max == 127) { /* the clamp is the int8 conversion's saturation */
         for (size_t j = 0; j < count; ++j) {
             out[j] = edgec_fc_finish_fixed(acc[j], m[j], n[j], scale + j, params, range, window, 1);
@@ -60,7 +100,29 @@ static int fc_channels_scan(const edgec_fc_quant *quant, int32_t count, int *fix
     uint32_t m_and = UINT32_MAX;
     uint32_t m_or = 0;
     uint32_t n_or = 0;
-    for (int32_t o = 0; o < count; ++o) {
+    int32_t o = 0;
+#if defined(EDGEC_FC_MVE)
+    {
+        const uint32_t *words = (const uint32_t *)(const void *)quant->scale;
+        uint32x4_t v_hi = vdupq_n_u32(0);
+        uint32x4_t v_and = vdupq_n_u32(UINT32_MAX);
+        uint32x4_t v_or = vdupq_n_u32(0);
+        uint32x4_t v_n = vdupq_n_u32(0);
+        for (; o + 4 <= count; o += 4) {
+            v_hi = vorrq_u32(v_hi, vorrq_u32(vldrwq_u32(words + 2 * o), vldrwq_u32(words + 2 * o + 4)));
+            const uint32x4_t vm = vldrwq_u32((const uint32_t *)(const void *)(m + o));
+            v_and = vandq_u32(v_and, vm);
+            v_or = vorrq_u32(v_or, vm);
+            v_n = vorrq_u32(v_n, vsubq_n_u32(vldrwq_u32((const uint32_t *)(const void *)(n + o)), 1u));
+        }
+        hi_or = vgetq_lane_u32(v_hi, 1) | vgetq_lane_u32(v_hi, 3); /* lanes 0, 2: the low words */
+        m_and = vgetq_lane_u32(v_and, 0) & vgetq_lane_u32(v_and, 1) & vgetq_lane_u32(v_and, 2) &
+                vgetq_lane_u32(v_and, 3);
+        m_or = vgetq_lane_u32(v_or, 0) | vgetq_lane_u32(v_or, 1) | vgetq_lane_u32(v_or, 2) | vgetq_lane_u32(v_or, 3);
+        n_or = vgetq_lane_u32(v_n, 0) | vgetq_lane_u32(v_n, 1) | vgetq_lane_u32(v_n, 2) | vgetq_lane_u32(v_n, 3);
+    }
+#endif
+    for (; o < count; ++o) {
         uint64_t bits;
         memcpy(&bits, quant->scale + o, sizeof bits);
         hi_or |= (uint32_t)(bits >> 32); /* the sign, the exponent and the top of the mantissa */
@@ -74,8 +136,8 @@ static int fc_channels_scan(const edgec_fc_quant *quant, int32_t count, int *fix
     *fixed = (m_and & 0x40000000u) != 0 && (m_or & 0x80000000u) == 0 && n_or <= 29u;
     if (!*fixed) {
         int all = 1;
-        for (int32_t o = 0; o < count && all; ++o) {
-            all = ((uint32_t)m[o] >> 30) == 1u && (uint32_t)n[o] - 1u <= 29u;
+        for (int32_t c = 0; c < count && all; ++c) {
+            all = ((uint32_t)m[c] >> 30) == 1u && (uint32_t)n[c] - 1u <= 29u;
         }
         *fixed = all;
     }
