@@ -28,6 +28,8 @@
 #elif defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #define EDGEC_FC_DSP 1
 #include <arm_acle.h>
+#elif defined(__ARM_ARCH_7M__)
+#define EDGEC_FC_M3 1 /* Armv7-M without the DSP extension: LDRSB + MLA in asm */
 #endif
 
 /* acc + x * w modulo 2^32. On Armv7-M without the DSP extension (Cortex-M3) one MLA, kept as one: left to itself
@@ -77,6 +79,176 @@ static inline void fc_dot4_groups_c(const int8_t *x, const int8_t *w, size_t gro
     acc[2] = s2;
     acc[3] = s3;
 }
+
+#if defined(EDGEC_FC_M3)
+
+/* Eight rows (two consecutive blocks, pa and pb = pa + block bytes) over `pairs` >= 1 pairs of groups: each input
+ * byte loaded once for the eight rows (LDRSB), one LDRSB + MLA per weight; 138 instructions per 64 MACs. */
+static inline void fc_dot8_groups_m3(const int8_t *x, const int8_t *pa, const int8_t *pb, size_t pairs,
+                                     uint32_t acc[8])
+{
+    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6],
+             a7 = acc[7];
+    const int8_t *end = x + 8 * pairs;
+    int32_t xv;
+    int32_t wv;
+    __asm__ volatile("1:\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #0]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #4]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #8]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #12]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #0]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #4]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #8]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #12]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #1]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #5]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #9]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #13]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #1]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #5]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #9]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #13]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #2]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #6]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #10]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #14]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #2]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #6]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #10]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #14]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #3]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #7]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #11]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #15]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #3]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #7]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #11]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #15]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #16]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #20]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #24]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #28]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #16]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #20]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #24]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #28]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #17]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #21]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #25]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #29]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #17]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #21]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #25]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #29]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #18]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #22]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #26]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #30]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #18]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #22]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #26]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #30]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "ldrsb  %[xv], [%[x]], #1\n\t"
+                     "ldrsb  %[wv], [%[pa], #19]\n\t"
+                     "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
+                     "ldrsb  %[wv], [%[pa], #23]\n\t"
+                     "mla    %[a1], %[xv], %[wv], %[a1]\n\t"
+                     "ldrsb  %[wv], [%[pa], #27]\n\t"
+                     "mla    %[a2], %[xv], %[wv], %[a2]\n\t"
+                     "ldrsb  %[wv], [%[pa], #31]\n\t"
+                     "mla    %[a3], %[xv], %[wv], %[a3]\n\t"
+                     "ldrsb  %[wv], [%[pb], #19]\n\t"
+                     "mla    %[a4], %[xv], %[wv], %[a4]\n\t"
+                     "ldrsb  %[wv], [%[pb], #23]\n\t"
+                     "mla    %[a5], %[xv], %[wv], %[a5]\n\t"
+                     "ldrsb  %[wv], [%[pb], #27]\n\t"
+                     "mla    %[a6], %[xv], %[wv], %[a6]\n\t"
+                     "ldrsb  %[wv], [%[pb], #31]\n\t"
+                     "mla    %[a7], %[xv], %[wv], %[a7]\n\t"
+                     "adds   %[pa], %[pa], #32\n\t"
+                     "adds   %[pb], %[pb], #32\n\t"
+                     "cmp    %[x], %[end]\n\t"
+                     "bne    1b\n\t"
+                     : [x] "+r"(x), [pa] "+r"(pa), [pb] "+r"(pb), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
+                       [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7),
+                       [xv] "=&r"(xv), [wv] "=&r"(wv)
+                     : [end] "r"(end)
+                     : "cc", "memory");
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+    acc[6] = a6;
+    acc[7] = a7;
+}
+
+#endif
 
 #if defined(EDGEC_FC_DSP)
 

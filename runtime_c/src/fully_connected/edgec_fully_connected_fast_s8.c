@@ -161,6 +161,31 @@ static inline void fc_chunk_acc(const int8_t *in_row, const uint32_t *x16, size_
         j = count & ~(size_t)3;
     }
 #endif
+#if defined(EDGEC_FC_M3)
+    if (groups >= 2) { /* two blocks per pass, their groups two at a time, the odd group and the tails in C */
+        const size_t block_bytes = 16 * groups + 4 * tail;
+        const size_t pairs = groups / 2;
+        for (; j + 8 <= count; j += 8) {
+            uint32_t *a = acc + j;
+            for (size_t r = 0; r < 8; ++r) {
+                a[r] = (uint32_t)bias[j + r];
+            }
+            fc_dot8_groups_m3(in_row, w, w + block_bytes, pairs, a);
+            for (size_t half = 0; half < 2; ++half) {
+                const int8_t *wb = w + half * block_bytes;
+                uint32_t *ab = a + 4 * half;
+                if ((groups & 1u) != 0) {
+                    fc_dot4_groups_c(in_row + 8 * pairs, wb + 32 * pairs, 1, ab);
+                }
+                const int8_t *wt = wb + 16 * groups;
+                for (size_t r = 0; r < 4 && tail != 0; ++r) {
+                    ab[r] = edgec_dot1_s8(in_tail, wt + r * tail, tail, ab[r]);
+                }
+            }
+            w += 2 * block_bytes;
+        }
+    }
+#endif
     for (; j + 4 <= count; j += 4) {
         uint32_t *a = acc + j;
         a[0] = (uint32_t)bias[j];
