@@ -527,6 +527,65 @@ static inline void fc_dot4_groups(const int8_t *x, const int8_t *w, size_t group
     acc[3] = (uint32_t)a3;
 }
 
+/* fc_dot4_groups for `blocks` >= 1 consecutive blocks with in_features a positive multiple of 16 (steps = in_features
+ * / 16) and *wp word-aligned, in one asm: per block the accumulators from bias (LDM), the four address vectors
+ * from w, a low-overhead loop (DLS/LE) of one VLDRB, four gathers and four VMLADAVA per 64 MACs, the accumulators
+ * to acc (STM). */
+static inline void fc_blocks_mve(const int8_t *x, size_t steps, const int8_t **wp, const int32_t *bias,
+                                 size_t blocks, uint32_t *acc)
+{
+    register int32_t a0 __asm__("r0");
+    register int32_t a1 __asm__("r2");
+    register int32_t a2 __asm__("r4");
+    register int32_t a3 __asm__("r6");
+    register size_t k __asm__("lr");
+    const int8_t *w = *wp;
+    uint32_t t;
+    /* addresses minus 64: the pre-indexed writeback form adds 64 before it loads */
+    const uint32x4_t off = vsubq_n_u32(vshlq_n_u32(vidupq_n_u32(0, 1), 4), 64u);
+    uint32x4_t b0;
+    uint32x4_t b1;
+    uint32x4_t b2;
+    uint32x4_t b3;
+    int8x16_t vx;
+    int32x4_t t0;
+    int32x4_t t1;
+    __asm__ volatile("0:\n\t"
+                     "ldmia       %[bias]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+                     "vadd.i32    %q[b0], %q[off], %[w]\n\t"
+                     "adds        %[t], %[w], #4\n\t"
+                     "vadd.i32    %q[b1], %q[off], %[t]\n\t"
+                     "adds        %[t], %[w], #8\n\t"
+                     "vadd.i32    %q[b2], %q[off], %[t]\n\t"
+                     "adds        %[t], %[w], #12\n\t"
+                     "vadd.i32    %q[b3], %q[off], %[t]\n\t"
+                     "dls         lr, %[steps]\n\t"
+                     "1:\n\t"
+                     "vldrb.8     %q[vx], [%[x]], #16\n\t"
+                     "vldrw.u32   %q[t0], [%q[b0], #64]!\n\t"
+                     "vldrw.u32   %q[t1], [%q[b1], #64]!\n\t"
+                     "vmladava.s8 %[a0], %q[vx], %q[t0]\n\t"
+                     "vldrw.u32   %q[t0], [%q[b2], #64]!\n\t"
+                     "vmladava.s8 %[a1], %q[vx], %q[t1]\n\t"
+                     "vldrw.u32   %q[t1], [%q[b3], #64]!\n\t"
+                     "vmladava.s8 %[a2], %q[vx], %q[t0]\n\t"
+                     "vmladava.s8 %[a3], %q[vx], %q[t1]\n\t"
+                     "le          lr, 1b\n\t"
+                     "stmia       %[acc]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+                     "sub         %[x], %[x], %[steps], lsl #4\n\t"
+                     "add         %[w], %[w], %[steps], lsl #6\n\t"
+                     "subs        %[n], %[n], #1\n\t"
+                     "bne         0b\n\t"
+                     : [w] "+r"(w), [bias] "+r"(bias), [acc] "+r"(acc), [n] "+r"(blocks), [a0] "=&r"(a0),
+                       [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [k] "=&r"(k), [x] "+r"(x), [t] "=&r"(t),
+                       [b0] "=&w"(b0), [b1] "=&w"(b1), [b2] "=&w"(b2), [b3] "=&w"(b3), [vx] "=&w"(vx),
+                       [t0] "=&w"(t0), [t1] "=&w"(t1)
+                     : [steps] "r"(steps), [off] "w"(off)
+                     : "cc", "memory");
+    (void)k;
+    *wp = w;
+}
+
 #else
 
 static inline void fc_dot4_groups(const int8_t *x, const int8_t *w, size_t groups, uint32_t acc[4])

@@ -161,6 +161,12 @@ static inline void fc_chunk_acc(const int8_t *in_row, const uint32_t *x16, size_
         j = count & ~(size_t)3;
     }
 #endif
+#if defined(EDGEC_FC_MVE)
+    if (tail == 0 && groups > 0 && (groups & 3u) == 0 && count >= 4 && ((uintptr_t)w & 3u) == 0) {
+        fc_blocks_mve(in_row, groups / 4, &w, bias, count / 4, acc);
+        j = count & ~(size_t)3;
+    }
+#endif
 #if defined(EDGEC_FC_M3)
     if (groups >= 2) { /* two blocks per pass, their groups two at a time, the odd group and the tails in C */
         const size_t block_bytes = 16 * groups + 4 * tail;
