@@ -5,14 +5,19 @@
  * w[16k + 4j + i]: w is one block of compiler/fc_layout.py's layout, 16 bytes per group of four inputs (rows
  * 0..3, four bytes each), read by one pointer from start to end. Sums wrap modulo 2^32 like the reference's
  * int32 accumulator, identically on every path:
- *  - DSP extension (Cortex-M4/M7/M33): per group one LDR of x, one LDM of the 16 weight bytes, SXTB16 (bytes
- *    0,2) and SXTB16 ROR 8 (bytes 1,3) of each word, two SMLADs per row (SMLAD wraps; it only sets the sticky
- *    Q flag); four groups per loop turn: 82 instructions for 64 MACs (1.28 per MAC).
+ *  - DSP extension (Cortex-M4/M7/M33): fc_unpack_x16 turns the input row once into SMLAD halfwords (x0, x2),
+ *    (x1, x3) per group on the caller's stack; fc_blocks_x16 (in_features % 4 == 0) and fc_dot4_x16 then take per
+ *    group one LDRD of those, one LDM of the 16 weight bytes, SXTB16 (bytes 0,2) and SXTB16 ROR 8 (bytes 1,3) of
+ *    each word and two SMLADs per row (SMLAD wraps; it only sets the sticky Q flag): 74 instructions for 64 MACs
+ *    (1.16 per MAC). fc_dot4_groups (rows too long for the stack buffer) unpacks x per block: 82 for 64.
  *  - Helium (Cortex-M55): 16 inputs per step; one row's 16 weights are four words 16 bytes apart, fetched by a
- *    word gather (offsets 0, 16, 32, 48 from w + 4j; word-aligned w, else the portable loop), one VMLADAVA per
- *    row; the last groups under a VCTP predicate with zeroing loads.
- *  - Portable C (Cortex-M0/M3, RISC-V, host): four accumulators, each multiply-accumulated straight from the
- *    bytes (LDRSB + MLA on the M3: 2.5 instructions per MAC in the loop).
+ *    gather from a vector of their addresses with writeback (+64 per step), one VMLADAVA per row: 11 instructions
+ *    per 64 MACs (10 with fc_blocks_mve's DLS/LE loop when in_features % 16 == 0); the last groups under a VCTP
+ *    predicate with zeroing loads; word-aligned w, else the portable loop.
+ *  - Armv7-M without DSP (Cortex-M3): fc_dot8_groups_m3, two blocks (eight rows) per pass, each input byte loaded
+ *    once (LDRSB) for the eight rows, LDRSB + MLA per weight: 138 instructions per 64 MACs (2.16 per MAC).
+ *  - Portable C (Cortex-M0, RISC-V, host, and the M3's leftovers): four accumulators, each multiply-accumulated
+ *    straight from the bytes.
  * Not part of the public API.
  */
 #ifndef EDGEC_FC_DOT_BLOCKED_H

@@ -2,12 +2,16 @@
  * edgec runtime: int8 fully connected layer, fast path (see edgec_fully_connected_fast_s8 in edgec_nn.h).
  *
  * Same results as edgec_fully_connected_s8, from weights blocked four rows at a time (compiler/fc_layout.py).
- * The outputs go in chunks of up to FC_CHUNK: first every accumulator of the chunk (one pass over the input row
- * per block of four rows: fc_dot4_x16 on the DSP extension, from the row unpacked once to SMLAD halfwords on the
- * stack; gathered VMLADAVA on Helium; portable C elsewhere; the in_features % 4 leftover inputs in C; the
- * out_features % 4 leftover rows by the single-row dot product), then their rescale in one loop (edgec_fc_finish:
- * integers, the reference's double formula next to a rounding tie). Splitting the two keeps the dot product's
- * registers free of the rescale's pointers and the rescale loop free of spills.
+ * The outputs go in chunks of up to FC_CHUNK: first every accumulator of the chunk (edgec_fc_dot_blocked.h: on
+ * the DSP extension from the row unpacked once to SMLAD halfwords on the stack, whole runs of blocks in one asm;
+ * on Helium gathered VMLADAVA, whole runs of blocks in one asm when in_features % 16 == 0; on the Cortex-M3 two
+ * blocks per pass; portable C elsewhere; the in_features % 4 leftover inputs in C; the out_features % 4 leftover
+ * rows by the single-row dot product), then their rescale in one loop (integers, four lanes at a time on Helium;
+ * the reference's double formula next to a rounding tie). Splitting the two keeps the dot product's registers
+ * free of the rescale's pointers and the rescale loop free of spills. One scan per call checks the scales (as
+ * edgec_fully_connected_s8 does) and whether every channel has the integer form, which lets the rescale loop
+ * skip the per-output form test; channels out of form (multiplier 0 or outside edgec_fc_fixed_ok's range) take
+ * the double formula.
  */
 #include <stddef.h>
 #include <string.h>
@@ -21,7 +25,7 @@
 
 /* The largest input row unpacked to halfwords on the DSP path (2 * in_features bytes of stack); longer rows are
  * read as int8 (fc_dot4_groups). */
-#define EDGEC_FC_X16_MAX_GROUPS 512
+#define EDGEC_FC_X16_MAX_GROUPS 256
 
 #if defined(EDGEC_FC_MVE)
 /* edgec_fc_finish_fixed four lanes at a time (VMULH and VMUL give the product's two words exactly), as long as
@@ -78,8 +82,24 @@ static void fc_rescale_run(const uint32_t *acc, size_t count, const int32_t *m, 
     count -= done;
 #endif
     if (range.act_min == -128 && range.act_max == 127) { /* the clamp is the int8 conversion's saturation */
-        for (size_t j = 0; j < count; ++j) {
-            out[j] = edgec_fc_finish_fixed(acc[j], m[j], n[j], scale + j, params, range, window, 1);
+        /* edgec_fc_finish_fixed written out: each branch stores its own byte (no re-extension of a merged int8),
+         * and the scale's address is derived only on the fallback path */
+        const uint32_t *end = acc + count;
+        for (const uint32_t *a = acc; a != end; ++a, ++m, ++n, ++out) {
+            const int64_t prod = (int64_t)edgec_wrap_int32(*a) * *m;
+            const int32_t hi = (int32_t)(prod >> 32);
+            const uint32_t fl = ((uint32_t)hi << (32 - *n)) | ((uint32_t)prod >> *n);
+            if (fl + window < 0x2000u) {
+                *out = edgec_fc_finish_fallback(*a, scale + (a - acc), params);
+                continue;
+            }
+            int32_t v = (hi >> *n) + (int32_t)(fl >> 31) + range.offset;
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+            __asm__("ssat %0, #8, %0" : "+r"(v));
+            *out = (int8_t)v;
+#else
+            *out = edgec_fc_sat8(v);
+#endif
         }
         return;
     }
@@ -92,6 +112,17 @@ static void fc_rescale_run(const uint32_t *acc, size_t count, const int32_t *m, 
  * (multiplier, n) has the integer form with multiplier nonzero. Reductions first (the high words of the scales ORed
  * below 0x7FF00000; the multipliers' AND with bit 30 and OR without bit 31; the n - 1 ORed to at most 29 suffice),
  * the exact per-channel tests only where those do not decide. */
+/* The high word of a double: sign, exponent and the top 20 bits of the mantissa. */
+static inline uint32_t fc_high_word(const double *d)
+{
+    uint64_t bits;
+    memcpy(&bits, d, sizeof bits);
+    return (uint32_t)(bits >> 32);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
 static int fc_channels_scan(const edgec_fc_quant *quant, int32_t count, int *fixed)
 {
     const int32_t *m = quant->multiplier;
@@ -122,6 +153,14 @@ static int fc_channels_scan(const edgec_fc_quant *quant, int32_t count, int *fix
         n_or = vgetq_lane_u32(v_n, 0) | vgetq_lane_u32(v_n, 1) | vgetq_lane_u32(v_n, 2) | vgetq_lane_u32(v_n, 3);
     }
 #endif
+    for (; o + 4 <= count; o += 4) {
+        const double *sc = quant->scale + o;
+        const uint32_t m0 = (uint32_t)m[o], m1 = (uint32_t)m[o + 1], m2 = (uint32_t)m[o + 2], m3 = (uint32_t)m[o + 3];
+        hi_or |= (fc_high_word(sc) | fc_high_word(sc + 1)) | (fc_high_word(sc + 2) | fc_high_word(sc + 3));
+        m_and &= (m0 & m1) & (m2 & m3);
+        m_or |= (m0 | m1) | (m2 | m3);
+        n_or |= (((uint32_t)n[o] - 1u) | ((uint32_t)n[o + 1] - 1u)) | (((uint32_t)n[o + 2] - 1u) | ((uint32_t)n[o + 3] - 1u));
+    }
     for (; o < count; ++o) {
         uint64_t bits;
         memcpy(&bits, quant->scale + o, sizeof bits);
