@@ -29,12 +29,31 @@ def _chain(batches: int, widths: list[int], per_channel: bool, seed: int, relu_e
     return g.build()
 
 
+def _exact_ties(seed: int) -> bytes:
+    """One FC whose rescale is exactly 2^-3 (input scale 2^-7, output scale s_w * 2^-4, both exact): every
+    accumulator = 4 mod 8 is a rounding tie, so an eighth of the outputs take the double fallback, inside the
+    integer loops of every path (Helium's four-lane rescale hands its group to the scalar loop). 20 inputs, 13
+    rows, batch 16, per-tensor weights (one s_w: the first build only reads it)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    def build(out_scale: float) -> bytes:
+        g = mb._CalibratedGraph(seed)
+        x = g.input("input", (16, 20), (2.0**-7, 3))
+        g.output(g.fully_connected(x, "fc", 13, output_qparams=(out_scale, -5)))
+        return g.build()
+
+    details = Interpreter(model_content=build(1.0)).get_tensor_details()
+    s_w = float(next(d for d in details if d["name"] == "fc/weights")["quantization_parameters"]["scales"][0])
+    return build(s_w * 2.0**-4)
+
+
 CASES: dict[str, bytes] = {
     # 37: 9 groups + 1 leftover input; 70 rows: 2 chunks + 2 leftover rows; 8 inputs: groups % 4 == 2;
     # 40: 10 groups (2 quads + 2); 66 = 16 groups + 2.
     "b1_per_channel": _chain(1, [37, 70, 8, 40, 66, 5], True, 41, input_qparams=(0.04, 11)),
     "b3_per_tensor": _chain(3, [64, 35, 19, 128, 6], False, 42, relu_every=3, input_qparams=(0.03, -9)),
     "b2_tiny_scale": _chain(2, [20, 33, 12], True, 43, last_qparams=(2e-5, 3)),
+    "b16_exact_ties": _exact_ties(7),
 }
 
 pytestmark = pytest.mark.qemu
