@@ -152,6 +152,54 @@ static int fc_channels_scan(const edgec_fc_quant *quant, int32_t count, int *fix
         m_or = vgetq_lane_u32(v_or, 0) | vgetq_lane_u32(v_or, 1) | vgetq_lane_u32(v_or, 2) | vgetq_lane_u32(v_or, 3);
         n_or = vgetq_lane_u32(v_n, 0) | vgetq_lane_u32(v_n, 1) | vgetq_lane_u32(v_n, 2) | vgetq_lane_u32(v_n, 3);
     }
+#elif defined(__thumb2__)
+    if (count >= 4) {
+        /* LDM of four multipliers and four n at a time; the high words of the four scales by offset */
+        register uint32_t t0 __asm__("r0");
+        register uint32_t t1 __asm__("r1");
+        register uint32_t t2 __asm__("r2");
+        register uint32_t t3 __asm__("r3");
+        const int32_t *pm = m;
+        const int32_t *pn = n;
+        const double *ps = quant->scale;
+        uint32_t quads = (uint32_t)count / 4u;
+        __asm__("1:\n\t"
+                "ldmia  %[pm]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"
+                "and    %[mand], %[mand], %[t0]\n\t"
+                "orr    %[mor], %[mor], %[t0]\n\t"
+                "and    %[mand], %[mand], %[t1]\n\t"
+                "orr    %[mor], %[mor], %[t1]\n\t"
+                "and    %[mand], %[mand], %[t2]\n\t"
+                "orr    %[mor], %[mor], %[t2]\n\t"
+                "and    %[mand], %[mand], %[t3]\n\t"
+                "orr    %[mor], %[mor], %[t3]\n\t"
+                "ldmia  %[pn]!, {%[t0], %[t1], %[t2], %[t3]}\n\t"
+                "sub    %[t0], %[t0], #1\n\t"
+                "orr    %[nor], %[nor], %[t0]\n\t"
+                "sub    %[t1], %[t1], #1\n\t"
+                "orr    %[nor], %[nor], %[t1]\n\t"
+                "sub    %[t2], %[t2], #1\n\t"
+                "orr    %[nor], %[nor], %[t2]\n\t"
+                "sub    %[t3], %[t3], #1\n\t"
+                "orr    %[nor], %[nor], %[t3]\n\t"
+                "ldr    %[t0], [%[ps], #4]\n\t"
+                "ldr    %[t1], [%[ps], #12]\n\t"
+                "ldr    %[t2], [%[ps], #20]\n\t"
+                "ldr    %[t3], [%[ps], #28]\n\t"
+                "orr    %[hi], %[hi], %[t0]\n\t"
+                "orr    %[hi], %[hi], %[t1]\n\t"
+                "orr    %[hi], %[hi], %[t2]\n\t"
+                "orr    %[hi], %[hi], %[t3]\n\t"
+                "adds   %[ps], %[ps], #32\n\t"
+                "subs   %[k], %[k], #1\n\t"
+                "bne    1b\n\t"
+                : [pm] "+r"(pm), [pn] "+r"(pn), [ps] "+r"(ps), [k] "+r"(quads), [mand] "+r"(m_and),
+                  [mor] "+r"(m_or), [nor] "+r"(n_or), [hi] "+r"(hi_or), [t0] "=&r"(t0), [t1] "=&r"(t1),
+                  [t2] "=&r"(t2), [t3] "=&r"(t3)
+                : "m"(*(const int32_t(*)[])m), "m"(*(const int32_t(*)[])n), "m"(*(const double(*)[])quant->scale)
+                : "cc");
+        o = count & ~3;
+    }
 #endif
     for (; o + 4 <= count; o += 4) {
         const double *sc = quant->scale + o;
