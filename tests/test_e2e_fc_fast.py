@@ -5,7 +5,8 @@ rescale loop), unpacks the row to SMLAD halfwords on the DSP targets (fc_blocks_
 per-block asm with C tails otherwise), gathers on Helium and runs C on the M3. One chained model per case covers:
 in_features with 1..3 leftover inputs and with groups % 4 != 0, out_features not multiples of 4 and above one chunk,
 batch 1 and batch 3, per-channel and per-tensor weights, nonzero input zero points, the full int8 range (SSAT)
-and a RELU range (clamped), and a tiny output scale (clamped outputs). Outputs must equal TFLite's reference
+and a RELU range (clamped), a tiny output scale (clamped outputs), exact rounding ties, and a row longer than
+the DSP path's stack buffer. Outputs must equal TFLite's reference
 interpreter and the IR interpreter bit for bit.
 """
 
@@ -54,6 +55,8 @@ CASES: dict[str, bytes] = {
     "b3_per_tensor": _chain(3, [64, 35, 19, 128, 6], False, 42, relu_every=3, input_qparams=(0.03, -9)),
     "b2_tiny_scale": _chain(2, [20, 33, 12], True, 43, last_qparams=(2e-5, 3)),
     "b16_exact_ties": _exact_ties(7),
+    # 1030 inputs: beyond the DSP path's 1024-input row buffer (the int8-input asm), 2 leftover inputs.
+    "b2_long_row": _chain(2, [1030, 6, 3], True, 44),
 }
 
 pytestmark = pytest.mark.qemu
