@@ -90,14 +90,23 @@ static inline void fc_dot4_groups_c(const int8_t *x, const int8_t *w, size_t gro
 /* Eight rows (two consecutive blocks, pa and pb = pa + block bytes) over `pairs` >= 1 pairs of groups: each input
  * byte loaded once for the eight rows (LDRSB), one LDRSB + MLA per weight; 138 instructions per 64 MACs. */
 static inline void fc_dot8_groups_m3(const int8_t *x, const int8_t *pa, const int8_t *pb, size_t pairs,
-                                     uint32_t acc[8])
+                                     const int32_t *bias, uint32_t *acc)
 {
-    uint32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], a4 = acc[4], a5 = acc[5], a6 = acc[6],
-             a7 = acc[7];
+    /* the accumulators in r0..r7: one LDM from bias, one STM to acc */
+    register uint32_t a0 __asm__("r0");
+    register uint32_t a1 __asm__("r1");
+    register uint32_t a2 __asm__("r2");
+    register uint32_t a3 __asm__("r3");
+    register uint32_t a4 __asm__("r4");
+    register uint32_t a5 __asm__("r5");
+    register uint32_t a6 __asm__("r6");
+    register uint32_t a7 __asm__("r7");
     const int8_t *end = x + 8 * pairs;
     int32_t xv;
     int32_t wv;
-    __asm__ volatile("1:\n\t"
+    __asm__ volatile("ldr    %[xv], %[biasp]\n\t"
+                     "ldmia  %[xv], {%[a0], %[a1], %[a2], %[a3], %[a4], %[a5], %[a6], %[a7]}\n\t"
+                     "1:\n\t"
                      "ldrsb  %[xv], [%[x]], #1\n\t"
                      "ldrsb  %[wv], [%[pa], #0]\n\t"
                      "mla    %[a0], %[xv], %[wv], %[a0]\n\t"
@@ -238,19 +247,13 @@ static inline void fc_dot8_groups_m3(const int8_t *x, const int8_t *pa, const in
                      "adds   %[pb], %[pb], #32\n\t"
                      "cmp    %[x], %[end]\n\t"
                      "bne    1b\n\t"
-                     : [x] "+r"(x), [pa] "+r"(pa), [pb] "+r"(pb), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
-                       [a3] "+r"(a3), [a4] "+r"(a4), [a5] "+r"(a5), [a6] "+r"(a6), [a7] "+r"(a7),
+                     "ldr    %[xv], %[accp]\n\t"
+                     "stmia  %[xv], {%[a0], %[a1], %[a2], %[a3], %[a4], %[a5], %[a6], %[a7]}\n\t"
+                     : [x] "+r"(x), [pa] "+r"(pa), [pb] "+r"(pb), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2),
+                       [a3] "=&r"(a3), [a4] "=&r"(a4), [a5] "=&r"(a5), [a6] "=&r"(a6), [a7] "=&r"(a7),
                        [xv] "=&r"(xv), [wv] "=&r"(wv)
-                     : [end] "r"(end)
+                     : [end] "r"(end), [biasp] "m"(bias), [accp] "m"(acc)
                      : "cc", "memory");
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-    acc[4] = a4;
-    acc[5] = a5;
-    acc[6] = a6;
-    acc[7] = a7;
 }
 
 #endif

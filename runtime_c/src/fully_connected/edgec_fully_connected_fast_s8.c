@@ -303,10 +303,7 @@ static inline void fc_chunk_acc(const int8_t *in_row, const uint32_t *x16, size_
         const size_t pairs = groups / 2;
         for (; j + 8 <= count; j += 8) {
             uint32_t *a = acc + j;
-            for (size_t r = 0; r < 8; ++r) {
-                a[r] = (uint32_t)bias[j + r];
-            }
-            fc_dot8_groups_m3(in_row, w, w + block_bytes, pairs, a);
+            fc_dot8_groups_m3(in_row, w, w + block_bytes, pairs, bias + j, a);
             for (size_t half = 0; half < 2; ++half) {
                 const int8_t *wb = w + half * block_bytes;
                 uint32_t *ab = a + 4 * half;
