@@ -5,7 +5,8 @@ blocks of four output rows. Inside a block, the first ``4 * (IC // 4)`` inputs c
 bytes: rows 0..3, four consecutive inputs of each; then the ``IC % 4`` leftover inputs of rows 0..3, row by row.
 The ``OC % 4`` leftover rows follow, each as it is. One pointer walks every weight exactly once, in the order the
 inner loop consumes them (on the Cortex-M4 one LDM fetches a whole 16-byte group; Helium gathers one row's 16
-inputs with offsets 0, 16, 32, 48). Same byte count as the plain layout.
+inputs with offsets 0, 16, 32, 48; the Cortex-M3 reads two consecutive blocks side by side, eight rows per pass).
+Same byte count as the plain layout.
 
 Rescale (:func:`fixed_rescale`): TFLite's reference rounds ``round_half_away(fl(double(acc) * scale))``. The kernel
 computes it in integers with a per-channel multiplier ``M`` in [2^30, 2^31) and shift ``32 + n``, n in [1, 30],
@@ -18,7 +19,8 @@ the same two ties as ``p'`` and the reference's result is ``q``. When ``|q| >= 5
 reference's (``|fl(p)| > 511`` exceeds every int8 output range), so the kernel tests only the window. Inside it
 (about 2^-19 of the outputs, and every exact tie) the kernel falls back to the double formula with the double
 scale. Channels whose scale has no such (M, n), zero or at least 2^-2 or below 2^-32, get ``M = 0``: always the
-double formula. The rounding half ``2^(31+n)`` only adds ``2^(n-1)`` to the product's high word.
+double formula. The kernel does not add the rounding half ``2^(31+n)``: it takes the 32 bits ``fl`` of ``acc * M``
+below bit ``32 + n``, then ``f = fl ^ 2^31`` and ``q = (acc * M >> (32 + n)) + (fl >> 31)`` (the carry of the half).
 """
 
 from __future__ import annotations

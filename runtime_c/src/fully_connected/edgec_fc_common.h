@@ -13,8 +13,8 @@
 #include "edgec_fixedpoint.h"
 #include "edgec_nn.h"
 
-/* Pointers present, sizes positive with products inside int32, offsets and clamps int8, scales non-negative. */
-static inline int fc_args_ok(const edgec_fc_params *params, const double *scale, int32_t batches,
+/* Pointers present, sizes positive with products inside int32, offsets and clamps int8 (the scales unread). */
+static inline int fc_shape_args_ok(const edgec_fc_params *params, const double *scale, int32_t batches,
                              int32_t in_features, const int8_t *input, int32_t out_features, const int8_t *filter,
                              const int32_t *bias, const int8_t *output)
 {
@@ -30,12 +30,16 @@ static inline int fc_args_ok(const edgec_fc_params *params, const double *scale,
         params->act_min > params->act_max) {
         return 0;
     }
-    for (int32_t o = 0; o < out_features; ++o) {
-        if (!edgec_fc_scale_ok(scale[o])) {
-            return 0;
-        }
-    }
     return 1;
+}
+
+/* fc_shape_args_ok, and every scale non-negative. */
+static inline int fc_args_ok(const edgec_fc_params *params, const double *scale, int32_t batches,
+                             int32_t in_features, const int8_t *input, int32_t out_features, const int8_t *filter,
+                             const int32_t *bias, const int8_t *output)
+{
+    return fc_shape_args_ok(params, scale, batches, in_features, input, out_features, filter, bias, output) &&
+           edgec_fc_scales_ok(scale, out_features);
 }
 
 #endif /* EDGEC_FC_COMMON_H */
