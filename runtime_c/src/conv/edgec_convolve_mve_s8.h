@@ -99,21 +99,21 @@ static inline const int8_t *edgec_conv_mve_window(const edgec_conv_mve_geometry 
     return patch;
 }
 
-/* acc[3 * j + i] += x_i . w_j over k bytes for three windows x0..x2 and two weight rows w0, w1: a tail-predicated
+/* acc[4 * i + j] += x_i . w_j over k bytes for three windows x0..x2 and two weight rows w0, w1: a tail-predicated
  * low-overhead loop (DLSTP.8 / LETP: the last k % 16 bytes load under the loop's predicate, inactive lanes read as
  * 0 and are not summed). VMLADAVA's accumulator is an even register, hence the register variables. */
 #if defined(__GNUC__)
 __attribute__((noinline)) /* its own frame: the eleven operands' registers are free there */
 #endif
 static void edgec_conv_mve_dot3x2(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w0,
-                                         const int8_t *w1, size_t k, int32_t acc[6])
+                                         const int8_t *w1, size_t k, int32_t *acc)
 {
     register int32_t a0 __asm__("r0") = acc[0];
-    register int32_t a1 __asm__("r2") = acc[1];
-    register int32_t a2 __asm__("r4") = acc[2];
-    register int32_t b0 __asm__("r6") = acc[3];
-    register int32_t b1 __asm__("r8") = acc[4];
-    register int32_t b2 __asm__("r10") = acc[5];
+    register int32_t a1 __asm__("r2") = acc[4];
+    register int32_t a2 __asm__("r4") = acc[8];
+    register int32_t b0 __asm__("r6") = acc[1];
+    register int32_t b1 __asm__("r8") = acc[5];
+    register int32_t b2 __asm__("r10") = acc[9];
     register size_t n __asm__("lr") = k;
     __asm__ volatile("dlstp.8 lr, lr\n"
                      "1:\n\t"
@@ -134,11 +134,11 @@ static void edgec_conv_mve_dot3x2(const int8_t *x0, const int8_t *x1, const int8
                      :
                      : "q0", "q1", "q2", "q3", "memory");
     acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = b0;
-    acc[4] = b1;
-    acc[5] = b2;
+    acc[4] = a1;
+    acc[8] = a2;
+    acc[1] = b0;
+    acc[5] = b1;
+    acc[9] = b2;
 }
 
 /* Every output channel of three positions with windows x[0..2] (out[i] NULL: no position i, x[i] a copy of x[0]). */
@@ -163,20 +163,17 @@ static inline void edgec_conv_mve_triple(const int8_t *const x[3], const int8_t 
             m = vldrwq_z_s32(quant->multiplier + oc, p);
             s = vldrwq_z_s32(quant->shift + oc, p);
         }
-        /* lo[3 * j + i]: position i, channel j of the first pair; hi: the second pair. */
-        int32_t lo[6] = {0, 0, 0, 0, 0, 0};
-        int32_t hi[6] = {0, 0, 0, 0, 0, 0};
-        edgec_conv_mve_dot3x2(x[0], x[1], x[2], w0, w1, k, lo);
-        edgec_conv_mve_dot3x2(x[0], x[1], x[2], w2, w3, k, hi);
+        int32_t acc[12]; /* acc[4 * i + j]: position i, channel oc + j, from the bias on */
+        vstrwq_s32(acc, vb);
+        vstrwq_s32(acc + 4, vb);
+        vstrwq_s32(acc + 8, vb);
+        edgec_conv_mve_dot3x2(x[0], x[1], x[2], w0, w1, k, acc);
+        edgec_conv_mve_dot3x2(x[0], x[1], x[2], w2, w3, k, acc + 2);
         for (int32_t i = 0; i < 3; ++i) {
             if (out[i] == NULL) {
                 break;
             }
-            int32x4_t a = vb;
-            a = vsetq_lane_s32(vgetq_lane_s32(a, 0) + lo[i], a, 0);
-            a = vsetq_lane_s32(vgetq_lane_s32(a, 1) + lo[3 + i], a, 1);
-            a = vsetq_lane_s32(vgetq_lane_s32(a, 2) + hi[i], a, 2);
-            a = vsetq_lane_s32(vgetq_lane_s32(a, 3) + hi[3 + i], a, 3);
+            const int32x4_t a = vldrwq_s32(acc + 4 * i);
             const int32x4_t y = edgec_mve_requant(a, m, s, range);
             if (n == 4) {
                 vstrbq_s32(out[i] + oc, y);
