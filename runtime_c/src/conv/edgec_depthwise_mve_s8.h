@@ -187,6 +187,21 @@ static EDGEC_DW_MVE_INLINE void edgec_dw_mve_taps(const edgec_dw_mve_call *k, co
     }
     const int8_t *w = k->filter + c;
     const size_t pixel = k->pixel; /* in a local: the output stores may alias the call's constants */
+    if (taps < 0) { /* a whole 3x3 undilated window inside the input at tx[0]: addressed directly */
+        const int8_t *x = tx[0] + c;
+        const size_t xt = k->x_tap;
+        const size_t xr = k->x_row;
+        for (int32_t r = 0; r < 3; ++r) {
+            edgec_dw_mve_mac(edgec_dw_mve_load(x, whole, p16), edgec_dw_mve_load(w, whole, p16), &ae0, &ao0);
+            edgec_dw_mve_mac(edgec_dw_mve_load(x + xt, whole, p16), edgec_dw_mve_load(w + pixel, whole, p16),
+                             &ae0, &ao0);
+            edgec_dw_mve_mac(edgec_dw_mve_load(x + 2 * xt, whole, p16),
+                             edgec_dw_mve_load(w + 2 * pixel, whole, p16), &ae0, &ao0);
+            x += xr;
+            w += 3 * pixel;
+        }
+        taps = 0;
+    }
     for (int32_t t = 0; t < taps; ++t) {
         const int8_t *x = tx[t] + c;
         edgec_dw_mve_mac(edgec_dw_mve_load(x, whole, p16), edgec_dw_mve_load(w, whole, p16), &ae0, &ao0);
@@ -201,7 +216,8 @@ static EDGEC_DW_MVE_INLINE void edgec_dw_mve_taps(const edgec_dw_mve_call *k, co
     }
 }
 
-/* Every channel of one position with the taps at tx[0 .. taps) (taps a constant where the call is unrolled). */
+/* Every channel of one position with the taps at tx[0 .. taps) (taps a constant at each call; -1: a whole 3x3
+ * undilated window at tx[0]). */
 static EDGEC_DW_MVE_INLINE void edgec_dw_mve_position(const edgec_dw_mve_call *k, const int8_t *const *tx,
                                                       int32_t taps, int32_t chans, int8_t *out)
 {
@@ -267,7 +283,10 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                 win.x = in_batch + ((size_t)(origin_y + win.ky0 * dil_h) * (size_t)in_w +
                                     (size_t)(origin_x + win.kx0 * dil_w)) * k.pixel;
                 win.w = filter + ((size_t)win.ky0 * (size_t)k.k_w + (size_t)win.kx0) * k.pixel;
-                if (tap_path) {
+                if (win.full3x3) {
+                    const int8_t *const tx0[1] = {win.x};
+                    edgec_dw_mve_position(&k, tx0, -1, chans, out);
+                } else if (tap_path) {
                     /* Every tap's input pixel, or the pad row where the tap falls outside the input. */
                     const int8_t *tx[EDGEC_DW_MVE_TAPS];
                     const int8_t *row = in_batch + (ptrdiff_t)origin_y * (ptrdiff_t)in_w * (ptrdiff_t)k.pixel +
