@@ -60,6 +60,7 @@ typedef struct {
     size_t row_stride; /* bytes of one input row */
     size_t image;      /* bytes of one input image */
     int8x16_t pad;
+    int unit; /* 1x1 window, no padding */
 } edgec_conv_mve_geometry;
 
 /* The window of position (b, oy, ox) as K contiguous bytes: in place, or copied into patch. */
@@ -69,6 +70,9 @@ static inline const int8_t *edgec_conv_mve_window(const edgec_conv_mve_geometry 
     const int8_t *in_batch = g->input + (size_t)b * g->image;
     const int32_t origin_y = oy * g->stride_h - g->pad_top;
     const int32_t origin_x = ox * g->stride_w - g->pad_left;
+    if (g->unit) { /* a 1x1 window without padding: always in place */
+        return in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+    }
     int32_t ky0, ky1, kx0, kx1;
     valid_taps(origin_y, g->dil_h, g->k_h, g->in_h, &ky0, &ky1);
     valid_taps(origin_x, g->dil_w, g->k_w, g->in_w, &kx0, &kx1);
@@ -210,6 +214,7 @@ static inline int edgec_convolve_mve_s8(const edgec_conv_params *params, const e
     g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
     g.image = (size_t)g.in_h * g.row_stride;
     g.pad = vdupq_n_s8((int8_t)params->pad_value);
+    g.unit = g.k_h == 1 && g.k_w == 1 && g.pad_top == 0 && g.pad_left == 0;
     const int in_place = g.k_h == 1 && g.dil_w == 1; /* a full window is contiguous; border ones are copied */
     if (g.k > EDGEC_CONV_MVE_PATCH && !(in_place && params->pad_top == 0 && params->pad_left == 0 &&
                                           (g.out_w - 1) * g.stride_w + g.k_w <= g.in_w && (g.out_h - 1) * g.stride_h < g.in_h)) {
