@@ -103,46 +103,125 @@ static inline const int8_t *edgec_conv_mve_window(const edgec_conv_mve_geometry 
     return patch;
 }
 
-/* acc[4 * i + j] += x_i . w_j over k bytes for three windows x0..x2 and two weight rows w0, w1: a tail-predicated
- * low-overhead loop (DLSTP.8 / LETP: the last k % 16 bytes load under the loop's predicate, inactive lanes read as
- * 0 and are not summed). VMLADAVA's accumulator is an even register, hence the register variables. */
+#define EDGEC_CONV_MVE_BLOCK 64 /* output channels per block of raw sums */
+#define EDGEC_CONV_MVE_ROW 68   /* int32 sums per position in the block (room for an odd channel's spare) */
+
+/* One call of edgec_conv_mve_dot3: three windows, the first two weight rows, the sums' block, the pair count and
+ * K (the offsets are fixed: the assembly reads them). */
+typedef struct {
+    const int8_t *x0;  /* 0 */
+    const int8_t *x1;  /* 4 */
+    const int8_t *x2;  /* 8 */
+    const int8_t *w0;  /* 12 */
+    const int8_t *w1;  /* 16 */
+    int32_t *acc;      /* 20: acc[ROW * i + 2 * p + j] = x_i . (row j of pair p) */
+    int32_t pairs;     /* 24 */
+    uint32_t k;        /* 28 */
+} edgec_conv_mve_job;
+
+/* The dot products of three windows with `pairs` pairs of weight rows (rows w0 + 2pk and w1 + 2pk, or w0 == w1
+ * with one pair): per pair a tail-predicated low-overhead loop (DLSTP.8 / LETP: the last K % 16 bytes load under
+ * the loop's predicate, inactive lanes read as 0 and add nothing), two weight loads and three input loads feeding
+ * six VMLADAVA per 16 bytes, into six even registers (VMLADAVA's accumulator must be even). After a pair the
+ * input pointers step back by the loop's advance (16 * ceil(K / 16)) and the weight pointers move on by 2K. */
 #if defined(__GNUC__)
-__attribute__((noinline)) /* its own frame: the eleven operands' registers are free there */
+__attribute__((naked, noinline))
 #endif
-static void edgec_conv_mve_dot3x2(const int8_t *x0, const int8_t *x1, const int8_t *x2, const int8_t *w0,
-                                         const int8_t *w1, size_t k, int32_t *acc)
+static void edgec_conv_mve_dot3(const edgec_conv_mve_job *job __attribute__((unused)))
 {
-    register int32_t a0 __asm__("r0") = acc[0];
-    register int32_t a1 __asm__("r2") = acc[4];
-    register int32_t a2 __asm__("r4") = acc[8];
-    register int32_t b0 __asm__("r6") = acc[1];
-    register int32_t b1 __asm__("r8") = acc[5];
-    register int32_t b2 __asm__("r10") = acc[9];
-    register size_t n __asm__("lr") = k;
-    __asm__ volatile("dlstp.8 lr, lr\n"
-                     "1:\n\t"
-                     "vldrb.8 q0, [%[x0]], #16\n\t"
-                     "vldrb.8 q1, [%[x1]], #16\n\t"
-                     "vldrb.8 q2, [%[x2]], #16\n\t"
-                     "vldrb.8 q3, [%[w0]], #16\n\t"
-                     "vmladava.s8 %[a0], q0, q3\n\t"
-                     "vmladava.s8 %[a1], q1, q3\n\t"
-                     "vmladava.s8 %[a2], q2, q3\n\t"
-                     "vldrb.8 q3, [%[w1]], #16\n\t"
-                     "vmladava.s8 %[b0], q0, q3\n\t"
-                     "vmladava.s8 %[b1], q1, q3\n\t"
-                     "vmladava.s8 %[b2], q2, q3\n\t"
-                     "letp lr, 1b\n"
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [b0] "+r"(b0), [b1] "+r"(b1), [b2] "+r"(b2),
-                       [x0] "+r"(x0), [x1] "+r"(x1), [x2] "+r"(x2), [w0] "+r"(w0), [w1] "+r"(w1), "+r"(n)
-                     :
-                     : "q0", "q1", "q2", "q3", "memory");
-    acc[0] = a0;
-    acc[4] = a1;
-    acc[8] = a2;
-    acc[1] = b0;
-    acc[5] = b1;
-    acc[9] = b2;
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "mov r12, r0\n\t"
+        "ldr r1, [r12, #0]\n\t"
+        "ldr r3, [r12, #4]\n\t"
+        "ldr r5, [r12, #8]\n\t"
+        "ldr r7, [r12, #12]\n\t"
+        "ldr r9, [r12, #16]\n\t"
+        "ldr r11, [r12, #20]\n\t"
+        "ldr r0, [r12, #24]\n\t"
+        "ldr r12, [r12, #28]\n\t"
+        "push {r0, r1}\n"
+        "2:\n\t"
+        "movs r0, #0\n\t"
+        "movs r2, #0\n\t"
+        "movs r4, #0\n\t"
+        "movs r6, #0\n\t"
+        "mov r8, #0\n\t"
+        "mov r10, #0\n\t"
+        "dlstp.8 lr, r12\n"
+        "1:\n\t"
+        "vldrb.8 q0, [r1], #16\n\t"
+        "vldrb.8 q1, [r3], #16\n\t"
+        "vldrb.8 q2, [r5], #16\n\t"
+        "vldrb.8 q3, [r7], #16\n\t"
+        "vmladava.s8 r0, q0, q3\n\t"
+        "vmladava.s8 r2, q1, q3\n\t"
+        "vmladava.s8 r4, q2, q3\n\t"
+        "vldrb.8 q3, [r9], #16\n\t"
+        "vmladava.s8 r6, q0, q3\n\t"
+        "vmladava.s8 r8, q1, q3\n\t"
+        "vmladava.s8 r10, q2, q3\n\t"
+        "letp lr, 1b\n\t"
+        "str r0, [r11, #0]\n\t"
+        "str r2, [r11, #272]\n\t"
+        "str r4, [r11, #544]\n\t"
+        "str r6, [r11, #4]\n\t"
+        "str r8, [r11, #276]\n\t"
+        "str r10, [r11, #548]\n\t"
+        "adds r11, r11, #8\n\t"
+        "add lr, r12, #15\n\t"
+        "bic lr, lr, #15\n\t"
+        "subs r1, r1, lr\n\t"
+        "subs r3, r3, lr\n\t"
+        "subs r5, r5, lr\n\t"
+        "sub r7, r9, lr\n\t"
+        "add r7, r7, r12\n\t"
+        "add r9, r7, r12\n\t"
+        "ldr r0, [sp]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [sp]\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n");
+}
+
+/* Raw sums of channels [0, nc) (rows w) for the three windows x into acc (edgec_conv_mve_job's layout). */
+static inline void edgec_conv_mve_block(const int8_t *const x[3], const int8_t *w, size_t k, int32_t nc,
+                                        int32_t *acc)
+{
+    if (k <= 16) { /* one vector per window: the windows stay in registers across the channels */
+        const mve_pred16_t pk = vctp8q((uint32_t)k);
+        const int8x16_t u0 = vldrbq_z_s8(x[0], pk);
+        const int8x16_t u1 = vldrbq_z_s8(x[1], pk);
+        const int8x16_t u2 = vldrbq_z_s8(x[2], pk);
+        for (int32_t j = 0; j < nc; ++j) {
+            const int8x16_t v = vldrbq_z_s8(w, pk);
+            acc[j] = vmladavq_s8(u0, v);
+            acc[EDGEC_CONV_MVE_ROW + j] = vmladavq_s8(u1, v);
+            acc[2 * EDGEC_CONV_MVE_ROW + j] = vmladavq_s8(u2, v);
+            w += k;
+        }
+        return;
+    }
+    edgec_conv_mve_job job;
+    job.x0 = x[0];
+    job.x1 = x[1];
+    job.x2 = x[2];
+    job.k = (uint32_t)k;
+    if (nc >= 2) {
+        job.w0 = w;
+        job.w1 = w + k;
+        job.acc = acc;
+        job.pairs = nc / 2;
+        edgec_conv_mve_dot3(&job);
+    }
+    if (nc & 1) { /* the last row alone (its pair's second sums land in the row's spare) */
+        job.w0 = w + (size_t)(nc - 1) * k;
+        job.w1 = job.w0;
+        job.acc = acc + (nc - 1);
+        job.pairs = 1;
+        edgec_conv_mve_dot3(&job);
+    }
 }
 
 /* Every output channel of three positions with windows x[0..2] (out[i] NULL: no position i, x[i] a copy of x[0]). */
@@ -150,39 +229,52 @@ static inline void edgec_conv_mve_triple(const int8_t *const x[3], const int8_t 
                                          const int32_t *bias, const edgec_per_channel_quant *quant, int32_t out_c,
                                          edgec_mve_range range, int8_t *const out[3])
 {
-    for (int32_t oc = 0; oc < out_c; oc += 4) {
-        const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
-        const int8_t *w0 = filter + (size_t)oc * k;
-        const int8_t *w1 = n > 1 ? w0 + k : w0;
-        const int8_t *w2 = n > 2 ? w0 + 2 * k : w0;
-        const int8_t *w3 = n > 3 ? w0 + 3 * k : w0;
-        const mve_pred16_t p = vctp32q((uint32_t)n);
-        int32x4_t vb, m, s;
-        if (n == 4) {
-            vb = vldrwq_s32(bias + oc);
-            m = vldrwq_s32(quant->multiplier + oc);
-            s = vldrwq_s32(quant->shift + oc);
-        } else {
-            vb = vldrwq_z_s32(bias + oc, p);
-            m = vldrwq_z_s32(quant->multiplier + oc, p);
-            s = vldrwq_z_s32(quant->shift + oc, p);
-        }
-        int32_t acc[12]; /* acc[4 * i + j]: position i, channel oc + j, from the bias on */
-        vstrwq_s32(acc, vb);
-        vstrwq_s32(acc + 4, vb);
-        vstrwq_s32(acc + 8, vb);
-        edgec_conv_mve_dot3x2(x[0], x[1], x[2], w0, w1, k, acc);
-        edgec_conv_mve_dot3x2(x[0], x[1], x[2], w2, w3, k, acc + 2);
-        for (int32_t i = 0; i < 3; ++i) {
-            if (out[i] == NULL) {
-                break;
+    int32_t acc[3 * EDGEC_CONV_MVE_ROW];
+    const int32_t offset = vgetq_lane_s32(range.offset, 0);
+    const int32x4_t lo = range.lo;
+    const int32x4_t hi = range.hi;
+    const int32_t npos = out[1] == NULL ? 1 : (out[2] == NULL ? 2 : 3);
+    for (int32_t c0 = 0; c0 < out_c; c0 += EDGEC_CONV_MVE_BLOCK) {
+        const int32_t nc = out_c - c0 < EDGEC_CONV_MVE_BLOCK ? out_c - c0 : EDGEC_CONV_MVE_BLOCK;
+        edgec_conv_mve_block(x, filter + (size_t)c0 * k, k, nc, acc);
+        int32_t oc = 0;
+        if (npos == 3) { /* whole groups of four channels at three positions, unrolled */
+            int8_t *o0 = out[0] + c0;
+            int8_t *o1 = out[1] + c0;
+            int8_t *o2 = out[2] + c0;
+            const int32_t *a = acc;
+            for (; oc + 4 <= nc; oc += 4) {
+                const int32_t c = c0 + oc;
+                const int32x4_t vb = vldrwq_s32(bias + c);
+                const int32x4_t m = vldrwq_s32(quant->multiplier + c);
+                const int32x4_t s = vldrwq_s32(quant->shift + c);
+                const int32x4_t zero = vdupq_n_s32(0);
+                const int32x4_t left = vmaxq_s32(s, zero);
+                const int32x4_t right = vminq_s32(s, zero);
+                vstrbq_s32(o0, edgec_mve_requant_split(vaddq_s32(vldrwq_s32(a), vb), m, left, right, offset, lo, hi));
+                vstrbq_s32(o1, edgec_mve_requant_split(vaddq_s32(vldrwq_s32(a + EDGEC_CONV_MVE_ROW), vb), m, left,
+                                                       right, offset, lo, hi));
+                vstrbq_s32(o2, edgec_mve_requant_split(vaddq_s32(vldrwq_s32(a + 2 * EDGEC_CONV_MVE_ROW), vb), m,
+                                                       left, right, offset, lo, hi));
+                o0 += 4;
+                o1 += 4;
+                o2 += 4;
+                a += 4;
             }
-            const int32x4_t a = vldrwq_s32(acc + 4 * i);
-            const int32x4_t y = edgec_mve_requant(a, m, s, range);
-            if (n == 4) {
-                vstrbq_s32(out[i] + oc, y);
-            } else {
-                vstrbq_p_s32(out[i] + oc, y, p);
+        }
+        for (; oc < nc; oc += 4) {
+            const int32_t n = nc - oc < 4 ? nc - oc : 4;
+            const mve_pred16_t p = vctp32q((uint32_t)n);
+            const int32_t c = c0 + oc;
+            const int32x4_t vb = vldrwq_z_s32(bias + c, p);
+            const int32x4_t m = vldrwq_z_s32(quant->multiplier + c, p);
+            const int32x4_t s = vldrwq_z_s32(quant->shift + c, p);
+            const int32x4_t zero = vdupq_n_s32(0);
+            const int32x4_t left = vmaxq_s32(s, zero);
+            const int32x4_t right = vminq_s32(s, zero);
+            for (int32_t i = 0; i < npos; ++i) {
+                const int32x4_t a = vaddq_s32(vldrwq_s32(acc + EDGEC_CONV_MVE_ROW * i + oc), vb);
+                vstrbq_p_s32(out[i] + c, edgec_mve_requant_split(a, m, left, right, offset, lo, hi), p);
             }
         }
     }

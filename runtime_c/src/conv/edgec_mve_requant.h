@@ -44,6 +44,21 @@ static inline int32x4_t edgec_mve_requant(int32x4_t x, int32x4_t m, int32x4_t s,
     return vminq_s32(x, r.hi);
 }
 
+/* edgec_mve_requant with the shift split once per channel group (left = max(shift, 0), right = min(shift, 0)) and
+ * the output offset a scalar (VQADD with a register): fewer live vectors where one group serves several
+ * positions. */
+static inline int32x4_t edgec_mve_requant_split(int32x4_t x, int32x4_t m, int32x4_t left, int32x4_t right,
+                                                int32_t offset, int32x4_t lo, int32x4_t hi)
+{
+    x = vshlq_s32(x, left);
+    x = vqrdmulhq_s32(x, m);
+    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
+    x = vrshlq_s32(x, right);
+    x = vqaddq_n_s32(x, offset);
+    x = vmaxq_s32(x, lo);
+    return vminq_s32(x, hi);
+}
+
 #endif
 
 #endif /* EDGEC_MVE_REQUANT_H */
