@@ -56,6 +56,8 @@ typedef struct {
     int32_t k_h, k_w;
     int16x8_t pad;
     edgec_mve_range range;
+    int32_t offset;
+    int16_t lo, hi;
 } edgec_dw_mve_call;
 
 /* Outputs of channels [c, c + n) (n <= 8; whole: n == 8) of one position: the general path (any channel count and
@@ -138,6 +140,7 @@ static inline void edgec_dw_mve_group(const edgec_dw_mve_call *k, const edgec_dw
 
 #define EDGEC_DW_MVE_TAPS 25  /* windows up to 5x5 take the tap-pointer path */
 #define EDGEC_DW_MVE_PAD 512  /* channels up to this many: a missing tap reads a row of pad values */
+#define EDGEC_DW_MVE_WINDOW 128 /* channels up to this many: a 3x3 border window is copied for the assembly step */
 
 /* Even and odd channels of four consecutive int32 values (bias, multiplier, shift) at p. */
 static EDGEC_DW_MVE_INLINE int32x4_t edgec_dw_mve_gather(const int32_t *p, uint32x4_t lanes, int whole,
@@ -154,11 +157,11 @@ static EDGEC_DW_MVE_INLINE void edgec_dw_mve_store8(int32x4_t ae, int32x4_t ao, 
     const mve_pred16_t po = vctp32q((uint32_t)n >> 1);
     const uint32x4_t even = vidupq_n_u32(0, 2);
     const uint32x4_t odd = vidupq_n_u32(1, 2);
-    const int32x4_t ye = edgec_mve_requant(ae, edgec_dw_mve_gather(k->multiplier + c, even, whole, pe),
-                                           edgec_dw_mve_gather(k->shift + c, even, whole, pe), k->range);
-    const int32x4_t yo = edgec_mve_requant(ao, edgec_dw_mve_gather(k->multiplier + c, odd, whole, po),
-                                           edgec_dw_mve_gather(k->shift + c, odd, whole, po), k->range);
-    const int16x8_t y = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ye), yo);
+    const int32x4_t ye = edgec_mve_requant_unclamped(ae, edgec_dw_mve_gather(k->multiplier + c, even, whole, pe),
+                                                     edgec_dw_mve_gather(k->shift + c, even, whole, pe), k->offset);
+    const int32x4_t yo = edgec_mve_requant_unclamped(ao, edgec_dw_mve_gather(k->multiplier + c, odd, whole, po),
+                                                     edgec_dw_mve_gather(k->shift + c, odd, whole, po), k->offset);
+    const int16x8_t y = edgec_mve_clamp16(ye, yo, k->lo, k->hi);
     if (whole) {
         vstrbq_s16(out + c, y);
     } else {
@@ -230,6 +233,107 @@ static EDGEC_DW_MVE_INLINE void edgec_dw_mve_position(const edgec_dw_mve_call *k
     }
 }
 
+/* One call of edgec_dw_mve_asm3x3 (the offsets are fixed: the assembly reads them). */
+typedef struct {
+    const int8_t *x;         /* 0: tap (0, 0) of the window, channel 0 */
+    const int8_t *w;         /* 4: filter tap 0, channel 0 */
+    uint32_t tap;            /* 8: bytes between the window's columns (and between filter taps: the channel count) */
+    uint32_t row;            /* 12: bytes between the window's rows */
+    const int32_t *bias;     /* 16 */
+    const int32_t *mult;     /* 20 */
+    const int32_t *shift;    /* 24 */
+    int8_t *out;             /* 28 */
+    int32_t groups;          /* 32: groups of eight channels, at least 1 */
+    int32_t offset;          /* 36 */
+    int32_t lo;              /* 40 */
+    int32_t hi;              /* 44 */
+    uint32_t w_tap;          /* 48: bytes between filter taps */
+} edgec_dw_mve_job;
+
+/* Eight channels at a time of one whole 3x3 window (the depthwise step of edgec_dw_mve_group written out, with
+ * every value in a register): VLD20/VLD21 load bias, multipliers and shifts already split into even and odd
+ * channels; per tap VLDRB.S16 of the input and the weights, VMULLB/VMULLT.S16 and two VADD; the requantization of
+ * edgec_mve_requant_unclamped with the shift split by its sign mask (VSHR #31, VBIC, VAND); VQMOVNB/VQMOVNT narrow
+ * with saturation into channel order, VMAX/VMIN.S16 clamp and VSTRB.16 stores eight outputs. */
+#if defined(__GNUC__)
+__attribute__((naked, noinline))
+#endif
+static void edgec_dw_mve_asm3x3(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+#define EDGEC_DW_TAP(X)                                                                                            \
+    "vldrb.s16 q2, [" X "]\n\t"                                                                                   \
+    "vldrb.s16 q3, [r2]\n\t"                                                                                      \
+    "add r2, r2, r6\n\t"                                                                                          \
+    "vmullb.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q0, q0, q4\n\t"                                                                                     \
+    "vmullt.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q1, q1, q4\n\t"
+#define EDGEC_DW_ROW                                                                                               \
+    EDGEC_DW_TAP("r0")                                                                                            \
+    "add r1, r0, r7\n\t" EDGEC_DW_TAP("r1") "add r1, r1, r7\n\t" EDGEC_DW_TAP("r1") "add r0, r0, r8\n\t"
+#define EDGEC_DW_REQUANT(X, M, S)                                                                                  \
+    "vshr.s32 q6, " S ", #31\n\t"                                                                                 \
+    "vbic q7, " S ", q6\n\t"                                                                                      \
+    "vshl.s32 " X ", " X ", q7\n\t"                                                                               \
+    "vqrdmulh.s32 " X ", " X ", " M "\n\t"                                                                        \
+    "vand q7, " S ", q6\n\t"                                                                                      \
+    "vand q6, " X ", q7\n\t"                                                                                      \
+    "vshr.s32 q6, q6, #31\n\t"                                                                                    \
+    "vqadd.s32 " X ", " X ", q6\n\t"                                                                              \
+    "vrshl.s32 " X ", " X ", q7\n\t"                                                                              \
+    "vqadd.s32 " X ", " X ", r12\n\t"
+    /* r4 input, r5 weights (both at the group's first channel), r6 filter tap stride, r7 window column stride, r8
+     * window row stride, r9-r11 bias / multipliers / shifts, r3 output, r12 offset, lr upper bound; on the stack
+     * the group count and the lower bound. r0-r2 (low registers: the widening loads need them) walk the taps. */
+    __asm__ volatile(
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
+        "ldr r4, [r0, #0]\n\t"
+        "ldr r5, [r0, #4]\n\t"
+        "ldr r7, [r0, #8]\n\t"
+        "ldr r8, [r0, #12]\n\t"
+        "ldr r9, [r0, #16]\n\t"
+        "ldr r10, [r0, #20]\n\t"
+        "ldr r11, [r0, #24]\n\t"
+        "ldr r3, [r0, #28]\n\t"
+        "ldr r12, [r0, #36]\n\t"
+        "ldr lr, [r0, #44]\n\t"
+        "ldr r6, [r0, #48]\n\t"
+        "ldr r1, [r0, #32]\n\t"
+        "ldr r2, [r0, #40]\n\t"
+        "push {r1, r2}\n"
+        "1:\n\t"
+        "vld20.32 {q0, q1}, [r9]\n\t"
+        "vld21.32 {q0, q1}, [r9]!\n\t"
+        "mov r0, r4\n\t"
+        "mov r2, r5\n\t"
+        EDGEC_DW_ROW EDGEC_DW_ROW EDGEC_DW_ROW
+        "vld20.32 {q2, q3}, [r10]\n\t"
+        "vld21.32 {q2, q3}, [r10]!\n\t"
+        "vld20.32 {q4, q5}, [r11]\n\t"
+        "vld21.32 {q4, q5}, [r11]!\n\t"
+        EDGEC_DW_REQUANT("q0", "q2", "q4")
+        EDGEC_DW_REQUANT("q1", "q3", "q5")
+        "vqmovnb.s32 q6, q0\n\t"
+        "vqmovnt.s32 q6, q1\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "vdup.16 q7, r0\n\t"
+        "vmax.s16 q6, q6, q7\n\t"
+        "vdup.16 q7, lr\n\t"
+        "vmin.s16 q6, q6, q7\n\t"
+        "vstrb.16 q6, [r3], #8\n\t"
+        "adds r4, r4, #8\n\t"
+        "adds r5, r5, #8\n\t"
+        "ldr r0, [sp]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [sp]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #8\n\t"
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n");
+#undef EDGEC_DW_TAP
+#undef EDGEC_DW_ROW
+#undef EDGEC_DW_REQUANT
+}
+
 /* edgec_depthwise_conv_fast_s8 on Helium, after its argument checks (depth multiplier 1). */
 static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *params,
                                                        const edgec_per_channel_quant *quant,
@@ -259,11 +363,16 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
     k.w_row = (size_t)k.k_w * k.pixel;
     k.pad = vdupq_n_s16((int16_t)params->pad_value);
     k.range = edgec_mve_range_make(params->output_offset, params->act_min, params->act_max);
+    k.offset = params->output_offset;
+    k.lo = (int16_t)params->act_min;
+    k.hi = (int16_t)params->act_max;
     const int is3x3 = k.k_h == 3 && k.k_w == 3 && dil_h == 1 && dil_w == 1;
     const int32_t whole_end = chans & ~7;
     const int32_t taps = k.k_h * k.k_w;
     const int tap_path = taps <= EDGEC_DW_MVE_TAPS && chans <= EDGEC_DW_MVE_PAD;
     int8_t pad_row[EDGEC_DW_MVE_PAD];
+    int8_t window[9 * EDGEC_DW_MVE_WINDOW];
+    const int32_t groups8 = chans / 8;
     if (tap_path) {
         memset(pad_row, params->pad_value, (size_t)chans);
     }
@@ -283,7 +392,76 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                 win.x = in_batch + ((size_t)(origin_y + win.ky0 * dil_h) * (size_t)in_w +
                                     (size_t)(origin_x + win.kx0 * dil_w)) * k.pixel;
                 win.w = filter + ((size_t)win.ky0 * (size_t)k.k_w + (size_t)win.kx0) * k.pixel;
-                if (win.full3x3) {
+                if (is3x3 && groups8 > 0 && (win.full3x3 || chans <= EDGEC_DW_MVE_WINDOW)) {
+                    /* Whole groups of eight channels in the assembly step: in place, or from a copy of the window
+                     * with pad_value in place of the taps outside the input. */
+                    edgec_dw_mve_job job;
+                    job.x = win.x;
+                    job.tap = (uint32_t)k.x_tap;
+                    job.row = (uint32_t)k.x_row;
+                    if (!win.full3x3) {
+                        const int8x16_t pad16 = vdupq_n_s8((int8_t)params->pad_value);
+                        const int8_t *row = in_batch + (ptrdiff_t)origin_y * (ptrdiff_t)in_w * (ptrdiff_t)k.pixel +
+                                            (ptrdiff_t)origin_x * (ptrdiff_t)k.pixel;
+                        int8_t *dst = window;
+                        for (int32_t ky = 0; ky < 3; ++ky) {
+                            const int row_in = ky >= win.ky0 && ky < win.ky1;
+                            for (int32_t kx = 0; kx < 3; ++kx) {
+                                const int8_t *src = row + (size_t)kx * k.x_tap;
+                                int8_t *d = dst;
+                                int32_t left = chans;
+                                if (row_in && kx >= win.kx0 && kx < win.kx1) {
+                                    for (; left >= 16; left -= 16) {
+                                        vstrbq_s8(d, vldrbq_s8(src));
+                                        d += 16;
+                                        src += 16;
+                                    }
+                                    if (left > 0) {
+                                        const mve_pred16_t p = vctp8q((uint32_t)left);
+                                        vstrbq_p_s8(d, vldrbq_z_s8(src, p), p);
+                                    }
+                                } else {
+                                    for (; left >= 16; left -= 16) {
+                                        vstrbq_s8(d, pad16);
+                                        d += 16;
+                                    }
+                                    if (left > 0) {
+                                        vstrbq_p_s8(d, pad16, vctp8q((uint32_t)left));
+                                    }
+                                }
+                                dst += k.pixel;
+                            }
+                            row += k.x_row;
+                        }
+                        job.x = window;
+                        job.tap = (uint32_t)k.pixel;
+                        job.row = 3u * (uint32_t)k.pixel;
+                    }
+                    const int8_t *const xw = job.x;
+                    const size_t tap_w = job.tap;
+                    const size_t row_w = job.row;
+                    job.w = filter;
+                    job.w_tap = (uint32_t)k.pixel;
+                    job.bias = bias;
+                    job.mult = quant->multiplier;
+                    job.shift = quant->shift;
+                    job.out = out;
+                    job.groups = groups8;
+                    job.offset = params->output_offset;
+                    job.lo = params->act_min;
+                    job.hi = params->act_max;
+                    edgec_dw_mve_asm3x3(&job);
+                    if (whole_end < chans) {
+                        edgec_dw_mve_window tail = win;
+                        tail.full3x3 = 1;
+                        tail.x = xw;
+                        tail.w = filter;
+                        edgec_dw_mve_call kt = k;
+                        kt.x_tap = tap_w;
+                        kt.x_row = row_w;
+                        edgec_dw_mve_group(&kt, &tail, whole_end, chans - whole_end, 0, out);
+                    }
+                } else if (win.full3x3) {
                     const int8_t *const tx0[1] = {win.x};
                     edgec_dw_mve_position(&k, tx0, -1, chans, out);
                 } else if (tap_path) {

@@ -59,6 +59,29 @@ static inline int32x4_t edgec_mve_requant_split(int32x4_t x, int32x4_t m, int32x
     return vminq_s32(x, hi);
 }
 
+/* The requantized accumulators x plus the output offset (saturating), before the clamp: with the clamp applied
+ * after a saturating narrowing to int16 (edgec_mve_clamp16; the bounds lie inside int16, so the result is the
+ * same) eight channels share one clamp and the bounds are not live during the arithmetic. */
+static inline int32x4_t edgec_mve_requant_unclamped(int32x4_t x, int32x4_t m, int32x4_t s, int32_t offset)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    x = vshlq_s32(x, vmaxq_s32(s, zero));
+    x = vqrdmulhq_s32(x, m);
+    const int32x4_t right = vminq_s32(s, zero);
+    x = vqaddq_s32(x, vshrq_n_s32(vandq_s32(x, right), 31));
+    x = vrshlq_s32(x, right);
+    return vqaddq_n_s32(x, offset);
+}
+
+/* Even lanes e and odd lanes o (edgec_mve_requant_unclamped) narrowed with saturation into eight int16 lanes in
+ * channel order, clamped to [lo, hi]. */
+static inline int16x8_t edgec_mve_clamp16(int32x4_t e, int32x4_t o, int16_t lo, int16_t hi)
+{
+    int16x8_t y = vqmovntq_s32(vqmovnbq_s32(vdupq_n_s16(0), e), o);
+    y = vmaxq_s16(y, vdupq_n_s16(lo));
+    return vminq_s16(y, vdupq_n_s16(hi));
+}
+
 #endif
 
 #endif /* EDGEC_MVE_REQUANT_H */
