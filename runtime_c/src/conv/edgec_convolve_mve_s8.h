@@ -82,6 +82,24 @@ static inline const int8_t *edgec_conv_mve_window(const edgec_conv_mve_geometry 
     const size_t tap = (size_t)g->in_c;
     const size_t row_bytes = (size_t)g->k_w * tap;
     int8_t *dst = patch;
+    if (g->dil_w == 1 && row_bytes <= 16) {
+        /* Each kernel row is one vector: the in-bounds bytes loaded under a lane mask (the others not read), the
+         * pad value selected into the rest. */
+        const mve_pred16_t store = vctp8q((uint32_t)row_bytes);
+        const mve_pred16_t valid = (mve_pred16_t)(vctp8q((uint32_t)((size_t)kx1 * tap)) &
+                                                  (mve_pred16_t)~vctp8q((uint32_t)((size_t)kx0 * tap)));
+        const ptrdiff_t x_off = (ptrdiff_t)origin_x * (ptrdiff_t)tap;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            int8x16_t v = g->pad;
+            if (ky >= ky0 && ky < ky1) {
+                const int8_t *src = in_batch + (size_t)(origin_y + ky * g->dil_h) * g->row_stride + x_off;
+                v = vpselq_s8(vldrbq_z_s8(src, valid), g->pad, valid);
+            }
+            vstrbq_p_s8(dst, v, store);
+            dst += row_bytes;
+        }
+        return patch;
+    }
     for (int32_t ky = 0; ky < g->k_h; ++ky) {
         if (ky < ky0 || ky >= ky1) {
             edgec_conv_mve_fill(dst, g->pad, row_bytes);
