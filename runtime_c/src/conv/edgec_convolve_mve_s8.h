@@ -221,6 +221,24 @@ static inline void edgec_conv_mve_block(const int8_t *const x[3], const int8_t *
         }
         return;
     }
+    if (k <= 32) { /* two vectors per window, in registers across the channels */
+        const mve_pred16_t pk = vctp8q((uint32_t)(k - 16));
+        const int8x16_t u0 = vldrbq_s8(x[0]);
+        const int8x16_t u1 = vldrbq_s8(x[1]);
+        const int8x16_t u2 = vldrbq_s8(x[2]);
+        const int8x16_t t0 = vldrbq_z_s8(x[0] + 16, pk);
+        const int8x16_t t1 = vldrbq_z_s8(x[1] + 16, pk);
+        const int8x16_t t2 = vldrbq_z_s8(x[2] + 16, pk);
+        for (int32_t j = 0; j < nc; ++j) {
+            const int8x16_t v = vldrbq_s8(w);
+            const int8x16_t z = vldrbq_z_s8(w + 16, pk);
+            acc[j] = vmladavaq_s8(vmladavq_s8(u0, v), t0, z);
+            acc[EDGEC_CONV_MVE_ROW + j] = vmladavaq_s8(vmladavq_s8(u1, v), t1, z);
+            acc[2 * EDGEC_CONV_MVE_ROW + j] = vmladavaq_s8(vmladavq_s8(u2, v), t2, z);
+            w += k;
+        }
+        return;
+    }
     edgec_conv_mve_job job;
     job.x0 = x[0];
     job.x1 = x[1];
@@ -252,6 +270,8 @@ static inline void edgec_conv_mve_triple(const int8_t *const x[3], const int8_t 
     const int32x4_t lo = range.lo;
     const int32x4_t hi = range.hi;
     const int32_t npos = out[1] == NULL ? 1 : (out[2] == NULL ? 2 : 3);
+    const int32_t *const mult = quant->multiplier; /* in locals: the output stores may alias the struct */
+    const int32_t *const shift = quant->shift;
     for (int32_t c0 = 0; c0 < out_c; c0 += EDGEC_CONV_MVE_BLOCK) {
         const int32_t nc = out_c - c0 < EDGEC_CONV_MVE_BLOCK ? out_c - c0 : EDGEC_CONV_MVE_BLOCK;
         edgec_conv_mve_block(x, filter + (size_t)c0 * k, k, nc, acc);
@@ -264,8 +284,8 @@ static inline void edgec_conv_mve_triple(const int8_t *const x[3], const int8_t 
             for (; oc + 4 <= nc; oc += 4) {
                 const int32_t c = c0 + oc;
                 const int32x4_t vb = vldrwq_s32(bias + c);
-                const int32x4_t m = vldrwq_s32(quant->multiplier + c);
-                const int32x4_t s = vldrwq_s32(quant->shift + c);
+                const int32x4_t m = vldrwq_s32(mult + c);
+                const int32x4_t s = vldrwq_s32(shift + c);
                 const int32x4_t zero = vdupq_n_s32(0);
                 const int32x4_t left = vmaxq_s32(s, zero);
                 const int32x4_t right = vminq_s32(s, zero);
