@@ -248,6 +248,9 @@ typedef struct {
     int32_t lo;              /* 40 */
     int32_t hi;              /* 44 */
     uint32_t w_tap;          /* 48: bytes between filter taps */
+    int32_t positions;       /* 52: consecutive positions (at least 1; more only when the channels are whole groups,
+                                so that the outputs are contiguous) */
+    uint32_t x_step;         /* 56: input bytes between them */
 } edgec_dw_mve_job;
 
 /* Eight channels at a time of one whole 3x3 window (the depthwise step of edgec_dw_mve_group written out, with
@@ -287,20 +290,39 @@ static void edgec_dw_mve_asm3x3(const edgec_dw_mve_job *job __attribute__((unuse
      * the group count and the lower bound. r0-r2 (low registers: the widening loads need them) walk the taps. */
     __asm__ volatile(
         "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
-        "ldr r4, [r0, #0]\n\t"
-        "ldr r5, [r0, #4]\n\t"
+        "sub sp, sp, #40\n\t"
+        "ldr r1, [r0, #32]\n\t" /* [sp]: groups left; [sp, #8]: groups */
+        "str r1, [sp, #8]\n\t"
+        "ldr r1, [r0, #40]\n\t" /* [sp, #4]: lower bound */
+        "str r1, [sp, #4]\n\t"
+        "ldr r1, [r0, #52]\n\t" /* [sp, #12]: positions left */
+        "str r1, [sp, #12]\n\t"
+        "ldr r1, [r0, #56]\n\t" /* [sp, #16]: input step between positions */
+        "str r1, [sp, #16]\n\t"
+        "ldr r1, [r0, #4]\n\t" /* [sp, #20..32]: weights, bias, multipliers, shifts at channel 0 */
+        "str r1, [sp, #20]\n\t"
+        "ldr r1, [r0, #16]\n\t"
+        "str r1, [sp, #24]\n\t"
+        "ldr r1, [r0, #20]\n\t"
+        "str r1, [sp, #28]\n\t"
+        "ldr r1, [r0, #24]\n\t"
+        "str r1, [sp, #32]\n\t"
+        "ldr r1, [r0, #0]\n\t" /* [sp, #36]: the position's input */
+        "str r1, [sp, #36]\n\t"
         "ldr r7, [r0, #8]\n\t"
         "ldr r8, [r0, #12]\n\t"
-        "ldr r9, [r0, #16]\n\t"
-        "ldr r10, [r0, #20]\n\t"
-        "ldr r11, [r0, #24]\n\t"
         "ldr r3, [r0, #28]\n\t"
         "ldr r12, [r0, #36]\n\t"
         "ldr lr, [r0, #44]\n\t"
-        "ldr r6, [r0, #48]\n\t"
-        "ldr r1, [r0, #32]\n\t"
-        "ldr r2, [r0, #40]\n\t"
-        "push {r1, r2}\n"
+        "ldr r6, [r0, #48]\n"
+        "2:\n\t"
+        "ldr r0, [sp, #8]\n\t"
+        "str r0, [sp]\n\t"
+        "ldr r4, [sp, #36]\n\t"
+        "ldr r5, [sp, #20]\n\t"
+        "ldr r9, [sp, #24]\n\t"
+        "ldr r10, [sp, #28]\n\t"
+        "ldr r11, [sp, #32]\n"
         "1:\n\t"
         "vld20.32 {q0, q1}, [r9]\n\t"
         "vld21.32 {q0, q1}, [r9]!\n\t"
@@ -327,7 +349,15 @@ static void edgec_dw_mve_asm3x3(const edgec_dw_mve_job *job __attribute__((unuse
         "subs r0, r0, #1\n\t"
         "str r0, [sp]\n\t"
         "bne 1b\n\t"
-        "add sp, sp, #8\n\t"
+        "ldr r0, [sp, #36]\n\t"
+        "ldr r1, [sp, #16]\n\t"
+        "add r0, r0, r1\n\t"
+        "str r0, [sp, #36]\n\t"
+        "ldr r0, [sp, #12]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [sp, #12]\n\t"
+        "bne 2b\n\t"
+        "add sp, sp, #40\n\t"
         "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n");
 #undef EDGEC_DW_TAP
 #undef EDGEC_DW_ROW
@@ -450,6 +480,16 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                     job.offset = params->output_offset;
                     job.lo = params->act_min;
                     job.hi = params->act_max;
+                    job.positions = 1;
+                    job.x_step = (uint32_t)((size_t)params->stride_w * k.pixel);
+                    if (win.full3x3 && whole_end == chans) {
+                        /* the following windows of the row inside the input go in the same call */
+                        int32_t run = (in_w - 3 - origin_x) / params->stride_w + 1;
+                        run = run < out_w - ox ? run : out_w - ox;
+                        job.positions = run;
+                        ox += run - 1;
+                        out += (size_t)(run - 1) * k.pixel;
+                    }
                     edgec_dw_mve_asm3x3(&job);
                     if (whole_end < chans) {
                         edgec_dw_mve_window tail = win;
