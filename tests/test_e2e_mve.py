@@ -30,6 +30,17 @@ CASES: dict[str, bytes] = {
                                            stride=(2, 2), padding="SAME", input_qparams=(0.05, -3), seed=46),
     "conv_left_shift": mb.conv2d_model(input_shape=(1, 5, 5, 8), out_channels=5, kernel=(3, 3),
                                        input_qparams=(0.05, -7), output_qparams=(2e-5, 5), seed=47),
+    # Windows of at most 16 bytes (one vector per window, kept in registers): a 1x1 with 8 input channels and an
+    # odd output count, a 3x3 single-channel window copied row by row under a lane mask.
+    "conv1x1_ic8_oc11": mb.conv2d_model(input_shape=(1, 4, 5, 8), out_channels=11, kernel=(1, 1), seed=48),
+    "conv3x3_same_ic1_oc6": mb.conv2d_model(input_shape=(1, 6, 7, 1), out_channels=6, kernel=(3, 3),
+                                            padding="SAME", input_qparams=(0.05, 12), seed=49),
+    # Channels in whole groups of eight: runs of interior windows in one assembly call (stride 1 and 2); more than
+    # 128 channels: border windows take the portable tap walk.
+    "dw3x3_same_c24_b2": mb.depthwise_conv2d_model(input_shape=(2, 6, 7, 24), kernel=(3, 3), padding="SAME",
+                                                   input_qparams=(0.05, -9), seed=58),
+    "dw3x3_s2_same_c136": mb.depthwise_conv2d_model(input_shape=(1, 5, 6, 136), kernel=(3, 3), stride=(2, 2),
+                                                    padding="SAME", input_qparams=(0.05, 7), seed=59),
     "dw3x3_same_c1": mb.depthwise_conv2d_model(input_shape=(1, 5, 4, 1), kernel=(3, 3), padding="SAME",
                                                input_qparams=(0.05, 9), seed=51),
     "dw3x3_same_c13_relu6": mb.depthwise_conv2d_model(input_shape=(2, 6, 5, 13), kernel=(3, 3), padding="SAME",
