@@ -23,7 +23,7 @@
 #include "edgec_conv_common.h"
 #include "edgec_mve_requant.h"
 
-#define EDGEC_CONV_MVE_PATCH 640 /* bytes of each of the two window copies (on the stack) */
+#define EDGEC_CONV_MVE_PATCH 576 /* bytes of each of the three window copies (on the stack): up to 3x3x64 */
 
 /* n bytes of src to dst, 16 at a time, the last under a predicate. */
 static inline void edgec_conv_mve_copy(int8_t *dst, const int8_t *src, size_t n)
@@ -121,8 +121,8 @@ static inline const int8_t *edgec_conv_mve_window(const edgec_conv_mve_geometry 
     return patch;
 }
 
-#define EDGEC_CONV_MVE_BLOCK 64 /* output channels per block of raw sums */
-#define EDGEC_CONV_MVE_ROW 68   /* int32 sums per position in the block (room for an odd channel's spare) */
+#define EDGEC_CONV_MVE_BLOCK 32 /* output channels per block of raw sums */
+#define EDGEC_CONV_MVE_ROW 36   /* int32 sums per position in the block (room for an odd channel's spare) */
 
 /* One call of edgec_conv_mve_dot3: three windows, the first two weight rows, the sums' block, the pair count and
  * K (the offsets are fixed: the assembly reads them). */
@@ -181,11 +181,11 @@ static void edgec_conv_mve_dot3(const edgec_conv_mve_job *job __attribute__((unu
         "vmladava.s8 r10, q2, q3\n\t"
         "letp lr, 1b\n\t"
         "str r0, [r11, #0]\n\t"
-        "str r2, [r11, #272]\n\t"
-        "str r4, [r11, #544]\n\t"
+        "str r2, [r11, #144]\n\t"
+        "str r4, [r11, #288]\n\t"
         "str r6, [r11, #4]\n\t"
-        "str r8, [r11, #276]\n\t"
-        "str r10, [r11, #548]\n\t"
+        "str r8, [r11, #148]\n\t"
+        "str r10, [r11, #292]\n\t"
         "adds r11, r11, #8\n\t"
         "add lr, r12, #15\n\t"
         "bic lr, lr, #15\n\t"
