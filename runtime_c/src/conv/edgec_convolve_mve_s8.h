@@ -2,15 +2,18 @@
  * edgec runtime, internal to edgec_convolve_fast_s8.c: the Helium (MVE) path of the int8 convolution (compiled
  * only where __ARM_FEATURE_MVE has integer MVE). Same arguments, OHWI layout and results as edgec_convolve_s8.
  *
- * Two output positions and four output channels per pass: per 16 bytes of the window, two input loads and four
- * weight loads feed eight VMLADAVA (16 int8 products summed into a scalar accumulator each), the last K % 16
- * bytes under a VCTP predicate. A window is the input itself where it is one contiguous in-bounds run (a full
- * 1 x KW window with dilation_w 1, e.g. every 1x1 window), else a copy of K <= EDGEC_CONV_MVE_PATCH bytes in the
- * filter's (ky, kx, ic) order with pad_value in place of the taps outside the input (predicated 16-byte copies).
- * Four outputs are requantized per vector (edgec_mve_requant.h). A last channel group of 1-3 reuses the first
- * row's weights for the missing rows and stores its outputs under a predicate; an odd last position pairs with
- * itself and stores once. Larger patched windows return 0 and take the portable walk. Sums wrap like the
- * reference's int32 accumulator.
+ * Three output positions at a time (consecutive in (batch, y, x) order). Their raw sums are computed for a block of
+ * up to EDGEC_CONV_MVE_BLOCK output channels, then requantized four channels per vector (edgec_mve_requant.h):
+ *  - windows of more than 32 bytes: edgec_conv_mve_dot3, a naked assembly routine that walks every pair of
+ *    weight rows of the block with a tail-predicated low-overhead loop (DLSTP.8 / LETP): per 16 bytes three input
+ *    loads and two weight loads feed six VMLADAVA into even registers; an odd last row goes alone;
+ *  - windows of up to 16 or 32 bytes: the three windows stay in one or two vectors each across the channels.
+ * A window is the input itself where it is one contiguous in-bounds run (a full 1 x KW window with dilation_w 1,
+ * e.g. every 1x1 window), else a copy of K <= EDGEC_CONV_MVE_PATCH bytes in the filter's (ky, kx, ic) order with
+ * pad_value in place of the taps outside the input (kernel rows of at most 16 bytes in one masked load and a
+ * select, longer ones by predicated 16-byte copies). A last block of 1-3 channels stores under a predicate; a
+ * last group of 1-2 positions repeats the first window and stores only its own outputs. Larger patched windows
+ * return 0 and take the portable walk. Sums wrap like the reference's int32 accumulator.
  */
 #ifndef EDGEC_CONVOLVE_MVE_S8_H
 #define EDGEC_CONVOLVE_MVE_S8_H

@@ -5,11 +5,16 @@
  * Channels are the lanes: channel c of a tap is at offset c both in the NHWC input pixel and in the [KH][KW][C]
  * filter row. Eight channels per step: VLDRB.S16 widens eight int8 inputs and eight weights to int16 lanes,
  * VMULL(B/T).S16 multiplies the even and the odd lanes into 32-bit products, added into two int32x4 accumulators
- * (even and odd channels). Bias, multipliers and shifts are gathered in the same even/odd order, four lanes are
- * requantized at a time (edgec_mve_requant.h), VMOVN(B/T) interleaves the two halves back into channel order and
- * VSTRB.16 narrows to int8. The last 1-7 channels run the same step under VCTP predicates (lanes past the end
- * read 0 and are not stored). The in-bounds taps of a window form a rectangle (valid_taps); a 3x3 undilated
- * window inside the input is unrolled; a border window adds pad_value times the weights of its missing taps.
+ * (even and odd channels); bias, multipliers and shifts are loaded in the same even/odd order, four lanes are
+ * requantized at a time (edgec_mve_requant.h), VQMOVN(B/T) narrows the two halves with saturation back into
+ * channel order, the clamp is applied to the int16 lanes and VSTRB.16 stores eight int8 outputs.
+ *  - 3x3 undilated windows, whole groups of eight channels: edgec_dw_mve_asm3x3, a naked assembly routine (every
+ *    value in a register); a row's run of windows inside the input goes in one call when the channel count is a
+ *    multiple of eight; a border window (up to EDGEC_DW_MVE_WINDOW channels) is first copied with pad_value in
+ *    place of its missing taps. The last 1-7 channels take the C step below under VCTP predicates.
+ *  - other windows: the C step with per-tap input pointers (a row of pad values for the taps outside the input),
+ *    or, for more channels or taps than the stack buffers hold, the in-bounds rectangle of taps plus pad_value
+ *    times the weights of the missing ones.
  * Sums wrap like the reference's int32 accumulator (int8 x int8 products are exact in 32 bits).
  */
 #ifndef EDGEC_DEPTHWISE_MVE_S8_H
