@@ -30,6 +30,7 @@
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
+#include "edgec_convolve_mve_s8.h"
 
 #define PAD_RUN 64 /* bytes of pad_value the border correction multiplies weights with per step */
 
@@ -425,6 +426,11 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
         return EDGEC_ARG_ERROR;
     }
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) /* Helium: edgec_convolve_mve_s8.h */
+    if (edgec_convolve_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return EDGEC_OK;
+    }
+#endif
     size_t done = 0;
 #if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
     if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {

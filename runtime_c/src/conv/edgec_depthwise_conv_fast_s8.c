@@ -19,6 +19,7 @@
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
+#include "edgec_depthwise_mve_s8.h"
 
 /* Sum of channel c's weights over the taps outside [ky0, ky1) x [kx0, kx1). */
 static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels, int32_t c,
@@ -293,6 +294,10 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
         params->depth_multiplier != 1) {
         return EDGEC_ARG_ERROR;
     }
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) /* Helium: edgec_depthwise_mve_s8.h */
+    return edgec_depthwise_conv_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims,
+                                       output);
+#endif
     const int32_t batches = input_dims->n;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
