@@ -184,9 +184,12 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
  * Fully connected, fast path: the results of edgec_fully_connected_s8 bit for bit, with the weights blocked
  * four output rows at a time (blocked_filter, compiler/fc_layout.py: per block of 4 rows, in_features / 4 groups
  * of 16 bytes = rows 0..3 x 4 consecutive inputs, then in_features % 4 leftover inputs per row; then the
- * out_features % 4 leftover rows as they are). One pass over the input feeds four rows (SMLAD after one LDM per
- * group on the DSP extension, gathered VMLADAVA on Helium, portable C elsewhere); the rescale is integer, with
- * the double formula only within 2^-20 of a rounding tie (edgec_fc_quant).
+ * out_features % 4 leftover rows as they are). One pass over the input feeds four rows: on the DSP extension the
+ * input row is first unpacked to SMLAD halfwords (rows up to 1024 inputs, 2 KB of stack; longer rows read the
+ * int8 input), then per group one LDRD of the input, one LDM of the weights, eight SXTB16 and eight SMLAD; on the
+ * Cortex-M3 eight rows per pass (LDRSB/MLA); on Helium gathered VMLADAVA. Outputs are rescaled 32 at a time with
+ * the integer rescale, the double formula only within 2^-20 of a rounding tie or for a channel outside the
+ * integer form (edgec_fc_quant).
  */
 edgec_status edgec_fully_connected_fast_s8(const edgec_fc_params *params, const edgec_fc_quant *quant,
                                            int32_t batches, int32_t in_features, const int8_t *input,
