@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "edgec_conv_quad_s8.h"
 #include "edgec_dot2px_s8.h"
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
@@ -366,28 +367,121 @@ static inline void next_position(const conv_geometry *g, int32_t *b, int32_t *oy
 
 #if EDGEC_CONV_PAIRS
 /* The first 2 * floor(positions / 2) output positions, two at a time; returns how many. */
-static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+static void geometry_of(conv_geometry *g, const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                        const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                        const int8_t *filter, const int32_t *bias, const edgec_dims *output_dims)
+{
+    g->params = params;
+    g->quant = quant;
+    g->input = input;
+    g->filter = filter;
+    g->bias = bias;
+    g->in_h = input_dims->h;
+    g->in_w = input_dims->w;
+    g->in_c = input_dims->c;
+    g->out_c = filter_dims->n;
+    g->k_h = filter_dims->h;
+    g->k_w = filter_dims->w;
+    g->out_h = output_dims->h;
+    g->out_w = output_dims->w;
+    g->filter_per_oc = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
+    g->row_stride = (size_t)g->in_w * (size_t)g->in_c;
+    g->image_bytes = (size_t)g->in_h * g->row_stride;
+}
+
+/* Position number first as (b, oy, ox). */
+static inline void position_of(const conv_geometry *g, size_t first, int32_t *b, int32_t *oy, int32_t *ox)
+{
+    const size_t per_image = (size_t)g->out_h * (size_t)g->out_w;
+    *b = (int32_t)(first / per_image);
+    const size_t rest = first % per_image;
+    *oy = (int32_t)(rest / (size_t)g->out_w);
+    *ox = (int32_t)(rest % (size_t)g->out_w);
+}
+
+#if defined(EDGEC_CONV_QUADS)
+#define QUAD_TAPS PAIR_TAPS /* windows up to this many taps go four positions at a time */
+
+/* finish() of one channel at four positions (out[0], out[stride], ...): the channel's requantization constants
+ * made once (edgec_rq_right for a right shift) and the output range in locals. */
+static inline void finish_quad(const int32_t acc[4], int32_t multiplier, int32_t shift, out_range r, int8_t *out,
+                               size_t stride)
+{
+    if (!EDGEC_UNLIKELY(shift >= 0)) {
+        const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+        for (int j = 0; j < 4; ++j) {
+            int32_t v = edgec_requantize_right(acc[j], &q);
+            v = v < r.lo ? r.lo : (v > r.hi ? r.hi : v);
+            out[(size_t)j * stride] = (int8_t)(v + r.offset);
+        }
+    } else {
+        for (int j = 0; j < 4; ++j) {
+            int32_t v = edgec_requantize_nonneg(acc[j], multiplier, shift);
+            v = v < r.lo ? r.lo : (v > r.hi ? r.hi : v);
+            out[(size_t)j * stride] = (int8_t)(v + r.offset);
+        }
+    }
+}
+
+/* The first 4 * floor(positions / 4) output positions, four at a time (edgec_conv_quad_s8.h); returns how many. */
+static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                            const edgec_dims *input_dims, const int8_t *input,
                                            const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                            const edgec_dims *output_dims, int8_t *output)
 {
     conv_geometry g;
-    g.params = params;
-    g.quant = quant;
-    g.input = input;
-    g.filter = filter;
-    g.bias = bias;
-    g.in_h = input_dims->h;
-    g.in_w = input_dims->w;
-    g.in_c = input_dims->c;
-    g.out_c = filter_dims->n;
-    g.k_h = filter_dims->h;
-    g.k_w = filter_dims->w;
-    g.out_h = output_dims->h;
-    g.out_w = output_dims->w;
-    g.filter_per_oc = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
-    g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
-    g.image_bytes = (size_t)g.in_h * g.row_stride;
+    geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
+    int8_t patch[QUAD_TAPS];
+    int32_t quad[EDGEC_QUAD_WORDS(QUAD_TAPS)];
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    const size_t out_c = (size_t)g.out_c;
+    const size_t k = g.filter_per_oc;
+    const out_range r = out_range_of(params);
+    const int full_range = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
+    /* The assembly channel loop: K a multiple of 8, the full output range, every shift to the right. */
+    int all_asm = full_range && k % 8u == 0u;
+    for (size_t oc = 0; oc < out_c && all_asm; ++oc) {
+        all_asm = quant->shift[oc] < 0;
+    }
+    int32_t b = 0, oy = 0, ox = 0;
+    size_t done = 0;
+    for (; done + 4 <= positions; done += 4) {
+        for (int p = 0; p < 4; ++p) {
+            edgec_quad_unpack_s8(window_bytes(&g, b, oy, ox, patch), k, p, quad);
+            next_position(&g, &b, &oy, &ox);
+        }
+        int8_t *out = output + done * out_c;
+        if (all_asm) {
+            edgec_quad_channels st = {quad, filter, bias, (uint32_t)(k * 8u), quant->shift, quant->multiplier, out,
+                                      (uint32_t)out_c, (uint32_t)out_c, r.offset};
+            edgec_conv_quad_channels_s8(&st);
+            continue;
+        }
+        const int8_t *w = filter;
+        for (size_t oc = 0; oc < out_c; ++oc) {
+            int32_t acc[4];
+            edgec_dot4px_s8(quad, w, k, bias[oc], acc);
+            const int32_t shift = quant->shift[oc];
+            if (full_range && shift < 0) {
+                edgec_quad_finish_right(acc, quant->multiplier[oc], shift, r.offset, out + oc, out_c);
+            } else {
+                finish_quad(acc, quant->multiplier[oc], shift, r, out + oc, out_c);
+            }
+            w += k;
+        }
+    }
+    return done;
+}
+#endif
+
+/* Output positions first, first + 1, ... two at a time while two remain; returns the position after the last. */
+static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                           const edgec_dims *input_dims, const int8_t *input,
+                                           const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                           const edgec_dims *output_dims, size_t first, int8_t *output)
+{
+    conv_geometry g;
+    geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
 
     int8_t patch[PAIR_PATCH];
 #if defined(EDGEC_DOT_DSP)
@@ -395,8 +489,9 @@ static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, con
 #endif
     const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
     const size_t out_c = (size_t)g.out_c;
-    int32_t b = 0, oy = 0, ox = 0;
-    size_t done = 0;
+    int32_t b, oy, ox;
+    position_of(&g, first, &b, &oy, &ox);
+    size_t done = first;
     for (; done + 2 <= positions; done += 2) {
         int8_t *out0 = output + done * out_c;
 #if defined(EDGEC_DOT_DSP)
@@ -428,7 +523,10 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     size_t done = 0;
 #if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
     if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {
-        done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+#if defined(EDGEC_CONV_QUADS)
+        done = convolve_quads(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+#endif
+        done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
     }
 #endif
     convolve_positions(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);

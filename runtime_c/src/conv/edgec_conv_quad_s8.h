@@ -1,0 +1,250 @@
+/*
+ * edgec runtime, internal to the fast convolution on the DSP extension (Cortex-M4/M7/M33): four output pixels
+ * times one channel per pass.
+ *
+ * The four windows (K taps each, in the filter's (ky, kx, ic) order) are unpacked once per group of four pixels
+ * into an int16 quad buffer (edgec_quad_unpack_s8). Chunk c of four taps is eight words: for pixel p < 4 the
+ * halfword pairs of taps (4c, 4c+2) (SXTB16) and (4c+1, 4c+3) (SXTB16 ROR 8) at words 2p and 2p + 1. The K % 4
+ * tail taps follow, four words per tap (pixel 0..3, each a sign-extended int32). edgec_dot4px_s8 then multiplies
+ * one OHWI weight row with all four pixels: per chunk one weight word and its two SXTB16, two LDM of four
+ * buffer words each and eight SMLAD: 13 instructions for 16 MACs, with the four sums held in registers across the
+ * whole row (two chunks per loop iteration). Sums wrap modulo 2^32 like the reference's int32 accumulator.
+ */
+#ifndef EDGEC_CONV_QUAD_S8_H
+#define EDGEC_CONV_QUAD_S8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edgec_dot_s8.h"
+#include "edgec_fixedpoint.h"
+
+#if defined(EDGEC_DOT_DSP)
+#define EDGEC_CONV_QUADS 1
+
+/* Words of the quad buffer for windows of len taps. */
+#define EDGEC_QUAD_WORDS(len) (((len) / 4u) * 8u + ((len) % 4u) * 4u)
+
+/* Pixel p's (p < 4) window x[0, len) into the quad buffer q (layout in the header comment). */
+static inline void edgec_quad_unpack_s8(const int8_t *x, size_t len, int p, int32_t *q)
+{
+    const size_t chunks = len / 4u;
+    int32_t *dst = q + 2 * p;
+    for (size_t c = 0; c < chunks; ++c) {
+        const int32_t v = edgec_load_s8x4(x + 4u * c);
+        dst[0] = __sxtb16(v);
+        dst[1] = edgec_sxtb16_odd(v);
+        dst += 8;
+    }
+    const size_t tail = len % 4u;
+    int32_t *t = q + 8u * chunks + p;
+    for (size_t i = 0; i < tail; ++i) {
+        t[4u * i] = x[4u * chunks + i];
+    }
+}
+
+/* One chunk: a weight word (post-incremented), its two halfword pairs, two LDM of the buffer, eight SMLAD. */
+#define EDGEC_QUAD_CHUNK_ASM                                                                                          \
+    "ldr %[w], [%[wp]], #4\n\t"                                                                                      \
+    "ldmia %[q]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                                  \
+    "sxtb16 %[wo], %[w], ror #8\n\t"                                                                                 \
+    "sxtb16 %[w], %[w]\n\t"                                                                                          \
+    "smlad %[a0], %[x0], %[w], %[a0]\n\t"                                                                            \
+    "smlad %[a0], %[x1], %[wo], %[a0]\n\t"                                                                           \
+    "smlad %[a1], %[x2], %[w], %[a1]\n\t"                                                                            \
+    "smlad %[a1], %[x3], %[wo], %[a1]\n\t"                                                                           \
+    "ldmia %[q]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                                                                  \
+    "smlad %[a2], %[x0], %[w], %[a2]\n\t"                                                                            \
+    "smlad %[a2], %[x1], %[wo], %[a2]\n\t"                                                                           \
+    "smlad %[a3], %[x2], %[w], %[a3]\n\t"                                                                            \
+    "smlad %[a3], %[x3], %[wo], %[a3]\n\t"
+
+/* acc[p] = init + sum_{i < len} pixel_p[i] * w[i] for the four pixels of the quad buffer q (windows of len taps). */
+static inline void edgec_dot4px_s8(const int32_t *q, const int8_t *w, size_t len, int32_t init, int32_t acc[4])
+{
+    /* Fixed registers: LDM needs its list ascending (r8-r11); r7 (the Thumb frame pointer) stays free. */
+    register int32_t a0 __asm__("r0") = init;
+    register int32_t a1 __asm__("r1") = init;
+    register int32_t a2 __asm__("r2") = init;
+    register int32_t a3 __asm__("r3") = init;
+    register const int32_t *qp __asm__("r4") = q;
+    register const int8_t *wp __asm__("r5") = w;
+    register int32_t wv __asm__("r6");
+    register int32_t wo __asm__("r12");
+    register int32_t x0 __asm__("r8");
+    register int32_t x1 __asm__("r9");
+    register int32_t x2 __asm__("r10");
+    register int32_t x3 __asm__("r11");
+    const size_t chunks = len / 4u;
+    if (chunks % 2u != 0u) {
+        __asm__ volatile(EDGEC_QUAD_CHUNK_ASM
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [q] "+r"(qp), [wp] "+r"(wp),
+                           [w] "=&r"(wv), [wo] "=&r"(wo), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                           [x3] "=&r"(x3)
+                         :
+                         : "memory");
+    }
+    if (chunks >= 2u) {
+        register const int32_t *end __asm__("lr") = qp + 8u * (chunks & ~(size_t)1);
+        __asm__ volatile("1:\n\t"
+                         EDGEC_QUAD_CHUNK_ASM
+                         EDGEC_QUAD_CHUNK_ASM
+                         "cmp %[q], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [q] "+r"(qp), [wp] "+r"(wp),
+                           [w] "=&r"(wv), [wo] "=&r"(wo), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                           [x3] "=&r"(x3)
+                         : [end] "r"(end)
+                         : "cc", "memory");
+    }
+    uint32_t s0 = (uint32_t)a0, s1 = (uint32_t)a1, s2 = (uint32_t)a2, s3 = (uint32_t)a3;
+    const int32_t *t = qp;
+    for (size_t i = 0; i < len % 4u; ++i) {
+        const int32_t v = wp[i];
+        s0 += (uint32_t)(t[0] * v);
+        s1 += (uint32_t)(t[1] * v);
+        s2 += (uint32_t)(t[2] * v);
+        s3 += (uint32_t)(t[3] * v);
+        t += 4;
+    }
+    acc[0] = (int32_t)s0;
+    acc[1] = (int32_t)s1;
+    acc[2] = (int32_t)s2;
+    acc[3] = (int32_t)s3;
+}
+
+/* One output of edgec_quad_finish_right: edgec_requantize_right (the 64-bit constant plus INT32_MIN's sign
+ * extension for a negative sum by AND/ADDS/ADC, then SMLAL and the shift of the high word), the output offset
+ * added with saturation (QADD) and SSAT to int8, which is the clamp to [-128, 127]. */
+#define EDGEC_QUAD_FINISH_ASM(a)                                                                                      \
+    "and %[t], %[" a "], #0x80000000\n\t"                                                                             \
+    "adds %[t], %[t], %[lo]\n\t"                                                                                    \
+    "adc %[h], %[hi], %[" a "], asr #31\n\t"                                                                          \
+    "smlal %[t], %[h], %[" a "], %[m]\n\t"                                                                            \
+    "asr %[h], %[h], %[r1]\n\t"                                                                                     \
+    "qadd %[h], %[h], %[off]\n\t"                                                                                   \
+    "ssat %[h], #8, %[h]\n\t"
+
+/* finish() of one channel at four positions out[0], out[stride], out[2 * stride], out[3 * stride] for a right
+ * shift (shift < 0) and the full int8 output range (act_min -128, act_max 127): the same results. */
+static inline void edgec_quad_finish_right(const int32_t acc[4], int32_t multiplier, int32_t shift, int32_t offset,
+                                           int8_t *out, size_t stride)
+{
+    const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+    int8_t *out2 = out + 2u * stride;
+    int32_t t, h;
+    __asm__ volatile(EDGEC_QUAD_FINISH_ASM("a0")
+                     "strb %[h], [%[o]]\n\t"
+                     EDGEC_QUAD_FINISH_ASM("a1")
+                     "strb %[h], [%[o], %[s]]\n\t"
+                     EDGEC_QUAD_FINISH_ASM("a2")
+                     "strb %[h], [%[o2]]\n\t"
+                     EDGEC_QUAD_FINISH_ASM("a3")
+                     "strb %[h], [%[o2], %[s]]\n\t"
+                     : [t] "=&r"(t), [h] "=&r"(h)
+                     : [a0] "r"(acc[0]), [a1] "r"(acc[1]), [a2] "r"(acc[2]), [a3] "r"(acc[3]), [lo] "r"(q.lo),
+                       [hi] "r"(q.hi), [m] "r"(q.multiplier), [r1] "r"(q.r1), [off] "r"(offset), [o] "r"(out),
+                       [o2] "r"(out2), [s] "r"(stride)
+                     : "cc", "memory");
+}
+
+/* The state of edgec_conv_quad_channels_s8 (word offsets fixed: the assembly reads them). */
+typedef struct {
+    const int32_t *quad;      /*  0: the quad buffer */
+    const int8_t *w;          /*  4: the next channel's weight row (advances by K) */
+    const int32_t *bias;      /*  8: the next channel's bias */
+    uint32_t row_bytes;       /* 12: bytes of the quad buffer per row: K / 8 * 64 */
+    const int32_t *shift;     /* 16: the next channel's shift (every one negative) */
+    const int32_t *mult;      /* 20: the next channel's multiplier */
+    int8_t *out;              /* 24: the next channel's output at the first position (advances by 1) */
+    uint32_t stride;          /* 28: bytes from one position's outputs to the next (OC) */
+    uint32_t count;           /* 32: channels left */
+    int32_t offset;           /* 36: the output offset */
+} edgec_quad_channels;
+
+/* For every channel left: the four sums (edgec_dot4px_s8, K a multiple of 8 taps) and their
+ * edgec_quad_finish_right, all in registers, in assembly (the compiler's version of this loop spills its state
+ * around the inner loop). r7 holds the state throughout; AAPCS: r4-r11 saved. */
+void edgec_conv_quad_channels_s8(edgec_quad_channels *st);
+__asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
+        ".syntax unified\n\t"
+        ".thumb\n\t"
+        ".balign 4\n\t"
+        ".global edgec_conv_quad_channels_s8\n\t"
+        ".hidden edgec_conv_quad_channels_s8\n\t"
+        ".type edgec_conv_quad_channels_s8, %function\n\t"
+        ".thumb_func\n"
+        "edgec_conv_quad_channels_s8:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "mov r7, r0\n"
+        "1:\n\t"
+        "ldm r7, {r4, r5, r6, r12}\n\t"     /* quad, w, bias, row_bytes */
+        "ldr r0, [r6], #4\n\t"
+        "str r6, [r7, #8]\n\t"
+        "mov r1, r0\n\t"
+        "mov r2, r0\n\t"
+        "mov r3, r0\n\t"
+        "add lr, r4, r12\n"
+        "2:\n\t"
+#define EDGEC_QUAD_CHUNK_FIXED                                                                                        \
+        "ldr r6, [r5], #4\n\t"                                                                                       \
+        "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
+        "sxtb16 r12, r6, ror #8\n\t"                                                                                 \
+        "sxtb16 r6, r6\n\t"                                                                                          \
+        "smlad r0, r8, r6, r0\n\t"                                                                                   \
+        "smlad r0, r9, r12, r0\n\t"                                                                                  \
+        "smlad r1, r10, r6, r1\n\t"                                                                                  \
+        "smlad r1, r11, r12, r1\n\t"                                                                                 \
+        "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
+        "smlad r2, r8, r6, r2\n\t"                                                                                   \
+        "smlad r2, r9, r12, r2\n\t"                                                                                  \
+        "smlad r3, r10, r6, r3\n\t"                                                                                  \
+        "smlad r3, r11, r12, r3\n\t"
+        EDGEC_QUAD_CHUNK_FIXED
+        EDGEC_QUAD_CHUNK_FIXED
+        "cmp r4, lr\n\t"
+        "bne 2b\n\t"
+        "str r5, [r7, #4]\n\t"
+        "add lr, r7, #16\n\t"
+        "ldm lr, {r4, r5, r6, r8}\n\t"      /* shift, mult, out, stride */
+        "ldr r12, [r4], #4\n\t"
+        "ldr r9, [r5], #4\n\t"              /* multiplier */
+        "stm lr, {r4, r5}\n\t"
+        "adds r4, r6, #1\n\t"
+        "str r4, [r7, #24]\n\t"
+        "mvn r12, r12\n\t"                  /* r - 1 = -1 - shift */
+        "movs r10, #1\n\t"
+        "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */
+        "lsl r11, r10, #31\n\t"
+        "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */
+        "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */
+        "ldr r5, [r7, #36]\n\t"             /* output offset */
+#define EDGEC_QUAD_FINISH_FIXED(a)                                                                                    \
+        "and r4, " a ", #0x80000000\n\t"                                                                             \
+        "adds r4, r4, r11\n\t"                                                                                       \
+        "adc lr, r10, " a ", asr #31\n\t"                                                                            \
+        "smlal r4, lr, " a ", r9\n\t"                                                                                \
+        "asr lr, lr, r12\n\t"                                                                                        \
+        "qadd lr, lr, r5\n\t"                                                                                        \
+        "ssat lr, #8, lr\n\t"
+        EDGEC_QUAD_FINISH_FIXED("r0")
+        "strb lr, [r6]\n\t"
+        EDGEC_QUAD_FINISH_FIXED("r1")
+        "strb lr, [r6, r8]\n\t"
+        "add r6, r6, r8, lsl #1\n\t"
+        EDGEC_QUAD_FINISH_FIXED("r2")
+        "strb lr, [r6]\n\t"
+        EDGEC_QUAD_FINISH_FIXED("r3")
+        "strb lr, [r6, r8]\n\t"
+        "ldr r4, [r7, #32]\n\t"
+        "subs r4, r4, #1\n\t"
+        "str r4, [r7, #32]\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n\t"
+        ".size edgec_conv_quad_channels_s8, . - edgec_conv_quad_channels_s8\n\t"
+        ".popsection");
+#undef EDGEC_QUAD_CHUNK_FIXED
+#undef EDGEC_QUAD_FINISH_FIXED
+#endif
+
+#endif /* EDGEC_CONV_QUAD_S8_H */
