@@ -25,17 +25,24 @@
 /* Words of the quad buffer for windows of len taps. */
 #define EDGEC_QUAD_WORDS(len) (((len) / 4u) * 8u + ((len) % 4u) * 4u)
 
-/* Pixel p's (p < 4) window x[0, len) into the quad buffer q (layout in the header comment). */
-static inline void edgec_quad_unpack_s8(const int8_t *x, size_t len, int p, int32_t *q)
+/* chunks whole 4-tap chunks of one pixel from x into the quad buffer at dst (that pixel's first word of the
+ * first chunk); returns dst past them. */
+static inline int32_t *edgec_quad_unpack_chunks(const int8_t *x, size_t chunks, int32_t *dst)
 {
-    const size_t chunks = len / 4u;
-    int32_t *dst = q + 2 * p;
     for (size_t c = 0; c < chunks; ++c) {
         const int32_t v = edgec_load_s8x4(x + 4u * c);
         dst[0] = __sxtb16(v);
         dst[1] = edgec_sxtb16_odd(v);
         dst += 8;
     }
+    return dst;
+}
+
+/* Pixel p's (p < 4) window x[0, len) into the quad buffer q (layout in the header comment). */
+static inline void edgec_quad_unpack_s8(const int8_t *x, size_t len, int p, int32_t *q)
+{
+    const size_t chunks = len / 4u;
+    edgec_quad_unpack_chunks(x, chunks, q + 2 * p);
     const size_t tail = len % 4u;
     int32_t *t = q + 8u * chunks + p;
     for (size_t i = 0; i < tail; ++i) {
@@ -153,16 +160,17 @@ typedef struct {
     const int32_t *quad;      /*  0: the quad buffer */
     const int8_t *w;          /*  4: the next channel's weight row (advances by K) */
     const int32_t *bias;      /*  8: the next channel's bias */
-    uint32_t row_bytes;       /* 12: bytes of the quad buffer per row: K / 8 * 64 */
+    uint32_t row_bytes;       /* 12: bytes of the quad buffer's whole chunk pairs: K / 8 * 64 */
     const int32_t *shift;     /* 16: the next channel's shift (every one negative) */
     const int32_t *mult;      /* 20: the next channel's multiplier */
     int8_t *out;              /* 24: the next channel's output at the first position (advances by 1) */
     uint32_t stride;          /* 28: bytes from one position's outputs to the next (OC) */
     uint32_t count;           /* 32: channels left */
     int32_t offset;           /* 36: the output offset */
+    uint32_t extra;           /* 40: 1 if K / 4 is odd, plus twice the K % 4 tail taps */
 } edgec_quad_channels;
 
-/* For every channel left: the four sums (edgec_dot4px_s8, K a multiple of 8 taps) and their
+/* For every channel left: the four sums (edgec_dot4px_s8, K at least 8 taps) and their
  * edgec_quad_finish_right, all in registers, in assembly (the compiler's version of this loop spills its state
  * around the inner loop). r7 holds the state throughout; AAPCS: r4-r11 saved. */
 void edgec_conv_quad_channels_s8(edgec_quad_channels *st);
@@ -204,6 +212,23 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
         EDGEC_QUAD_CHUNK_FIXED
         "cmp r4, lr\n\t"
         "bne 2b\n\t"
+        "ldr r6, [r7, #40]\n\t"
+        "cbz r6, 3f\n\t"                   /* an odd chunk, then the tail taps (four words each) */
+        "lsrs r12, r6, #1\n\t"
+        "bcc 6f\n\t"
+        EDGEC_QUAD_CHUNK_FIXED
+        "cmp r12, #0\n\t"
+        "beq 3f\n"
+        "6:\n\t"
+        "ldmia r4!, {r8, r9, r10, r11}\n\t"
+        "ldrsb r6, [r5], #1\n\t"
+        "mla r0, r8, r6, r0\n\t"
+        "mla r1, r9, r6, r1\n\t"
+        "mla r2, r10, r6, r2\n\t"
+        "mla r3, r11, r6, r3\n\t"
+        "subs r12, r12, #1\n\t"
+        "bne 6b\n"
+        "3:\n\t"
         "str r5, [r7, #4]\n\t"
         "add lr, r7, #16\n\t"
         "ldm lr, {r4, r5, r6, r8}\n\t"      /* shift, mult, out, stride */

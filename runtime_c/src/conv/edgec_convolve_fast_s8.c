@@ -423,6 +423,33 @@ static inline void finish_quad(const int32_t acc[4], int32_t multiplier, int32_t
     }
 }
 
+/* The window of position (b, oy, ox) as pixel p of the quad buffer: unpacked straight from the input rows when
+ * it lies inside the input and each kernel row is whole 4-tap chunks (KW * IC a multiple of 4, dilation_w 1),
+ * else from window_bytes (the input itself or the patch copy). */
+static inline void quad_unpack_position(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, int p,
+                                        int8_t *patch, int32_t *quad)
+{
+    const edgec_conv_params *params = g->params;
+    const size_t row_bytes = (size_t)g->k_w * (size_t)g->in_c;
+    if (params->dilation_w == 1 && row_bytes % 4u == 0u) {
+        const int32_t origin_y = oy * params->stride_h - params->pad_top;
+        const int32_t origin_x = ox * params->stride_w - params->pad_left;
+        if (origin_y >= 0 && origin_x >= 0 && origin_y + (g->k_h - 1) * params->dilation_h < g->in_h &&
+            origin_x + g->k_w <= g->in_w) {
+            const int8_t *src = g->input + (size_t)b * g->image_bytes + (size_t)origin_y * g->row_stride +
+                                (size_t)origin_x * (size_t)g->in_c;
+            const size_t step = (size_t)params->dilation_h * g->row_stride;
+            int32_t *dst = quad + 2 * p;
+            for (int32_t ky = 0; ky < g->k_h; ++ky) {
+                dst = edgec_quad_unpack_chunks(src, row_bytes / 4u, dst);
+                src += step;
+            }
+            return;
+        }
+    }
+    edgec_quad_unpack_s8(window_bytes(g, b, oy, ox, patch), g->filter_per_oc, p, quad);
+}
+
 /* The first 4 * floor(positions / 4) output positions, four at a time (edgec_conv_quad_s8.h); returns how many. */
 static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                            const edgec_dims *input_dims, const int8_t *input,
@@ -438,8 +465,8 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     const size_t k = g.filter_per_oc;
     const out_range r = out_range_of(params);
     const int full_range = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
-    /* The assembly channel loop: K a multiple of 8, the full output range, every shift to the right. */
-    int all_asm = full_range && k % 8u == 0u;
+    /* The assembly channel loop: K at least 8, the full output range, every shift to the right. */
+    int all_asm = full_range && k >= 8u;
     for (size_t oc = 0; oc < out_c && all_asm; ++oc) {
         all_asm = quant->shift[oc] < 0;
     }
@@ -447,13 +474,14 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     size_t done = 0;
     for (; done + 4 <= positions; done += 4) {
         for (int p = 0; p < 4; ++p) {
-            edgec_quad_unpack_s8(window_bytes(&g, b, oy, ox, patch), k, p, quad);
+            quad_unpack_position(&g, b, oy, ox, p, patch, quad);
             next_position(&g, &b, &oy, &ox);
         }
         int8_t *out = output + done * out_c;
         if (all_asm) {
-            edgec_quad_channels st = {quad, filter, bias, (uint32_t)(k * 8u), quant->shift, quant->multiplier, out,
-                                      (uint32_t)out_c, (uint32_t)out_c, r.offset};
+            edgec_quad_channels st = {quad, filter, bias, (uint32_t)(k / 8u * 64u), quant->shift, quant->multiplier,
+                                      out, (uint32_t)out_c, (uint32_t)out_c, r.offset,
+                                      (uint32_t)((k / 4u) % 2u + (k % 4u) * 2u)};
             edgec_conv_quad_channels_s8(&st);
             continue;
         }
