@@ -22,8 +22,9 @@ CASES: dict[str, bytes] = {
     "pw_ic64_oc20": mb.conv2d_model(input_shape=(1, 5, 5, 64), out_channels=20, kernel=(1, 1), seed=41),
     # 1x1, K = 8 (one chunk pair), batch 2 of 3x3: 18 positions (two left over, a pair), odd OC.
     "pw_b2_ic8_oc13": mb.conv2d_model(input_shape=(2, 3, 3, 8), out_channels=13, kernel=(1, 1), seed=42),
-    # 1x1, K = 3 and K = 12 (tail taps, an odd chunk): the C loop; 7 positions (one quad, a pair, one).
+    # 1x1, K = 3 (the C loop's tail taps), K = 15 and 12 (an odd chunk with and without tail taps); 7 and 10 positions.
     "pw_ic3_oc5": mb.conv2d_model(input_shape=(1, 1, 7, 3), out_channels=5, kernel=(1, 1), seed=43),
+    "pw_ic15_oc6": mb.conv2d_model(input_shape=(1, 2, 5, 15), out_channels=6, kernel=(1, 1), seed=51),
     "pw_ic12_oc7_relu6": mb.conv2d_model(input_shape=(1, 3, 3, 12), out_channels=7, kernel=(1, 1),
                                          activation="RELU6", seed=44),
     # 3x3 SAME, K = 144 (asm loop) with border windows and a nonzero input zero point (pad value).

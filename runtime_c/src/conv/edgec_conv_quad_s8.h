@@ -217,7 +217,8 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
         "lsrs r12, r6, #1\n\t"
         "bcc 6f\n\t"
         EDGEC_QUAD_CHUNK_FIXED
-        "cmp r12, #0\n\t"
+        "ldr r12, [r7, #40]\n\t"          /* the chunk used r12 */
+        "lsrs r12, r12, #1\n\t"
         "beq 3f\n"
         "6:\n\t"
         "ldmia r4!, {r8, r9, r10, r11}\n\t"
