@@ -273,4 +273,92 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
 #undef EDGEC_QUAD_FINISH_FIXED
 #endif
 
+#if defined(__ARM_ARCH_7M__) && !defined(EDGEC_DOT_DSP)
+/*
+ * ARMv7-M without the DSP extension (Cortex-M3): two MACs per SMLAL. Pixels 0 and 1 (and 2 and 3) of a tap are
+ * packed into one int32 X = x0 + x1 * 2^23 (exact: |X| < 2^31), so SMLAL's 64-bit sum of X * w over the taps is
+ * S0 + S1 * 2^23 exactly, S0 and S1 the two pixels' sums. While a run has at most EDGEC_PACKED_RUN taps,
+ * |S0| <= 252 * 2^14 < 2^22: S0 is the low 23 bits sign-extended and S1 = (sum - S0) / 2^23, both exact. Tap t of
+ * the packed quad buffer is two words: X01, X23. Per tap one LDRSB of the weight, one LDRD and two SMLAL for four
+ * MACs (four taps per loop iteration); longer windows go in runs, each extracted and added with wrapping.
+ */
+#define EDGEC_CONV_QUADS_PACKED 1
+#define EDGEC_PACKED_RUN 252u /* taps per run: a multiple of 4 with 252 * 2^14 < 2^22 */
+
+/* Words of the packed quad buffer for windows of len taps. */
+#define EDGEC_PACKED_WORDS(len) ((len) * 2u)
+
+/* Pixel p's (p < 4) window x[0, len) into the packed quad buffer q: even pixels first (stored), odd ones added
+ * shifted (so pixel p - 1 of the pair must already be in). */
+static inline void edgec_quad_pack_s8(const int8_t *x, size_t len, int p, int32_t *q)
+{
+    int32_t *dst = q + (p >> 1);
+    if ((p & 1) == 0) {
+        for (size_t i = 0; i < len; ++i) {
+            dst[2u * i] = x[i];
+        }
+    } else {
+        for (size_t i = 0; i < len; ++i) {
+            dst[2u * i] = (int32_t)((uint32_t)dst[2u * i] + ((uint32_t)(int32_t)x[i] << 23));
+        }
+    }
+}
+
+/* One tap: the weight, both packed pairs, two SMLAL. */
+#define EDGEC_PACKED_TAP_ASM                                                                                          \
+    "ldrsb %[t], [%[w]], #1\n\t"                                                                                     \
+    "ldrd %[x0], %[x1], [%[q]], #8\n\t"                                                                              \
+    "smlal %[l0], %[h0], %[x0], %[t]\n\t"                                                                            \
+    "smlal %[l1], %[h1], %[x1], %[t]\n\t"
+
+/* The pixels' sums of one 64-bit packed sum (lo, hi) = S0 + S1 * 2^23: acc[0] += S0, acc[1] += S1 (wrapping). */
+static inline void edgec_packed_split(uint32_t lo, uint32_t hi, uint32_t acc[2])
+{
+    const int32_t s0 = (int32_t)(lo << 9) >> 9; /* arithmetic shift (GCC and Clang define it) */
+    const int64_t sum = (int64_t)(((uint64_t)hi << 32) | lo);
+    acc[0] += (uint32_t)s0;
+    acc[1] += (uint32_t)(int32_t)((sum - s0) >> 23);
+}
+
+/* acc[p] += sum_{i < len} pixel_p[i] * w[i] for the four pixels of the packed quad buffer q (len <= the run). */
+static inline void edgec_dot4px_packed_run(const int32_t *q, const int8_t *w, size_t len, uint32_t acc[4])
+{
+    uint32_t l0 = 0, h0 = 0, l1 = 0, h1 = 0;
+    const size_t body = len & ~(size_t)3;
+    if (body > 0) {
+        const int32_t *end = q + 2u * body;
+        int32_t t, x0, x1;
+        __asm__ volatile("1:\n\t"
+                         EDGEC_PACKED_TAP_ASM
+                         EDGEC_PACKED_TAP_ASM
+                         EDGEC_PACKED_TAP_ASM
+                         EDGEC_PACKED_TAP_ASM
+                         "cmp %[q], %[end]\n\t"
+                         "bne 1b\n\t"
+                         : [l0] "+r"(l0), [h0] "+r"(h0), [l1] "+r"(l1), [h1] "+r"(h1), [q] "+r"(q), [w] "+r"(w),
+                           [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1)
+                         : [end] "r"(end)
+                         : "cc", "memory");
+    }
+    int64_t s01 = (int64_t)(((uint64_t)h0 << 32) | l0);
+    int64_t s23 = (int64_t)(((uint64_t)h1 << 32) | l1);
+    for (size_t i = 0; i < len - body; ++i) {
+        s01 += (int64_t)q[2u * i] * w[i];
+        s23 += (int64_t)q[2u * i + 1u] * w[i];
+    }
+    edgec_packed_split((uint32_t)s01, (uint32_t)((uint64_t)s01 >> 32), acc);
+    edgec_packed_split((uint32_t)s23, (uint32_t)((uint64_t)s23 >> 32), acc + 2);
+}
+
+/* acc[p] = init + sum_{i < len} pixel_p[i] * w[i] for the four pixels of the packed quad buffer q, in runs. */
+static inline void edgec_dot4px_packed(const int32_t *q, const int8_t *w, size_t len, int32_t init, uint32_t acc[4])
+{
+    acc[0] = acc[1] = acc[2] = acc[3] = (uint32_t)init;
+    for (size_t i = 0; i < len; i += EDGEC_PACKED_RUN) {
+        const size_t n = len - i < EDGEC_PACKED_RUN ? len - i : EDGEC_PACKED_RUN;
+        edgec_dot4px_packed_run(q + 2u * i, w + i, n, acc);
+    }
+}
+#endif
+
 #endif /* EDGEC_CONV_QUAD_S8_H */

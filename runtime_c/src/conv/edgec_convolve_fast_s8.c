@@ -399,7 +399,7 @@ static inline void position_of(const conv_geometry *g, size_t first, int32_t *b,
     *ox = (int32_t)(rest % (size_t)g->out_w);
 }
 
-#if defined(EDGEC_CONV_QUADS)
+#if defined(EDGEC_CONV_QUADS) || defined(EDGEC_CONV_QUADS_PACKED)
 #define QUAD_TAPS PAIR_TAPS /* windows up to this many taps go four positions at a time */
 
 /* finish() of one channel at four positions (out[0], out[stride], ...): the channel's requantization constants
@@ -423,6 +423,9 @@ static inline void finish_quad(const int32_t acc[4], int32_t multiplier, int32_t
     }
 }
 
+#endif
+
+#if defined(EDGEC_CONV_QUADS)
 /* The window of position (b, oy, ox) as pixel p of the quad buffer: unpacked straight from the input rows when
  * it lies inside the input and each kernel row is whole 4-tap chunks (KW * IC a multiple of 4, dilation_w 1),
  * else from window_bytes (the input itself or the patch copy). */
@@ -500,6 +503,42 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     }
     return done;
 }
+#elif defined(EDGEC_CONV_QUADS_PACKED)
+/* The first 4 * floor(positions / 4) output positions, four at a time (the packed pairs of edgec_conv_quad_s8.h
+ * on the Cortex-M3); returns how many. */
+static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                           const edgec_dims *input_dims, const int8_t *input,
+                                           const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                           const edgec_dims *output_dims, int8_t *output)
+{
+    conv_geometry g;
+    geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
+    int8_t patch[QUAD_TAPS];
+    int32_t quad[EDGEC_PACKED_WORDS(QUAD_TAPS)];
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    const size_t out_c = (size_t)g.out_c;
+    const size_t k = g.filter_per_oc;
+    const out_range r = out_range_of(params);
+    int32_t b = 0, oy = 0, ox = 0;
+    size_t done = 0;
+    for (; done + 4 <= positions; done += 4) {
+        for (int p = 0; p < 4; ++p) {
+            edgec_quad_pack_s8(window_bytes(&g, b, oy, ox, patch), k, p, quad);
+            next_position(&g, &b, &oy, &ox);
+        }
+        int8_t *out = output + done * out_c;
+        const int8_t *w = filter;
+        for (size_t oc = 0; oc < out_c; ++oc) {
+            uint32_t sums[4];
+            edgec_dot4px_packed(quad, w, k, bias[oc], sums);
+            const int32_t acc[4] = {edgec_wrap_int32(sums[0]), edgec_wrap_int32(sums[1]), edgec_wrap_int32(sums[2]),
+                                    edgec_wrap_int32(sums[3])};
+            finish_quad(acc, quant->multiplier[oc], quant->shift[oc], r, out + oc, out_c);
+            w += k;
+        }
+    }
+    return done;
+}
 #endif
 
 /* Output positions first, first + 1, ... two at a time while two remain; returns the position after the last. */
@@ -551,7 +590,7 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     size_t done = 0;
 #if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
     if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {
-#if defined(EDGEC_CONV_QUADS)
+#if defined(EDGEC_CONV_QUADS) || defined(EDGEC_CONV_QUADS_PACKED)
         done = convolve_quads(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
 #endif
         done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
