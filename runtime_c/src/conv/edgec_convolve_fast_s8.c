@@ -519,6 +519,11 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     const size_t out_c = (size_t)g.out_c;
     const size_t k = g.filter_per_oc;
     const out_range r = out_range_of(params);
+    /* The assembly channel loop: K a multiple of 4, the full output range, every shift to the right. */
+    int all_asm = params->act_min == -128 && params->act_max == 127 && k % 4u == 0u;
+    for (size_t oc = 0; oc < out_c && all_asm; ++oc) {
+        all_asm = quant->shift[oc] < 0;
+    }
     int32_t b = 0, oy = 0, ox = 0;
     size_t done = 0;
     for (; done + 4 <= positions; done += 4) {
@@ -527,6 +532,13 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
             next_position(&g, &b, &oy, &ox);
         }
         int8_t *out = output + done * out_c;
+        if (all_asm) {
+            edgec_quad_packed_channels st = {quad, filter, bias, (uint32_t)(k * 8u), EDGEC_PACKED_RUN * 8u,
+                                             quant->shift, quant->multiplier, out, (uint32_t)out_c,
+                                             (uint32_t)out_c, r.offset};
+            edgec_conv_quad_packed_channels_s8(&st);
+            continue;
+        }
         const int8_t *w = filter;
         for (size_t oc = 0; oc < out_c; ++oc) {
             uint32_t sums[4];
