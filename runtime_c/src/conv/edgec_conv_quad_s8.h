@@ -288,19 +288,15 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
 /* Words of the packed quad buffer for windows of len taps. */
 #define EDGEC_PACKED_WORDS(len) ((len) * 2u)
 
-/* Pixel p's (p < 4) window x[0, len) into the packed quad buffer q: even pixels first (stored), odd ones added
- * shifted (so pixel p - 1 of the pair must already be in). */
-static inline void edgec_quad_pack_s8(const int8_t *x, size_t len, int p, int32_t *q)
+/* The windows x0 and x1 (len taps each) of pixels 2 * pair and 2 * pair + 1 into the packed quad buffer q. */
+static inline void edgec_quad_pack_pair_s8(const int8_t *x0, const int8_t *x1, size_t len, int pair, int32_t *q)
 {
-    int32_t *dst = q + (p >> 1);
-    if ((p & 1) == 0) {
-        for (size_t i = 0; i < len; ++i) {
-            dst[2u * i] = x[i];
-        }
-    } else {
-        for (size_t i = 0; i < len; ++i) {
-            dst[2u * i] = (int32_t)((uint32_t)dst[2u * i] + ((uint32_t)(int32_t)x[i] << 23));
-        }
+    int32_t *dst = q + pair;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+    for (size_t i = 0; i < len; ++i) {
+        dst[2u * i] = (int32_t)((uint32_t)(int32_t)x0[i] + ((uint32_t)(int32_t)x1[i] << 23));
     }
 }
 

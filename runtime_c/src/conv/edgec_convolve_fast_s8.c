@@ -513,7 +513,7 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
 {
     conv_geometry g;
     geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
-    int8_t patch[QUAD_TAPS];
+    int8_t patch[2 * QUAD_TAPS]; /* both windows of a pair */
     int32_t quad[EDGEC_PACKED_WORDS(QUAD_TAPS)];
     const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
     const size_t out_c = (size_t)g.out_c;
@@ -527,9 +527,12 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     int32_t b = 0, oy = 0, ox = 0;
     size_t done = 0;
     for (; done + 4 <= positions; done += 4) {
-        for (int p = 0; p < 4; ++p) {
-            edgec_quad_pack_s8(window_bytes(&g, b, oy, ox, patch), k, p, quad);
+        for (int pair = 0; pair < 2; ++pair) {
+            const int8_t *x0 = window_bytes(&g, b, oy, ox, patch);
             next_position(&g, &b, &oy, &ox);
+            const int8_t *x1 = window_bytes(&g, b, oy, ox, patch + QUAD_TAPS);
+            next_position(&g, &b, &oy, &ox);
+            edgec_quad_pack_pair_s8(x0, x1, k, pair, quad);
         }
         int8_t *out = output + done * out_c;
         if (all_asm) {
