@@ -161,7 +161,7 @@ typedef struct {
     const int8_t *w;          /*  4: the next channel's weight row (advances by K) */
     const int32_t *bias;      /*  8: the next channel's bias */
     uint32_t row_bytes;       /* 12: bytes of the quad buffer's whole chunk pairs: K / 8 * 64 */
-    const int32_t *shift;     /* 16: the next channel's shift (every one negative) */
+    const int32_t *shift;     /* 16: the next channel's shift */
     const int32_t *mult;      /* 20: the next channel's multiplier */
     int8_t *out;              /* 24: the next channel's output at the first position (advances by 1) */
     uint32_t stride;          /* 28: bytes from one position's outputs to the next (OC) */
@@ -238,13 +238,14 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
         "stm lr, {r4, r5}\n\t"
         "adds r4, r6, #1\n\t"
         "str r4, [r7, #24]\n\t"
-        "mvn r12, r12\n\t"                  /* r - 1 = -1 - shift */
+        "ldr r5, [r7, #36]\n\t"             /* output offset */
+        "mvns r12, r12\n\t"                 /* r - 1 = -1 - shift */
+        "bmi 7f\n\t"                        /* shift >= 0 */
         "movs r10, #1\n\t"
         "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */
         "lsl r11, r10, #31\n\t"
         "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */
         "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */
-        "ldr r5, [r7, #36]\n\t"             /* output offset */
 #define EDGEC_QUAD_FINISH_FIXED(a)                                                                                    \
         "and r4, " a ", #0x80000000\n\t"                                                                             \
         "adds r4, r4, r11\n\t"                                                                                       \
@@ -261,16 +262,39 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
         EDGEC_QUAD_FINISH_FIXED("r2")
         "strb lr, [r6]\n\t"
         EDGEC_QUAD_FINISH_FIXED("r3")
-        "strb lr, [r6, r8]\n\t"
+        "strb lr, [r6, r8]\n"
+        "8:\n\t"
         "ldr r4, [r7, #32]\n\t"
         "subs r4, r4, #1\n\t"
         "str r4, [r7, #32]\n\t"
         "bne 1b\n\t"
-        "pop {r4-r11, pc}\n\t"
+        "pop {r4-r11, pc}\n"
+        "7:\n\t"                            /* a left shift: edgec_requantize_nonneg's shift >= 0 branch */
+        "mvn r12, r12\n\t"
+#define EDGEC_QUAD_FINISH_LEFT(a)                                                                                     \
+        "lsl lr, " a ", r12\n\t"                                                                                    \
+        "mov r4, #0x40000000\n\t"                                                                                  \
+        "mov r10, #0\n\t"                                                                                          \
+        "smlal r4, r10, lr, r9\n\t"                                                                                \
+        "lsl lr, r10, #1\n\t"                                                                                      \
+        "orr lr, lr, r4, lsr #31\n\t"                                                                              \
+        "qadd lr, lr, r5\n\t"                                                                                      \
+        "ssat lr, #8, lr\n\t"
+        EDGEC_QUAD_FINISH_LEFT("r0")
+        "strb lr, [r6]\n\t"
+        EDGEC_QUAD_FINISH_LEFT("r1")
+        "strb lr, [r6, r8]\n\t"
+        "add r6, r6, r8, lsl #1\n\t"
+        EDGEC_QUAD_FINISH_LEFT("r2")
+        "strb lr, [r6]\n\t"
+        EDGEC_QUAD_FINISH_LEFT("r3")
+        "strb lr, [r6, r8]\n\t"
+        "b 8b\n\t"
         ".size edgec_conv_quad_channels_s8, . - edgec_conv_quad_channels_s8\n\t"
         ".popsection");
 #undef EDGEC_QUAD_CHUNK_FIXED
 #undef EDGEC_QUAD_FINISH_FIXED
+#undef EDGEC_QUAD_FINISH_LEFT
 #endif
 
 #if defined(__ARM_ARCH_7M__) && !defined(EDGEC_DOT_DSP)
@@ -353,7 +377,7 @@ typedef struct {
     const int32_t *bias;      /*  8: the next channel's bias */
     uint32_t quad_bytes;      /* 12: bytes of the buffer: K * 8, K a multiple of 4 */
     uint32_t run_bytes;       /* 16: bytes of one run: EDGEC_PACKED_RUN * 8 */
-    const int32_t *shift;     /* 20: the next channel's shift (every one negative) */
+    const int32_t *shift;     /* 20: the next channel's shift */
     const int32_t *mult;      /* 24: the next channel's multiplier */
     int8_t *out;              /* 28: the next channel's output at the first position (advances by 1) */
     uint32_t stride;          /* 32: bytes from one position's outputs to the next (OC) */
@@ -439,13 +463,14 @@ __asm__(".pushsection .text.edgec_conv_quad_packed_channels_s8,\"ax\",%progbits\
         "stm lr, {r4, r5}\n\t"
         "adds r4, r6, #1\n\t"
         "str r4, [r7, #28]\n\t"
-        "mvn r12, r12\n\t"                  /* r - 1 = -1 - shift */
+        "ldr r5, [r7, #40]\n\t"             /* output offset */
+        "mvns r12, r12\n\t"                 /* r - 1 = -1 - shift */
+        "bmi 7f\n\t"                        /* shift >= 0 */
         "movs r10, #1\n\t"
         "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */
         "lsl r11, r10, #31\n\t"
         "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */
         "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */
-        "ldr r5, [r7, #40]\n\t"             /* output offset */
 #define EDGEC_PACKED_FINISH_FIXED(a)                                                                                  \
         "and r4, " a ", #0x80000000\n\t"                                                                             \
         "adds r4, r4, r11\n\t"                                                                                       \
@@ -463,17 +488,41 @@ __asm__(".pushsection .text.edgec_conv_quad_packed_channels_s8,\"ax\",%progbits\
         EDGEC_PACKED_FINISH_FIXED("r2")
         "strb lr, [r6]\n\t"
         EDGEC_PACKED_FINISH_FIXED("r3")
-        "strb lr, [r6, r8]\n\t"
+        "strb lr, [r6, r8]\n"
+        "8:\n\t"
         "ldr r4, [r7, #36]\n\t"
         "subs r4, r4, #1\n\t"
         "str r4, [r7, #36]\n\t"
         "bne 1b\n\t"
         "add sp, sp, #16\n\t"
-        "pop {r4-r11, pc}\n\t"
+        "pop {r4-r11, pc}\n"
+        "7:\n\t"                            /* a left shift: edgec_requantize_nonneg's shift >= 0 branch */
+        "mvn r12, r12\n\t"
+#define EDGEC_PACKED_FINISH_LEFT(a)                                                                                   \
+        "lsl lr, " a ", r12\n\t"                                                                                    \
+        "mov r4, #0x40000000\n\t"                                                                                  \
+        "mov r10, #0\n\t"                                                                                          \
+        "smlal r4, r10, lr, r9\n\t"                                                                                \
+        "lsl lr, r10, #1\n\t"                                                                                      \
+        "orr lr, lr, r4, lsr #31\n\t"                                                                              \
+        "ssat lr, #9, lr\n\t"                                                                                      \
+        "add lr, lr, r5\n\t"                                                                                       \
+        "ssat lr, #8, lr\n\t"
+        EDGEC_PACKED_FINISH_LEFT("r0")
+        "strb lr, [r6]\n\t"
+        EDGEC_PACKED_FINISH_LEFT("r1")
+        "strb lr, [r6, r8]\n\t"
+        "add r6, r6, r8, lsl #1\n\t"
+        EDGEC_PACKED_FINISH_LEFT("r2")
+        "strb lr, [r6]\n\t"
+        EDGEC_PACKED_FINISH_LEFT("r3")
+        "strb lr, [r6, r8]\n\t"
+        "b 8b\n\t"
         ".size edgec_conv_quad_packed_channels_s8, . - edgec_conv_quad_packed_channels_s8\n\t"
         ".popsection");
 #undef EDGEC_PACKED_TAP_FIXED
 #undef EDGEC_PACKED_FINISH_FIXED
+#undef EDGEC_PACKED_FINISH_LEFT
 
 /* acc[p] = init + sum_{i < len} pixel_p[i] * w[i] for the four pixels of the packed quad buffer q, in runs. */
 static inline void edgec_dot4px_packed(const int32_t *q, const int8_t *w, size_t len, int32_t init, uint32_t acc[4])

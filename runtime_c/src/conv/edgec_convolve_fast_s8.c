@@ -468,11 +468,7 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     const size_t k = g.filter_per_oc;
     const out_range r = out_range_of(params);
     const int full_range = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
-    /* The assembly channel loop: K at least 8, the full output range, every shift to the right. */
-    int all_asm = full_range && k >= 8u;
-    for (size_t oc = 0; oc < out_c && all_asm; ++oc) {
-        all_asm = quant->shift[oc] < 0;
-    }
+    const int all_asm = full_range && k >= 8u; /* the assembly channel loop */
     int32_t b = 0, oy = 0, ox = 0;
     size_t done = 0;
     for (; done + 4 <= positions; done += 4) {
@@ -519,11 +515,8 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     const size_t out_c = (size_t)g.out_c;
     const size_t k = g.filter_per_oc;
     const out_range r = out_range_of(params);
-    /* The assembly channel loop: K a multiple of 4, the full output range, every shift to the right. */
-    int all_asm = params->act_min == -128 && params->act_max == 127 && k % 4u == 0u;
-    for (size_t oc = 0; oc < out_c && all_asm; ++oc) {
-        all_asm = quant->shift[oc] < 0;
-    }
+    /* The assembly channel loop: K a multiple of 4 and the full output range. */
+    const int all_asm = params->act_min == -128 && params->act_max == 127 && k % 4u == 0u;
     int32_t b = 0, oy = 0, ox = 0;
     size_t done = 0;
     for (; done + 4 <= positions; done += 4) {
