@@ -434,14 +434,14 @@ static inline void quad_unpack_position(const conv_geometry *g, int32_t b, int32
 {
     const edgec_conv_params *params = g->params;
     const size_t row_bytes = (size_t)g->k_w * (size_t)g->in_c;
-    if (params->dilation_w == 1 && row_bytes % 4u == 0u) {
-        const int32_t origin_y = oy * params->stride_h - params->pad_top;
-        const int32_t origin_x = ox * params->stride_w - params->pad_left;
-        if (origin_y >= 0 && origin_x >= 0 && origin_y + (g->k_h - 1) * params->dilation_h < g->in_h &&
-            origin_x + g->k_w <= g->in_w) {
-            const int8_t *src = g->input + (size_t)b * g->image_bytes + (size_t)origin_y * g->row_stride +
-                                (size_t)origin_x * (size_t)g->in_c;
-            const size_t step = (size_t)params->dilation_h * g->row_stride;
+    const int32_t origin_y = oy * params->stride_h - params->pad_top;
+    const int32_t origin_x = ox * params->stride_w - params->pad_left;
+    if (params->dilation_w == 1 && (g->k_h > 1 || row_bytes % 4u == 0u) && origin_y >= 0 && origin_x >= 0 &&
+        origin_y + (g->k_h - 1) * params->dilation_h < g->in_h && origin_x + g->k_w <= g->in_w) {
+        const int8_t *src = g->input + (size_t)b * g->image_bytes + (size_t)origin_y * g->row_stride +
+                            (size_t)origin_x * (size_t)g->in_c;
+        const size_t step = (size_t)params->dilation_h * g->row_stride;
+        if (row_bytes % 4u == 0u) {
             int32_t *dst = quad + 2 * p;
             for (int32_t ky = 0; ky < g->k_h; ++ky) {
                 dst = edgec_quad_unpack_chunks(src, row_bytes / 4u, dst);
@@ -449,6 +449,17 @@ static inline void quad_unpack_position(const conv_geometry *g, int32_t b, int32
             }
             return;
         }
+        /* Rows of other lengths (e.g. 3x3 over 3 channels) copied without fill_patch's padding steps. */
+        int8_t *dst = patch;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            for (size_t i = 0; i < row_bytes; ++i) {
+                dst[i] = src[i];
+            }
+            dst += row_bytes;
+            src += step;
+        }
+        edgec_quad_unpack_s8(patch, g->filter_per_oc, p, quad);
+        return;
     }
     edgec_quad_unpack_s8(window_bytes(g, b, oy, ox, patch), g->filter_per_oc, p, quad);
 }
