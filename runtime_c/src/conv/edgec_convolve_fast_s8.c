@@ -13,6 +13,15 @@
  * product over the missing taps' weights with a vector of pad values (so a border pixel costs about twice an
  * interior one). The 32-bit sums wrap like the reference's int32 accumulator.
  *
+ * Four positions at a time first (consecutive in (batch, y, x) order, across rows and batches) where the window has
+ * at most QUAD_TAPS (576 unless EDGEC_CONV_QUAD_TAPS says less) taps (edgec_conv_quad_s8.h): on the DSP extension the four windows are unpacked into an
+ * int16 quad buffer (interior windows straight from the input rows) and each channel is one pass of SMLAD over
+ * it; on the Cortex-M3 two pixels are packed per int32 and each SMLAL does two MACs. With the full int8 output
+ * range (and on the DSP extension K >= 8, on the Cortex-M3 K a multiple of 4) the whole channel loop, sums,
+ * requantization and stores, is one assembly function per target; otherwise a C loop with the general clamp.
+ * Stack of that walk (a separate frame): the 4608-byte quad buffer plus one (DSP) or two (M3) 576-byte window
+ * copies. The leftover positions (at most three) then go to the pair and one-position walks below.
+ *
  * Two positions at a time (consecutive in (batch, y, x) order, so odd widths pair across rows) where a register
  * blocked loop exists and the window has at most PAIR_TAPS taps (edgec_dot2px_s8.h): on the DSP extension both
  * windows are unpacked into an int16 stack buffer of 4 * PAIR_TAPS bytes and multiplied with two channels per
@@ -400,7 +409,16 @@ static inline void position_of(const conv_geometry *g, size_t first, int32_t *b,
 }
 
 #if defined(EDGEC_CONV_QUADS) || defined(EDGEC_CONV_QUADS_PACKED)
-#define QUAD_TAPS PAIR_TAPS /* windows up to this many taps go four positions at a time */
+/* Windows up to this many taps go four positions at a time; the quad walk's stack is about 8 bytes per tap (a
+ * build may lower it with -DEDGEC_CONV_QUAD_TAPS=n, larger windows then take the pair walk). */
+#if defined(EDGEC_CONV_QUAD_TAPS)
+#define QUAD_TAPS EDGEC_CONV_QUAD_TAPS
+#else
+#define QUAD_TAPS PAIR_TAPS
+#endif
+#if QUAD_TAPS > PAIR_TAPS || QUAD_TAPS < 1
+#error "EDGEC_CONV_QUAD_TAPS must be in [1, 576]"
+#endif
 
 /* finish() of one channel at four positions (out[0], out[stride], ...): the channel's requantization constants
  * made once (edgec_rq_right for a right shift) and the output range in locals. */
@@ -610,7 +628,9 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
 #if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
     if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {
 #if defined(EDGEC_CONV_QUADS) || defined(EDGEC_CONV_QUADS_PACKED)
-        done = convolve_quads(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= QUAD_TAPS) {
+            done = convolve_quads(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        }
 #endif
         done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
     }
