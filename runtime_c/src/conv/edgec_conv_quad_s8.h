@@ -375,7 +375,7 @@ typedef struct {
     const int32_t *quad;      /*  0: the packed quad buffer */
     const int8_t *w;          /*  4: the next channel's weight row (advances by K) */
     const int32_t *bias;      /*  8: the next channel's bias */
-    uint32_t quad_bytes;      /* 12: bytes of the buffer: K * 8, K a multiple of 4 */
+    uint32_t quad_bytes;      /* 12: bytes of the buffer: K * 8 (K a multiple of 4 but for the _tail variant) */
     uint32_t run_bytes;       /* 16: bytes of one run: EDGEC_PACKED_RUN * 8 */
     const int32_t *shift;     /* 20: the next channel's shift */
     const int32_t *mult;      /* 24: the next channel's multiplier */
@@ -385,92 +385,15 @@ typedef struct {
     int32_t offset;           /* 40: the output offset */
 } edgec_quad_packed_channels;
 
-/* For every channel left: the four sums (edgec_dot4px_packed, K a multiple of 4) and edgec_requantize_right,
+/* For every channel left: the four sums (edgec_dot4px_packed) and edgec_requantize_right (or the left shift),
  * offset and clamp to the full int8 range (SSAT 9, ADD, SSAT 8: the Cortex-M3 has no QADD), in assembly.
  * The bias-initialized sums stay on the stack between runs. r7 holds the state; AAPCS: r4-r11 saved. */
-void edgec_conv_quad_packed_channels_s8(edgec_quad_packed_channels *st);
-__asm__(".pushsection .text.edgec_conv_quad_packed_channels_s8,\"ax\",%progbits\n\t"
-        ".syntax unified\n\t"
-        ".thumb\n\t"
-        ".balign 4\n\t"
-        ".global edgec_conv_quad_packed_channels_s8\n\t"
-        ".hidden edgec_conv_quad_packed_channels_s8\n\t"
-        ".type edgec_conv_quad_packed_channels_s8, %function\n\t"
-        ".thumb_func\n"
-        "edgec_conv_quad_packed_channels_s8:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #16\n\t"
-        "mov r7, r0\n"
-        "1:\n\t"
-        "ldr r5, [r7, #4]\n\t"              /* w */
-        "ldr r6, [r7, #8]\n\t"
-        "ldr r0, [r6], #4\n\t"              /* bias */
-        "str r6, [r7, #8]\n\t"
-        "mov r1, r0\n\t"
-        "mov r2, r0\n\t"
-        "mov r3, r0\n\t"
-        "stm sp, {r0, r1, r2, r3}\n\t"
-        "ldr r4, [r7, #0]\n\t"              /* q */
-        "ldr r12, [r7, #12]\n\t"
-        "add r12, r4, r12\n"                /* the buffer's end */
-        "2:\n\t"
-        "ldr lr, [r7, #16]\n\t"
-        "add lr, r4, lr\n\t"
-        "cmp lr, r12\n\t"
-        "it hi\n\t"
-        "movhi lr, r12\n\t"                 /* this run's end */
-        "movs r0, #0\n\t"
-        "movs r1, #0\n\t"
-        "movs r2, #0\n\t"
-        "movs r3, #0\n"
-        "3:\n\t"
 #define EDGEC_PACKED_TAP_FIXED                                                                                        \
         "ldrsb r6, [r5], #1\n\t"                                                                                     \
         "ldrd r8, r9, [r4], #8\n\t"                                                                                  \
         "smlal r0, r1, r8, r6\n\t"                                                                                   \
         "smlal r2, r3, r9, r6\n\t"
-        EDGEC_PACKED_TAP_FIXED
-        EDGEC_PACKED_TAP_FIXED
-        EDGEC_PACKED_TAP_FIXED
-        EDGEC_PACKED_TAP_FIXED
-        "cmp r4, lr\n\t"
-        "bne 3b\n\t"
-        "sbfx r8, r0, #0, #23\n\t"          /* S0: the low 23 bits */
-        "subs r0, r0, r8\n\t"
-        "sbc r1, r1, r8, asr #31\n\t"
-        "lsrs r0, r0, #23\n\t"
-        "orr r9, r0, r1, lsl #9\n\t"        /* S1 = (sum - S0) >> 23 */
-        "sbfx r10, r2, #0, #23\n\t"
-        "subs r2, r2, r10\n\t"
-        "sbc r3, r3, r10, asr #31\n\t"
-        "lsrs r2, r2, #23\n\t"
-        "orr r11, r2, r3, lsl #9\n\t"
-        "ldm sp, {r0, r1, r2, r3}\n\t"
-        "add r0, r0, r8\n\t"
-        "add r1, r1, r9\n\t"
-        "add r2, r2, r10\n\t"
-        "add r3, r3, r11\n\t"
-        "cmp r4, r12\n\t"
-        "beq 4f\n\t"
-        "stm sp, {r0, r1, r2, r3}\n\t"
-        "b 2b\n"
-        "4:\n\t"
-        "str r5, [r7, #4]\n\t"
-        "add lr, r7, #20\n\t"
-        "ldm lr, {r4, r5, r6, r8}\n\t"      /* shift, mult, out, stride */
-        "ldr r12, [r4], #4\n\t"
-        "ldr r9, [r5], #4\n\t"              /* multiplier */
-        "stm lr, {r4, r5}\n\t"
-        "adds r4, r6, #1\n\t"
-        "str r4, [r7, #28]\n\t"
-        "ldr r5, [r7, #40]\n\t"             /* output offset */
-        "mvns r12, r12\n\t"                 /* r - 1 = -1 - shift */
-        "bmi 7f\n\t"                        /* shift >= 0 */
-        "movs r10, #1\n\t"
-        "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */
-        "lsl r11, r10, #31\n\t"
-        "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */
-        "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */
+
 #define EDGEC_PACKED_FINISH_FIXED(a)                                                                                  \
         "and r4, " a ", #0x80000000\n\t"                                                                             \
         "adds r4, r4, r11\n\t"                                                                                       \
@@ -480,24 +403,7 @@ __asm__(".pushsection .text.edgec_conv_quad_packed_channels_s8,\"ax\",%progbits\
         "ssat lr, #9, lr\n\t"                                                                                        \
         "add lr, lr, r5\n\t"                                                                                         \
         "ssat lr, #8, lr\n\t"
-        EDGEC_PACKED_FINISH_FIXED("r0")
-        "strb lr, [r6]\n\t"
-        EDGEC_PACKED_FINISH_FIXED("r1")
-        "strb lr, [r6, r8]\n\t"
-        "add r6, r6, r8, lsl #1\n\t"
-        EDGEC_PACKED_FINISH_FIXED("r2")
-        "strb lr, [r6]\n\t"
-        EDGEC_PACKED_FINISH_FIXED("r3")
-        "strb lr, [r6, r8]\n"
-        "8:\n\t"
-        "ldr r4, [r7, #36]\n\t"
-        "subs r4, r4, #1\n\t"
-        "str r4, [r7, #36]\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #16\n\t"
-        "pop {r4-r11, pc}\n"
-        "7:\n\t"                            /* a left shift: edgec_requantize_nonneg's shift >= 0 branch */
-        "mvn r12, r12\n\t"
+
 #define EDGEC_PACKED_FINISH_LEFT(a)                                                                                   \
         "lsl lr, " a ", r12\n\t"                                                                                    \
         "mov r4, #0x40000000\n\t"                                                                                  \
@@ -508,18 +414,138 @@ __asm__(".pushsection .text.edgec_conv_quad_packed_channels_s8,\"ax\",%progbits\
         "ssat lr, #9, lr\n\t"                                                                                      \
         "add lr, lr, r5\n\t"                                                                                       \
         "ssat lr, #8, lr\n\t"
-        EDGEC_PACKED_FINISH_LEFT("r0")
-        "strb lr, [r6]\n\t"
-        EDGEC_PACKED_FINISH_LEFT("r1")
-        "strb lr, [r6, r8]\n\t"
-        "add r6, r6, r8, lsl #1\n\t"
-        EDGEC_PACKED_FINISH_LEFT("r2")
-        "strb lr, [r6]\n\t"
-        EDGEC_PACKED_FINISH_LEFT("r3")
-        "strb lr, [r6, r8]\n\t"
-        "b 8b\n\t"
-        ".size edgec_conv_quad_packed_channels_s8, . - edgec_conv_quad_packed_channels_s8\n\t"
+
+/* The channel loop as assembly text: RUN_START and RUN_TAIL around the four-tap loop, which ends at STEP_END. */
+#define EDGEC_PACKED_CHANNELS_ASM(NAME, RUN_START, STEP_END, RUN_TAIL)                                                 \
+__asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                                                             \
+        ".syntax unified\n\t"                                                                                          \
+        ".thumb\n\t"                                                                                                   \
+        ".balign 4\n\t"                                                                                                \
+        ".global " NAME "\n\t"                                                                                         \
+        ".hidden " NAME "\n\t"                                                                                         \
+        ".type " NAME ", %function\n\t"                                                                                \
+        ".thumb_func\n"                                                                                                \
+        NAME ":\n\t"                                                                                                   \
+        "push {r4-r11, lr}\n\t"                                                                                        \
+        "sub sp, sp, #16\n\t"                                                                                          \
+        "mov r7, r0\n"                                                                                                 \
+        "1:\n\t"                                                                                                       \
+        "ldr r5, [r7, #4]\n\t"              /* w */                                                                    \
+        "ldr r6, [r7, #8]\n\t"                                                                                         \
+        "ldr r0, [r6], #4\n\t"              /* bias */                                                                 \
+        "str r6, [r7, #8]\n\t"                                                                                         \
+        "mov r1, r0\n\t"                                                                                               \
+        "mov r2, r0\n\t"                                                                                               \
+        "mov r3, r0\n\t"                                                                                               \
+        "stm sp, {r0, r1, r2, r3}\n\t"                                                                                 \
+        "ldr r4, [r7, #0]\n\t"              /* q */                                                                    \
+        "ldr r12, [r7, #12]\n\t"                                                                                       \
+        "add r12, r4, r12\n"                /* the buffer's end */                                                     \
+        "2:\n\t"                                                                                                       \
+        "ldr lr, [r7, #16]\n\t"                                                                                        \
+        "add lr, r4, lr\n\t"                                                                                           \
+        "cmp lr, r12\n\t"                                                                                              \
+        "it hi\n\t"                                                                                                    \
+        "movhi lr, r12\n\t"                 /* this run's end */                                                       \
+        "movs r0, #0\n\t"                                                                                              \
+        "movs r1, #0\n\t"                                                                                              \
+        "movs r2, #0\n\t"                                                                                              \
+        "movs r3, #0\n\t"                                                                                              \
+        RUN_START                                                                                                      \
+        "3:\n\t"                                                                                                       \
+        EDGEC_PACKED_TAP_FIXED                                                                                         \
+        EDGEC_PACKED_TAP_FIXED                                                                                         \
+        EDGEC_PACKED_TAP_FIXED                                                                                         \
+        EDGEC_PACKED_TAP_FIXED                                                                                         \
+        "cmp r4, " STEP_END "\n\t"                                                                                     \
+        "bne 3b\n\t"                                                                                                   \
+        RUN_TAIL                                                                                                       \
+        "sbfx r8, r0, #0, #23\n\t"          /* S0: the low 23 bits */                                                  \
+        "subs r0, r0, r8\n\t"                                                                                          \
+        "sbc r1, r1, r8, asr #31\n\t"                                                                                  \
+        "lsrs r0, r0, #23\n\t"                                                                                         \
+        "orr r9, r0, r1, lsl #9\n\t"        /* S1 = (sum - S0) >> 23 */                                                \
+        "sbfx r10, r2, #0, #23\n\t"                                                                                    \
+        "subs r2, r2, r10\n\t"                                                                                         \
+        "sbc r3, r3, r10, asr #31\n\t"                                                                                 \
+        "lsrs r2, r2, #23\n\t"                                                                                         \
+        "orr r11, r2, r3, lsl #9\n\t"                                                                                  \
+        "ldm sp, {r0, r1, r2, r3}\n\t"                                                                                 \
+        "add r0, r0, r8\n\t"                                                                                           \
+        "add r1, r1, r9\n\t"                                                                                           \
+        "add r2, r2, r10\n\t"                                                                                          \
+        "add r3, r3, r11\n\t"                                                                                          \
+        "cmp r4, r12\n\t"                                                                                              \
+        "beq 4f\n\t"                                                                                                   \
+        "stm sp, {r0, r1, r2, r3}\n\t"                                                                                 \
+        "b 2b\n"                                                                                                       \
+        "4:\n\t"                                                                                                       \
+        "str r5, [r7, #4]\n\t"                                                                                         \
+        "add lr, r7, #20\n\t"                                                                                          \
+        "ldm lr, {r4, r5, r6, r8}\n\t"      /* shift, mult, out, stride */                                             \
+        "ldr r12, [r4], #4\n\t"                                                                                        \
+        "ldr r9, [r5], #4\n\t"              /* multiplier */                                                           \
+        "stm lr, {r4, r5}\n\t"                                                                                         \
+        "adds r4, r6, #1\n\t"                                                                                          \
+        "str r4, [r7, #28]\n\t"                                                                                        \
+        "ldr r5, [r7, #40]\n\t"             /* output offset */                                                        \
+        "mvns r12, r12\n\t"                 /* r - 1 = -1 - shift */                                                   \
+        "bmi 7f\n\t"                        /* shift >= 0 */                                                           \
+        "movs r10, #1\n\t"                                                                                             \
+        "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */                                                          \
+        "lsl r11, r10, #31\n\t"                                                                                        \
+        "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */                                                  \
+        "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */                                                          \
+        EDGEC_PACKED_FINISH_FIXED("r0")                                                                                \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_PACKED_FINISH_FIXED("r1")                                                                                \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
+        EDGEC_PACKED_FINISH_FIXED("r2")                                                                                \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_PACKED_FINISH_FIXED("r3")                                                                                \
+        "strb lr, [r6, r8]\n"                                                                                          \
+        "8:\n\t"                                                                                                       \
+        "ldr r4, [r7, #36]\n\t"                                                                                        \
+        "subs r4, r4, #1\n\t"                                                                                          \
+        "str r4, [r7, #36]\n\t"                                                                                        \
+        "bne 1b\n\t"                                                                                                   \
+        "add sp, sp, #16\n\t"                                                                                          \
+        "pop {r4-r11, pc}\n"                                                                                           \
+        "7:\n\t"                            /* a left shift: edgec_requantize_nonneg's shift >= 0 branch */            \
+        "mvn r12, r12\n\t"                                                                                             \
+        EDGEC_PACKED_FINISH_LEFT("r0")                                                                                 \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_PACKED_FINISH_LEFT("r1")                                                                                 \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
+        EDGEC_PACKED_FINISH_LEFT("r2")                                                                                 \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_PACKED_FINISH_LEFT("r3")                                                                                 \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "b 8b\n\t"                                                                                                     \
+        ".size " NAME ", . - " NAME "\n\t"                                                                             \
         ".popsection");
+
+void edgec_conv_quad_packed_channels_s8(edgec_quad_packed_channels *st);
+EDGEC_PACKED_CHANNELS_ASM("edgec_conv_quad_packed_channels_s8", "", "lr", "")
+
+/* As edgec_conv_quad_packed_channels_s8 for any K: each run's whole four-tap steps end at r10, then the last
+ * run's K % 4 tail taps one at a time (a separate function: the plain one keeps its shorter run setup). */
+void edgec_conv_quad_packed_channels_tail_s8(edgec_quad_packed_channels *st);
+EDGEC_PACKED_CHANNELS_ASM("edgec_conv_quad_packed_channels_tail_s8",
+                          "sub r10, lr, r4\n\t"
+                          "bics r10, r10, #31\n\t"
+                          "beq 5f\n\t"
+                          "add r10, r4, r10\n\t",
+                          "r10",
+                          "5:\n\t"
+                          "cmp r4, lr\n\t"
+                          "beq 6f\n\t"
+                          EDGEC_PACKED_TAP_FIXED
+                          "b 5b\n"
+                          "6:\n\t")
+#undef EDGEC_PACKED_CHANNELS_ASM
 #undef EDGEC_PACKED_TAP_FIXED
 #undef EDGEC_PACKED_FINISH_FIXED
 #undef EDGEC_PACKED_FINISH_LEFT

@@ -17,7 +17,7 @@
  * at most QUAD_TAPS (576 unless EDGEC_CONV_QUAD_TAPS says less) taps (edgec_conv_quad_s8.h): on the DSP extension the four windows are unpacked into an
  * int16 quad buffer (interior windows straight from the input rows) and each channel is one pass of SMLAD over
  * it; on the Cortex-M3 two pixels are packed per int32 and each SMLAL does two MACs. With the full int8 output
- * range (and on the DSP extension K >= 8, on the Cortex-M3 K a multiple of 4) the whole channel loop, sums,
+ * range (and on the DSP extension K >= 8) the whole channel loop, sums,
  * requantization and stores, is one assembly function per target; otherwise a C loop with the general clamp.
  * Stack of that walk (a separate frame): the 4608-byte quad buffer plus one (DSP) or two (M3) 576-byte window
  * copies. The leftover positions (at most three) then go to the pair and one-position walks below.
@@ -544,8 +544,7 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
     const size_t out_c = (size_t)g.out_c;
     const size_t k = g.filter_per_oc;
     const out_range r = out_range_of(params);
-    /* The assembly channel loop: K a multiple of 4 and the full output range. */
-    const int all_asm = params->act_min == -128 && params->act_max == 127 && k % 4u == 0u;
+    const int all_asm = params->act_min == -128 && params->act_max == 127; /* the assembly channel loop */
     int32_t b = 0, oy = 0, ox = 0;
     size_t done = 0;
     for (; done + 4 <= positions; done += 4) {
@@ -561,7 +560,11 @@ static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, con
             edgec_quad_packed_channels st = {quad, filter, bias, (uint32_t)(k * 8u), EDGEC_PACKED_RUN * 8u,
                                              quant->shift, quant->multiplier, out, (uint32_t)out_c,
                                              (uint32_t)out_c, r.offset};
-            edgec_conv_quad_packed_channels_s8(&st);
+            if (k % 4u == 0u) {
+                edgec_conv_quad_packed_channels_s8(&st);
+            } else {
+                edgec_conv_quad_packed_channels_tail_s8(&st);
+            }
             continue;
         }
         const int8_t *w = filter;
