@@ -13,6 +13,15 @@
  * product over the missing taps' weights with a vector of pad values (so a border pixel costs about twice an
  * interior one). The 32-bit sums wrap like the reference's int32 accumulator.
  *
+ * Four positions at a time first (consecutive in (batch, y, x) order, across rows and batches) where the window has
+ * at most QUAD_TAPS (576 unless EDGEC_CONV_QUAD_TAPS says less) taps (edgec_conv_quad_s8.h): on the DSP extension the four windows are unpacked into an
+ * int16 quad buffer (interior windows straight from the input rows) and each channel is one pass of SMLAD over
+ * it; on the Cortex-M3 two pixels are packed per int32 and each SMLAL does two MACs. With the full int8 output
+ * range (and on the DSP extension K >= 8) the whole channel loop, sums,
+ * requantization and stores, is one assembly function per target; otherwise a C loop with the general clamp.
+ * Stack of that walk (a separate frame): the 4608-byte quad buffer plus one (DSP) or two (M3) 576-byte window
+ * copies. The leftover positions (at most three) then go to the pair and one-position walks below.
+ *
  * Two positions at a time (consecutive in (batch, y, x) order, so odd widths pair across rows) where a register
  * blocked loop exists and the window has at most PAIR_TAPS taps (edgec_dot2px_s8.h): on the DSP extension both
  * windows are unpacked into an int16 stack buffer of 4 * PAIR_TAPS bytes and multiplied with two channels per
@@ -26,6 +35,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "edgec_conv_quad_s8.h"
 #include "edgec_dot2px_s8.h"
 #include "edgec_dot_s8.h"
 #include "edgec_conv_common.h"
@@ -367,28 +377,219 @@ static inline void next_position(const conv_geometry *g, int32_t *b, int32_t *oy
 
 #if EDGEC_CONV_PAIRS
 /* The first 2 * floor(positions / 2) output positions, two at a time; returns how many. */
-static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+static void geometry_of(conv_geometry *g, const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                        const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                        const int8_t *filter, const int32_t *bias, const edgec_dims *output_dims)
+{
+    g->params = params;
+    g->quant = quant;
+    g->input = input;
+    g->filter = filter;
+    g->bias = bias;
+    g->in_h = input_dims->h;
+    g->in_w = input_dims->w;
+    g->in_c = input_dims->c;
+    g->out_c = filter_dims->n;
+    g->k_h = filter_dims->h;
+    g->k_w = filter_dims->w;
+    g->out_h = output_dims->h;
+    g->out_w = output_dims->w;
+    g->filter_per_oc = (size_t)g->k_h * (size_t)g->k_w * (size_t)g->in_c;
+    g->row_stride = (size_t)g->in_w * (size_t)g->in_c;
+    g->image_bytes = (size_t)g->in_h * g->row_stride;
+}
+
+/* Position number first as (b, oy, ox). */
+static inline void position_of(const conv_geometry *g, size_t first, int32_t *b, int32_t *oy, int32_t *ox)
+{
+    const size_t per_image = (size_t)g->out_h * (size_t)g->out_w;
+    *b = (int32_t)(first / per_image);
+    const size_t rest = first % per_image;
+    *oy = (int32_t)(rest / (size_t)g->out_w);
+    *ox = (int32_t)(rest % (size_t)g->out_w);
+}
+
+#if defined(EDGEC_CONV_QUADS) || defined(EDGEC_CONV_QUADS_PACKED)
+/* Windows up to this many taps go four positions at a time; the quad walk's stack is about 8 bytes per tap (a
+ * build may lower it with -DEDGEC_CONV_QUAD_TAPS=n, larger windows then take the pair walk). */
+#if defined(EDGEC_CONV_QUAD_TAPS)
+#define QUAD_TAPS EDGEC_CONV_QUAD_TAPS
+#else
+#define QUAD_TAPS PAIR_TAPS
+#endif
+#if QUAD_TAPS > PAIR_TAPS || QUAD_TAPS < 1
+#error "EDGEC_CONV_QUAD_TAPS must be in [1, 576]"
+#endif
+
+/* finish() of one channel at four positions (out[0], out[stride], ...): the channel's requantization constants
+ * made once (edgec_rq_right for a right shift) and the output range in locals. */
+static inline void finish_quad(const int32_t acc[4], int32_t multiplier, int32_t shift, out_range r, int8_t *out,
+                               size_t stride)
+{
+    if (!EDGEC_UNLIKELY(shift >= 0)) {
+        const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+        for (int j = 0; j < 4; ++j) {
+            int32_t v = edgec_requantize_right(acc[j], &q);
+            v = v < r.lo ? r.lo : (v > r.hi ? r.hi : v);
+            out[(size_t)j * stride] = (int8_t)(v + r.offset);
+        }
+    } else {
+        for (int j = 0; j < 4; ++j) {
+            int32_t v = edgec_requantize_nonneg(acc[j], multiplier, shift);
+            v = v < r.lo ? r.lo : (v > r.hi ? r.hi : v);
+            out[(size_t)j * stride] = (int8_t)(v + r.offset);
+        }
+    }
+}
+
+#endif
+
+#if defined(EDGEC_CONV_QUADS)
+/* The window of position (b, oy, ox) as pixel p of the quad buffer: unpacked straight from the input rows when
+ * it lies inside the input and each kernel row is whole 4-tap chunks (KW * IC a multiple of 4, dilation_w 1),
+ * else from window_bytes (the input itself or the patch copy). */
+static inline void quad_unpack_position(const conv_geometry *g, int32_t b, int32_t oy, int32_t ox, int p,
+                                        int8_t *patch, int32_t *quad)
+{
+    const edgec_conv_params *params = g->params;
+    const size_t row_bytes = (size_t)g->k_w * (size_t)g->in_c;
+    const int32_t origin_y = oy * params->stride_h - params->pad_top;
+    const int32_t origin_x = ox * params->stride_w - params->pad_left;
+    if (params->dilation_w == 1 && (g->k_h > 1 || row_bytes % 4u == 0u) && origin_y >= 0 && origin_x >= 0 &&
+        origin_y + (g->k_h - 1) * params->dilation_h < g->in_h && origin_x + g->k_w <= g->in_w) {
+        const int8_t *src = g->input + (size_t)b * g->image_bytes + (size_t)origin_y * g->row_stride +
+                            (size_t)origin_x * (size_t)g->in_c;
+        const size_t step = (size_t)params->dilation_h * g->row_stride;
+        if (row_bytes % 4u == 0u) {
+            int32_t *dst = quad + 2 * p;
+            for (int32_t ky = 0; ky < g->k_h; ++ky) {
+                dst = edgec_quad_unpack_chunks(src, row_bytes / 4u, dst);
+                src += step;
+            }
+            return;
+        }
+        /* Rows of other lengths (e.g. 3x3 over 3 channels) copied without fill_patch's padding steps. */
+        int8_t *dst = patch;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            for (size_t i = 0; i < row_bytes; ++i) {
+                dst[i] = src[i];
+            }
+            dst += row_bytes;
+            src += step;
+        }
+        edgec_quad_unpack_s8(patch, g->filter_per_oc, p, quad);
+        return;
+    }
+    edgec_quad_unpack_s8(window_bytes(g, b, oy, ox, patch), g->filter_per_oc, p, quad);
+}
+
+/* The first 4 * floor(positions / 4) output positions, four at a time (edgec_conv_quad_s8.h); returns how many. */
+static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                            const edgec_dims *input_dims, const int8_t *input,
                                            const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                            const edgec_dims *output_dims, int8_t *output)
 {
     conv_geometry g;
-    g.params = params;
-    g.quant = quant;
-    g.input = input;
-    g.filter = filter;
-    g.bias = bias;
-    g.in_h = input_dims->h;
-    g.in_w = input_dims->w;
-    g.in_c = input_dims->c;
-    g.out_c = filter_dims->n;
-    g.k_h = filter_dims->h;
-    g.k_w = filter_dims->w;
-    g.out_h = output_dims->h;
-    g.out_w = output_dims->w;
-    g.filter_per_oc = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
-    g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
-    g.image_bytes = (size_t)g.in_h * g.row_stride;
+    geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
+    int8_t patch[QUAD_TAPS];
+    int32_t quad[EDGEC_QUAD_WORDS(QUAD_TAPS)];
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    const size_t out_c = (size_t)g.out_c;
+    const size_t k = g.filter_per_oc;
+    const out_range r = out_range_of(params);
+    const int full_range = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
+    const int all_asm = full_range && k >= 8u; /* the assembly channel loop */
+    int32_t b = 0, oy = 0, ox = 0;
+    size_t done = 0;
+    for (; done + 4 <= positions; done += 4) {
+        for (int p = 0; p < 4; ++p) {
+            quad_unpack_position(&g, b, oy, ox, p, patch, quad);
+            next_position(&g, &b, &oy, &ox);
+        }
+        int8_t *out = output + done * out_c;
+        if (all_asm) {
+            edgec_quad_channels st = {quad, filter, bias, (uint32_t)(k / 8u * 64u), quant->shift, quant->multiplier,
+                                      out, (uint32_t)out_c, (uint32_t)out_c, r.offset,
+                                      (uint32_t)((k / 4u) % 2u + (k % 4u) * 2u)};
+            edgec_conv_quad_channels_s8(&st);
+            continue;
+        }
+        const int8_t *w = filter;
+        for (size_t oc = 0; oc < out_c; ++oc) {
+            int32_t acc[4];
+            edgec_dot4px_s8(quad, w, k, bias[oc], acc);
+            const int32_t shift = quant->shift[oc];
+            if (full_range && shift < 0) {
+                edgec_quad_finish_right(acc, quant->multiplier[oc], shift, r.offset, out + oc, out_c);
+            } else {
+                finish_quad(acc, quant->multiplier[oc], shift, r, out + oc, out_c);
+            }
+            w += k;
+        }
+    }
+    return done;
+}
+#elif defined(EDGEC_CONV_QUADS_PACKED)
+/* The first 4 * floor(positions / 4) output positions, four at a time (the packed pairs of edgec_conv_quad_s8.h
+ * on the Cortex-M3); returns how many. */
+static EDGEC_NOINLINE size_t convolve_quads(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                           const edgec_dims *input_dims, const int8_t *input,
+                                           const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                           const edgec_dims *output_dims, int8_t *output)
+{
+    conv_geometry g;
+    geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
+    int8_t patch[2 * QUAD_TAPS]; /* both windows of a pair */
+    int32_t quad[EDGEC_PACKED_WORDS(QUAD_TAPS)];
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    const size_t out_c = (size_t)g.out_c;
+    const size_t k = g.filter_per_oc;
+    const out_range r = out_range_of(params);
+    const int all_asm = params->act_min == -128 && params->act_max == 127; /* the assembly channel loop */
+    int32_t b = 0, oy = 0, ox = 0;
+    size_t done = 0;
+    for (; done + 4 <= positions; done += 4) {
+        for (int pair = 0; pair < 2; ++pair) {
+            const int8_t *x0 = window_bytes(&g, b, oy, ox, patch);
+            next_position(&g, &b, &oy, &ox);
+            const int8_t *x1 = window_bytes(&g, b, oy, ox, patch + QUAD_TAPS);
+            next_position(&g, &b, &oy, &ox);
+            edgec_quad_pack_pair_s8(x0, x1, k, pair, quad);
+        }
+        int8_t *out = output + done * out_c;
+        if (all_asm) {
+            edgec_quad_packed_channels st = {quad, filter, bias, (uint32_t)(k * 8u), EDGEC_PACKED_RUN * 8u,
+                                             quant->shift, quant->multiplier, out, (uint32_t)out_c,
+                                             (uint32_t)out_c, r.offset};
+            if (k % 4u == 0u) {
+                edgec_conv_quad_packed_channels_s8(&st);
+            } else {
+                edgec_conv_quad_packed_channels_tail_s8(&st);
+            }
+            continue;
+        }
+        const int8_t *w = filter;
+        for (size_t oc = 0; oc < out_c; ++oc) {
+            uint32_t sums[4];
+            edgec_dot4px_packed(quad, w, k, bias[oc], sums);
+            const int32_t acc[4] = {edgec_wrap_int32(sums[0]), edgec_wrap_int32(sums[1]), edgec_wrap_int32(sums[2]),
+                                    edgec_wrap_int32(sums[3])};
+            finish_quad(acc, quant->multiplier[oc], quant->shift[oc], r, out + oc, out_c);
+            w += k;
+        }
+    }
+    return done;
+}
+#endif
+
+/* Output positions first, first + 1, ... two at a time while two remain; returns the position after the last. */
+static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                           const edgec_dims *input_dims, const int8_t *input,
+                                           const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
+                                           const edgec_dims *output_dims, size_t first, int8_t *output)
+{
+    conv_geometry g;
+    geometry_of(&g, params, quant, input_dims, input, filter_dims, filter, bias, output_dims);
 
     int8_t patch[PAIR_PATCH];
 #if defined(EDGEC_DOT_DSP)
@@ -396,8 +597,9 @@ static EDGEC_NOINLINE size_t convolve_pairs(const edgec_conv_params *params, con
 #endif
     const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
     const size_t out_c = (size_t)g.out_c;
-    int32_t b = 0, oy = 0, ox = 0;
-    size_t done = 0;
+    int32_t b, oy, ox;
+    position_of(&g, first, &b, &oy, &ox);
+    size_t done = first;
     for (; done + 2 <= positions; done += 2) {
         int8_t *out0 = output + done * out_c;
 #if defined(EDGEC_DOT_DSP)
@@ -434,7 +636,12 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
     size_t done = 0;
 #if EDGEC_CONV_PAIRS /* elsewhere one position at a time (Helium's 16-lane dot products are already wide) */
     if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= PAIR_TAPS) {
-        done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+#if defined(EDGEC_CONV_QUADS) || defined(EDGEC_CONV_QUADS_PACKED)
+        if ((size_t)filter_dims->h * (size_t)filter_dims->w * (size_t)filter_dims->c <= QUAD_TAPS) {
+            done = convolve_quads(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output);
+        }
+#endif
+        done = convolve_pairs(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
     }
 #endif
     convolve_positions(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, done, output);
