@@ -1,0 +1,432 @@
+/*
+ * edgec runtime, internal to edgec_depthwise_conv_fast_s8.c (off Helium): the 3x3 undilated depthwise convolution
+ * with depth_multiplier 1 and horizontal stride 1 or 2, through a channel-major int16 copy of the input.
+ *
+ * The output is cut into bands of rows and the channels into chunks of up to four. For one band and chunk the
+ * input rows the band reads are copied once into a stack buffer laid out [channel][row][column] as int16, the
+ * padding (rows and columns outside the input) holding the pad value, so every window is in bounds and the taps
+ * of one channel that are horizontally adjacent are one 32-bit word of two halfwords:
+ *  - DSP extension: two outputs of a row per step. For stride 1 the four columns 2k..2k+3 of a kernel row are
+ *    two aligned words W0, W1 (one LDRD); with A = (w0, w1) and B = (w1, w2) of that kernel row,
+ *    out(2k) += SMLAD(W0, A) + SMLABT(W1, B) and out(2k+1) += SMLAD(W1, B) + SMLATB(W0, A). For stride 2 the
+ *    columns 4k..4k+4 are three words: out(2k) += SMLAD(W0, A) + SMLABB(W1, C), out(2k+1) += SMLAD(W1, A) +
+ *    SMLABB(W2, C) with C = (w2, .). Eighteen multiply-accumulates in twelve instructions plus three loads.
+ *  - Portable C (Cortex-M3 and others, host): the same buffer, nine halfword loads and MLAs per output.
+ * Column j of the buffer is input column j - pad_left; a row of the buffer is Wp halfwords, Wp even, so that
+ * each row starts word aligned. The sums are those of the reference (raw input times weight plus the bias, the
+ * pad value at padded taps), wrapping like its int32 accumulator; the requantization is finish()'s.
+ */
+#ifndef EDGEC_DW3X3_BAND_H
+#define EDGEC_DW3X3_BAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "edgec_conv_common.h"
+#include "edgec_dot_s8.h"
+
+#if defined(__GNUC__)
+#define EDGEC_DW3_ALIGNED(p) ((const int16_t *)__builtin_assume_aligned((p), 4))
+#define EDGEC_DW3_NOINLINE __attribute__((noinline))
+#define EDGEC_DW3_ALIGN4 __attribute__((aligned(4)))
+#define EDGEC_DW3_INLINE inline __attribute__((always_inline))
+#else
+#define EDGEC_DW3_ALIGNED(p) (p)
+#define EDGEC_DW3_NOINLINE
+#define EDGEC_DW3_ALIGN4
+#define EDGEC_DW3_INLINE inline
+#endif
+
+/* Geometry of one call. */
+typedef struct {
+    const int8_t *input;  /* the batch's first pixel */
+    int8_t *output;       /* the batch's first output pixel */
+    int32_t in_h, in_w, chans, out_h, out_w;
+    int32_t stride_h, stride_w, pad_top, pad_left;
+    int32_t wp;           /* halfwords per buffer row (even) */
+    int32_t conv_cols;    /* input columns copied: [0, conv_cols) */
+    int16_t pad;
+} dw3_geom;
+
+static inline void dw3_store2(int16_t *dst, int32_t v)
+{
+    memcpy(dst, &v, sizeof v);
+}
+
+/* Word i of a word-aligned run of halfwords (two int16, the lower column in the low half). */
+static inline int32_t dw3_word(const int16_t *p, int32_t i)
+{
+    int32_t v;
+    memcpy(&v, p + 2 * i, sizeof v);
+    return v;
+}
+
+/* Buffer rows [0, rows) of channels [c0, c0 + n) (n <= 4), buffer row r being input row first_row + r; plane is
+ * the halfwords of one channel (rows * wp). */
+static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows, int32_t first_row, int32_t c0,
+                          int32_t n)
+{
+    const int32_t wp = g->wp;
+    const int16_t pad = g->pad;
+    const int32_t left = g->pad_left;
+    const int32_t cols = g->conv_cols;
+    const size_t pixel = (size_t)g->chans;
+    for (int32_t r = 0; r < rows; ++r) {
+        const int32_t iy = first_row + r;
+        int16_t *row = buf + (size_t)r * (size_t)wp;
+        if (iy < 0 || iy >= g->in_h) {
+            for (int32_t j = 0; j < n; ++j) {
+                int16_t *d = row + (size_t)j * (size_t)plane;
+                for (int32_t x = 0; x < wp; ++x) {
+                    d[x] = pad;
+                }
+            }
+            continue;
+        }
+        for (int32_t j = 0; j < n; ++j) {
+            int16_t *d = row + (size_t)j * (size_t)plane;
+            for (int32_t x = 0; x < left; ++x) {
+                d[x] = pad;
+            }
+            for (int32_t x = left + cols; x < wp; ++x) {
+                d[x] = pad;
+            }
+        }
+        const int8_t *src = g->input + (size_t)iy * (size_t)g->in_w * pixel + (size_t)c0;
+        int16_t *dst = row + left;
+        int32_t x = 0;
+#if defined(EDGEC_DOT_DSP)
+        if (n == 4) {
+            /* Two pixels of four channels: SXTB16 splits even and odd channels, PKHBT / PKHTB pair the pixels. */
+            const size_t p = (size_t)plane;
+            for (; x + 2 <= cols; x += 2) {
+                const int32_t a = edgec_load_s8x4(src);
+                const int32_t b = edgec_load_s8x4(src + pixel);
+                src += 2 * pixel;
+                const int32_t ae = __sxtb16(a);
+                const int32_t be = __sxtb16(b);
+                const int32_t ao = edgec_sxtb16_odd(a);
+                const int32_t bo = edgec_sxtb16_odd(b);
+                int32_t v0, v1, v2, v3;
+                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
+                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
+                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
+                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
+                dw3_store2(dst, v0);
+                dw3_store2(dst + p, v1);
+                dw3_store2(dst + 2 * p, v2);
+                dw3_store2(dst + 3 * p, v3);
+                dst += 2;
+            }
+        }
+#endif
+        for (; x < cols; ++x) {
+            for (int32_t j = 0; j < n; ++j) {
+                dst[(size_t)j * (size_t)plane] = src[j];
+            }
+            src += pixel;
+            ++dst;
+        }
+    }
+}
+
+/* Accumulators of one group of output rows (a group's outputs, rows back to back, are one strided run of the
+ * channel's NHWC output). */
+#define EDGEC_DW3_ACC 128
+
+/* The packed weights of one channel: per kernel row A = (w0, w1) and B = (w1, w2) (stride 1) or (w2, 0) (2). */
+typedef struct {
+    int32_t a[3];
+    int32_t b[3];
+    int32_t w[9];
+} dw3_weights;
+
+/* acc[i * out_w + x] = bias + the 3x3 window of output (i, x), i < rows, from the plane's buffer rows
+ * i * row_step .. (row_step in halfwords). */
+static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
+                                        int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc,
+                                        int stride2)
+{
+#if defined(EDGEC_DOT_DSP)
+    const int32_t a0w = wt->a[0], a1w = wt->a[1], a2w = wt->a[2];
+    const int32_t b0w = wt->b[0], b1w = wt->b[1], b2w = wt->b[2];
+    const int32_t pairs = out_w >> 1;
+    const int32_t step = stride2 ? 4 : 2; /* halfwords per pair of outputs */
+    for (int32_t i = 0; i < rows; ++i) {
+        const int16_t *p0 = EDGEC_DW3_ALIGNED(plane + (size_t)i * (size_t)row_step);
+        const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
+        const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
+        int32_t *ap = acc + (size_t)i * (size_t)out_w;
+        int32_t *const ap_end = ap + 2 * pairs;
+        while (ap != ap_end) {
+            int32_t s0 = bias;
+            int32_t s1 = bias;
+            if (stride2) {
+                s0 = __smlad(dw3_word(p0, 0), a0w, s0);
+                s0 = __smlabb(dw3_word(p0, 1), b0w, s0);
+                s1 = __smlad(dw3_word(p0, 1), a0w, s1);
+                s1 = __smlabb(dw3_word(p0, 2), b0w, s1);
+                s0 = __smlad(dw3_word(p1, 0), a1w, s0);
+                s0 = __smlabb(dw3_word(p1, 1), b1w, s0);
+                s1 = __smlad(dw3_word(p1, 1), a1w, s1);
+                s1 = __smlabb(dw3_word(p1, 2), b1w, s1);
+                s0 = __smlad(dw3_word(p2, 0), a2w, s0);
+                s0 = __smlabb(dw3_word(p2, 1), b2w, s0);
+                s1 = __smlad(dw3_word(p2, 1), a2w, s1);
+                s1 = __smlabb(dw3_word(p2, 2), b2w, s1);
+            } else {
+                s0 = __smlad(dw3_word(p0, 0), a0w, s0);
+                s0 = __smlabt(dw3_word(p0, 1), b0w, s0);
+                s1 = __smlad(dw3_word(p0, 1), b0w, s1);
+                s1 = __smlatb(dw3_word(p0, 0), a0w, s1);
+                s0 = __smlad(dw3_word(p1, 0), a1w, s0);
+                s0 = __smlabt(dw3_word(p1, 1), b1w, s0);
+                s1 = __smlad(dw3_word(p1, 1), b1w, s1);
+                s1 = __smlatb(dw3_word(p1, 0), a1w, s1);
+                s0 = __smlad(dw3_word(p2, 0), a2w, s0);
+                s0 = __smlabt(dw3_word(p2, 1), b2w, s0);
+                s1 = __smlad(dw3_word(p2, 1), b2w, s1);
+                s1 = __smlatb(dw3_word(p2, 0), a2w, s1);
+            }
+            p0 += step;
+            p1 += step;
+            p2 += step;
+            ap[0] = s0;
+            ap[1] = s1;
+            ap += 2;
+        }
+        if (out_w & 1) {
+            int32_t s0 = bias;
+            s0 = __smlad(dw3_word(p0, 0), a0w, s0);
+            s0 = stride2 ? __smlabb(dw3_word(p0, 1), b0w, s0) : __smlabt(dw3_word(p0, 1), b0w, s0);
+            s0 = __smlad(dw3_word(p1, 0), a1w, s0);
+            s0 = stride2 ? __smlabb(dw3_word(p1, 1), b1w, s0) : __smlabt(dw3_word(p1, 1), b1w, s0);
+            s0 = __smlad(dw3_word(p2, 0), a2w, s0);
+            s0 = stride2 ? __smlabb(dw3_word(p2, 1), b2w, s0) : __smlabt(dw3_word(p2, 1), b2w, s0);
+            *ap = s0;
+        }
+    }
+#else
+    const int32_t w0 = wt->w[0], w1 = wt->w[1], w2 = wt->w[2], w3 = wt->w[3], w4 = wt->w[4];
+    const int32_t w5 = wt->w[5], w6 = wt->w[6], w7 = wt->w[7], w8 = wt->w[8];
+    const size_t sw = stride2 ? 2 : 1;
+    for (int32_t i = 0; i < rows; ++i) {
+        const int16_t *p0 = plane + (size_t)i * (size_t)row_step;
+        const int16_t *p1 = p0 + wp;
+        const int16_t *p2 = p1 + wp;
+        int32_t *ap = acc + (size_t)i * (size_t)out_w;
+        for (int32_t ox = 0; ox < out_w; ++ox) {
+            uint32_t t = (uint32_t)bias;
+            t += (uint32_t)(p0[0] * w0) + (uint32_t)(p0[1] * w1) + (uint32_t)(p0[2] * w2);
+            t += (uint32_t)(p1[0] * w3) + (uint32_t)(p1[1] * w4) + (uint32_t)(p1[2] * w5);
+            t += (uint32_t)(p2[0] * w6) + (uint32_t)(p2[1] * w7) + (uint32_t)(p2[2] * w8);
+            p0 += sw;
+            p1 += sw;
+            p2 += sw;
+            ap[ox] = edgec_wrap_int32(t);
+        }
+    }
+#endif
+}
+
+/* The requantization of the n accumulators into out, pixel bytes apart: mode 0 finish() in general, mode 1 a
+ * right shift with its constants hoisted, mode 2 that with the clamp the whole int8 range (one saturation). */
+static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                           int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi,
+                                           int mode)
+{
+    if (mode == 0) {
+        for (int32_t i = 0; i < n; ++i) {
+            const int32_t v = edgec_requantize_nonneg(acc[i], multiplier, shift);
+            *out = (int8_t)edgec_offset_clamp(v, offset, lo, hi);
+            out += pixel;
+        }
+        return;
+    }
+    const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+    for (int32_t i = 0; i < n; ++i) {
+        const int32_t v = edgec_requantize_right(acc[i], &q);
+        int32_t r;
+        if (mode == 2) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+            __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(__qadd(v, offset)));
+#else
+            r = edgec_offset_clamp(v, offset, -128, 127);
+#endif
+        } else {
+            r = edgec_offset_clamp(v, offset, lo, hi);
+        }
+        *out = (int8_t)r;
+        out += pixel;
+    }
+}
+
+/* The specializations the band loop calls. */
+static EDGEC_DW3_NOINLINE void dw3_macs_s1(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
+                                           int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc)
+{
+    dw3_macs(plane, row_step, wp, rows, out_w, wt, bias, acc, 0);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_macs_s2(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
+                                           int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc)
+{
+    dw3_macs(plane, row_step, wp, rows, out_w, wt, bias, acc, 1);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_any(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                               int32_t multiplier, int32_t shift, int32_t offset, int32_t lo,
+                                               int32_t hi)
+{
+    dw3_requant(acc, n, out, pixel, multiplier, shift, offset, lo, hi, 0);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_right(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                                 int32_t multiplier, int32_t shift, int32_t offset, int32_t lo,
+                                                 int32_t hi)
+{
+    dw3_requant(acc, n, out, pixel, multiplier, shift, offset, lo, hi, 1);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_full(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                                int32_t multiplier, int32_t shift, int32_t offset)
+{
+    dw3_requant(acc, n, out, pixel, multiplier, shift, offset, -128, 127, 2);
+}
+
+/* Every band and chunk through buf. */
+static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const int32_t *bias,
+                    const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t chunk,
+                    int32_t band_rows)
+{
+    const int32_t offset = params->output_offset;
+    const int32_t lo = params->act_min;
+    const int32_t hi = params->act_max;
+    const int stride2 = g->stride_w == 2;
+    const size_t pixel = (size_t)g->chans;
+    const int32_t out_w = g->out_w;
+    const int32_t group_rows = EDGEC_DW3_ACC / out_w;
+    int32_t acc[EDGEC_DW3_ACC];
+    for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += band_rows) {
+        const int32_t band = g->out_h - oy0 < band_rows ? g->out_h - oy0 : band_rows;
+        const int32_t rows = (band - 1) * g->stride_h + 3;
+        const int32_t plane = rows * g->wp;
+        for (int32_t c0 = 0; c0 < g->chans; c0 += chunk) {
+            const int32_t n = g->chans - c0 < chunk ? g->chans - c0 : chunk;
+            dw3_copy_rows(g, buf, plane, rows, oy0 * g->stride_h - g->pad_top, c0, n);
+            for (int32_t j = 0; j < n; ++j) {
+                const int32_t c = c0 + j;
+                const int32_t m = quant->multiplier[c];
+                const int32_t s = quant->shift[c];
+                const int mode = s >= 0 ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
+                dw3_weights wt;
+                for (int32_t t = 0; t < 9; ++t) {
+                    wt.w[t] = filter[(size_t)t * pixel + (size_t)c];
+                }
+                for (int32_t r = 0; r < 3; ++r) {
+                    const int32_t w0 = wt.w[3 * r], w1 = wt.w[3 * r + 1], w2 = wt.w[3 * r + 2];
+                    wt.a[r] = (int32_t)(((uint32_t)w0 & 0xFFFFu) | ((uint32_t)w1 << 16));
+                    wt.b[r] = stride2 ? w2 : (int32_t)(((uint32_t)w1 & 0xFFFFu) | ((uint32_t)w2 << 16));
+                }
+                const int16_t *pl = buf + (size_t)j * (size_t)plane;
+                for (int32_t i0 = 0; i0 < band; i0 += group_rows) {
+                    const int32_t nr = band - i0 < group_rows ? band - i0 : group_rows;
+                    const int16_t *gp = pl + (size_t)i0 * (size_t)g->stride_h * (size_t)g->wp;
+                    if (stride2) {
+                        dw3_macs_s2(gp, g->stride_h * g->wp, g->wp, nr, out_w, &wt, bias[c], acc);
+                    } else {
+                        dw3_macs_s1(gp, g->stride_h * g->wp, g->wp, nr, out_w, &wt, bias[c], acc);
+                    }
+                    int8_t *op = g->output + (size_t)(oy0 + i0) * (size_t)out_w * pixel + (size_t)c;
+                    if (mode == 2) {
+                        dw3_requant_full(acc, nr * out_w, op, pixel, m, s, offset);
+                    } else if (mode == 1) {
+                        dw3_requant_right(acc, nr * out_w, op, pixel, m, s, offset, lo, hi);
+                    } else {
+                        dw3_requant_any(acc, nr * out_w, op, pixel, m, s, offset, lo, hi);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#define EDGEC_DW3_SMALL 1024 /* halfwords: 2 KiB of stack */
+#define EDGEC_DW3_LARGE 2048 /* halfwords: 4 KiB of stack */
+
+static EDGEC_DW3_NOINLINE void dw3_run_small(const dw3_geom *g, const int8_t *filter, const int32_t *bias,
+                                             const edgec_per_channel_quant *quant, const edgec_conv_params *params,
+                                             int32_t chunk, int32_t band_rows)
+{
+    int16_t buf[EDGEC_DW3_SMALL] EDGEC_DW3_ALIGN4;
+    dw3_run(g, buf, filter, bias, quant, params, chunk, band_rows);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_run_large(const dw3_geom *g, const int8_t *filter, const int32_t *bias,
+                                             const edgec_per_channel_quant *quant, const edgec_conv_params *params,
+                                             int32_t chunk, int32_t band_rows)
+{
+    int16_t buf[EDGEC_DW3_LARGE] EDGEC_DW3_ALIGN4;
+    dw3_run(g, buf, filter, bias, quant, params, chunk, band_rows);
+}
+
+/* The band path for one batch when the shape suits it (3x3, undilated, stride_w 1 or 2, a buffer row of at
+ * least three rows of one channel fits); returns 0 (nothing written) otherwise. */
+static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_quant *quant, const int8_t *input,
+                      int32_t in_h, int32_t in_w, int32_t chans, const int8_t *filter, const int32_t *bias,
+                      int8_t *output, int32_t out_h, int32_t out_w)
+{
+    if ((params->stride_w != 1 && params->stride_w != 2) || params->stride_h < 1 || params->stride_h > 4) {
+        return 0;
+    }
+    const int32_t out_w_even = (out_w + 1) & ~1;
+    const int64_t wp64 = (int64_t)params->stride_w * out_w_even + 2;
+    if (wp64 * 3 > EDGEC_DW3_LARGE || out_w > EDGEC_DW3_ACC) {
+        return 0;
+    }
+    dw3_geom g;
+    g.input = input;
+    g.output = output;
+    g.in_h = in_h;
+    g.in_w = in_w;
+    g.chans = chans;
+    g.out_h = out_h;
+    g.out_w = out_w;
+    g.stride_h = params->stride_h;
+    g.stride_w = params->stride_w;
+    g.pad_top = params->pad_top;
+    g.pad_left = params->pad_left;
+    g.wp = (int32_t)wp64;
+    g.pad = (int16_t)params->pad_value;
+    if (g.pad_left >= g.wp) {
+        return 0;
+    }
+    /* Input columns inside the buffer row: [0, min(in_w, wp - pad_left)). */
+    g.conv_cols = in_w < g.wp - g.pad_left ? in_w : g.wp - g.pad_left;
+    const int32_t rows_all = (out_h - 1) * g.stride_h + 3;
+    int32_t chunk = chans < 4 ? chans : 4;
+    int32_t capacity = EDGEC_DW3_SMALL;
+    if ((int64_t)chunk * rows_all * g.wp > EDGEC_DW3_SMALL) {
+        capacity = EDGEC_DW3_LARGE;
+    }
+    int32_t rows_fit = capacity / (chunk * g.wp);
+    if (rows_fit < 3) {
+        chunk = capacity / (3 * g.wp);
+        rows_fit = capacity / (chunk * g.wp);
+    }
+    int32_t band_max = (rows_fit - 3) / g.stride_h + 1;
+    if (band_max > out_h) {
+        band_max = out_h;
+    }
+    const int32_t bands = (out_h + band_max - 1) / band_max;
+    const int32_t band_rows = (out_h + bands - 1) / bands;
+    if (capacity == EDGEC_DW3_SMALL) {
+        dw3_run_small(&g, filter, bias, quant, params, chunk, band_rows);
+    } else {
+        dw3_run_large(&g, filter, bias, quant, params, chunk, band_rows);
+    }
+    return 1;
+}
+
+#endif /* EDGEC_DW3X3_BAND_H */
