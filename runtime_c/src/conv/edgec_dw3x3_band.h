@@ -63,7 +63,8 @@ static inline int32_t dw3_word(const int16_t *p, int32_t i)
 }
 
 /* Buffer rows [0, rows) of channels [c0, c0 + n) (n <= 4), buffer row r being input row first_row + r; plane is
- * the halfwords of one channel (rows * wp). */
+ * the halfwords of one channel. Only the input columns are written in a row inside the input: the buffer starts
+ * all pad (dw3_run), and no row ever writes the pad columns, so they stay pad. */
 static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows, int32_t first_row, int32_t c0,
                           int32_t n)
 {
@@ -83,15 +84,6 @@ static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_
                 }
             }
             continue;
-        }
-        for (int32_t j = 0; j < n; ++j) {
-            int16_t *d = row + (size_t)j * (size_t)plane;
-            for (int32_t x = 0; x < left; ++x) {
-                d[x] = pad;
-            }
-            for (int32_t x = left + cols; x < wp; ++x) {
-                d[x] = pad;
-            }
         }
         const int8_t *src = g->input + (size_t)iy * (size_t)g->in_w * pixel + (size_t)c0;
         int16_t *dst = row + left;
@@ -153,11 +145,81 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
     const int32_t b0w = wt->b[0], b1w = wt->b[1], b2w = wt->b[2];
     const int32_t pairs = out_w >> 1;
     const int32_t step = stride2 ? 4 : 2; /* halfwords per pair of outputs */
+    (void)step;
     for (int32_t i = 0; i < rows; ++i) {
         const int16_t *p0 = EDGEC_DW3_ALIGNED(plane + (size_t)i * (size_t)row_step);
         const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
         const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
         int32_t *ap = acc + (size_t)i * (size_t)out_w;
+#if defined(__GNUC__) && defined(__thumb2__)
+        if (pairs > 0) {
+            /* The loop below in assembly: all fourteen allocatable registers hold weights, row and accumulator
+             * pointers and temporaries; the bias and the end pointer are reloaded from the stack. */
+            int32_t bias_m = bias;
+            int32_t *end_m = ap + 2 * pairs;
+            int32_t s0, s1, x0, x1;
+            if (stride2) {
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldr %[s1], %[bias]\n\t"
+                    "ldrd %[x0], %[x1], [%[p0]], #8\n\t"
+                    "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
+                    "smlabb %[s0], %[x1], %[b0], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[a0], %[s1]\n\t"
+                    "ldr %[x0], [%[p0]]\n\t"
+                    "smlabb %[s1], %[x0], %[b0], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p1]], #8\n\t"
+                    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
+                    "smlabb %[s0], %[x1], %[b1], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[a1], %[s1]\n\t"
+                    "ldr %[x0], [%[p1]]\n\t"
+                    "smlabb %[s1], %[x0], %[b1], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p2]], #8\n\t"
+                    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
+                    "smlabb %[s0], %[x1], %[b2], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[a2], %[s1]\n\t"
+                    "ldr %[x0], [%[p2]]\n\t"
+                    "smlabb %[s1], %[x0], %[b2], %[s1]\n\t"
+                    "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                    "ldr %[x0], %[end]\n\t"
+                    "cmp %[ap], %[x0]\n\t"
+                    "bne 1b\n\t"
+                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                      [x0] "=&r"(x0), [x1] "=&r"(x1)
+                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "r"(b2w),
+                      [bias] "m"(bias_m), [end] "m"(end_m)
+                    : "cc", "memory");
+            } else {
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldr %[s1], %[bias]\n\t"
+                    "ldrd %[x0], %[x1], [%[p0]], #4\n\t"
+                    "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
+                    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[b0], %[s1]\n\t"
+                    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p1]], #4\n\t"
+                    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
+                    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[b1], %[s1]\n\t"
+                    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p2]], #4\n\t"
+                    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
+                    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[b2], %[s1]\n\t"
+                    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"
+                    "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                    "ldr %[x0], %[end]\n\t"
+                    "cmp %[ap], %[x0]\n\t"
+                    "bne 1b\n\t"
+                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                      [x0] "=&r"(x0), [x1] "=&r"(x1)
+                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "r"(b2w),
+                      [bias] "m"(bias_m), [end] "m"(end_m)
+                    : "cc", "memory");
+            }
+        }
+#else
         int32_t *const ap_end = ap + 2 * pairs;
         while (ap != ap_end) {
             int32_t s0 = bias;
@@ -196,6 +258,7 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
             ap[1] = s1;
             ap += 2;
         }
+#endif
         if (out_w & 1) {
             int32_t s0 = bias;
             s0 = __smlad(dw3_word(p0, 0), a0w, s0);
@@ -230,35 +293,66 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
 #endif
 }
 
-/* The requantization of the n accumulators into out, pixel bytes apart: mode 0 finish() in general, mode 1 a
- * right shift with its constants hoisted, mode 2 that with the clamp the whole int8 range (one saturation). */
-static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
-                                           int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi,
-                                           int mode)
+/* out[i * pixel] = finish(acc[i] + bias), i < n (the band loop passes the bias to dw3_macs, so 0 here). Mode 0: finish() in general. Modes 1 and 2, for a right shift
+ * r = r1 + 1 with r1 <= EDGEC_DW3_FOLD: edgec_requantize_right with the output offset folded into its 64-bit
+ * constant (floor((Y + offset * 2^(32 + r1)) / 2^(32 + r1)) = floor(Y / 2^(32 + r1)) + offset exactly, and with
+ * |offset| <= 128 neither the 64-bit sum nor its high word can overflow), then the clamp: mode 2 for the whole
+ * int8 range, one SSAT, mode 1 for [lo, hi]. */
+#define EDGEC_DW3_FOLD 22
+
+static inline int32_t dw3_sat8(int32_t v)
 {
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+#endif
+}
+
+static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *out, size_t pixel, int32_t bias,
+                                         int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi,
+                                         int mode)
+{
+    const int32_t *const end = acc + n;
     if (mode == 0) {
-        for (int32_t i = 0; i < n; ++i) {
-            const int32_t v = edgec_requantize_nonneg(acc[i], multiplier, shift);
+        for (; acc != end; ++acc) {
+            const int32_t v = edgec_requantize_nonneg(edgec_wrap_int32((uint32_t)*acc + (uint32_t)bias), multiplier,
+                                                      shift);
             *out = (int8_t)edgec_offset_clamp(v, offset, lo, hi);
             out += pixel;
         }
         return;
     }
     const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
-    for (int32_t i = 0; i < n; ++i) {
-        const int32_t v = edgec_requantize_right(acc[i], &q);
-        int32_t r;
+    const uint32_t r1 = q.r1;
+    const uint32_t base_lo = q.lo;
+    const uint32_t base_hi = q.hi + ((uint32_t)offset << r1);
+    const uint64_t base = ((uint64_t)base_hi << 32) | base_lo;
+    const int32_t *const end2 = acc + (n & ~1);
+    while (acc != end2) { /* two outputs per step: one LDRD, the second store at out + pixel */
+        const int32_t x0 = edgec_wrap_int32((uint32_t)acc[0] + (uint32_t)bias);
+        const int32_t x1 = edgec_wrap_int32((uint32_t)acc[1] + (uint32_t)bias);
+        acc += 2;
+        const int64_t y0 = (int64_t)(base + (uint64_t)(int64_t)(x0 < 0 ? INT32_MIN : 0)) + (int64_t)x0 * multiplier;
+        const int64_t y1 = (int64_t)(base + (uint64_t)(int64_t)(x1 < 0 ? INT32_MIN : 0)) + (int64_t)x1 * multiplier;
+        const int32_t v0 = (int32_t)(y0 >> 32) >> r1;
+        const int32_t v1 = (int32_t)(y1 >> 32) >> r1;
         if (mode == 2) {
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-            __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(__qadd(v, offset)));
-#else
-            r = edgec_offset_clamp(v, offset, -128, 127);
-#endif
+            out[0] = (int8_t)dw3_sat8(v0);
+            out[pixel] = (int8_t)dw3_sat8(v1);
         } else {
-            r = edgec_offset_clamp(v, offset, lo, hi);
+            out[0] = (int8_t)(v0 < lo ? lo : (v0 > hi ? hi : v0));
+            out[pixel] = (int8_t)(v1 < lo ? lo : (v1 > hi ? hi : v1));
         }
-        *out = (int8_t)r;
-        out += pixel;
+        out += 2 * pixel;
+    }
+    if (acc != end) {
+        const int32_t x = edgec_wrap_int32((uint32_t)*acc + (uint32_t)bias);
+        const int64_t y = (int64_t)(base + (uint64_t)(int64_t)(x < 0 ? INT32_MIN : 0)) + (int64_t)x * multiplier;
+        const int32_t v = (int32_t)(y >> 32) >> r1;
+        *out = (int8_t)(mode == 2 ? dw3_sat8(v) : (v < lo ? lo : (v > hi ? hi : v)));
     }
 }
 
@@ -276,23 +370,23 @@ static EDGEC_DW3_NOINLINE void dw3_macs_s2(const int16_t *plane, int32_t row_ste
 }
 
 static EDGEC_DW3_NOINLINE void dw3_requant_any(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
-                                               int32_t multiplier, int32_t shift, int32_t offset, int32_t lo,
-                                               int32_t hi)
+                                               int32_t multiplier, int32_t shift, int32_t offset,
+                                               int32_t lo, int32_t hi)
 {
-    dw3_requant(acc, n, out, pixel, multiplier, shift, offset, lo, hi, 0);
+    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, lo, hi, 0);
 }
 
 static EDGEC_DW3_NOINLINE void dw3_requant_right(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
-                                                 int32_t multiplier, int32_t shift, int32_t offset, int32_t lo,
-                                                 int32_t hi)
+                                                 int32_t multiplier, int32_t shift, int32_t offset,
+                                                 int32_t lo, int32_t hi)
 {
-    dw3_requant(acc, n, out, pixel, multiplier, shift, offset, lo, hi, 1);
+    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, lo, hi, 1);
 }
 
 static EDGEC_DW3_NOINLINE void dw3_requant_full(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
                                                 int32_t multiplier, int32_t shift, int32_t offset)
 {
-    dw3_requant(acc, n, out, pixel, multiplier, shift, offset, -128, 127, 2);
+    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, -128, 127, 2);
 }
 
 /* Every band and chunk through buf. */
@@ -308,10 +402,18 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
     const int32_t out_w = g->out_w;
     const int32_t group_rows = EDGEC_DW3_ACC / out_w;
     int32_t acc[EDGEC_DW3_ACC];
+    /* One layout for every band (the rows of the tallest): the pad columns are written once, here. */
+    const int32_t plane = ((band_rows - 1) * g->stride_h + 3) * g->wp;
+    {
+        const uint32_t pad2 = ((uint32_t)(uint16_t)g->pad << 16) | (uint16_t)g->pad;
+        const int32_t words = chunk * plane / 2;
+        for (int32_t i = 0; i < words; ++i) {
+            dw3_store2(buf + 2 * i, (int32_t)pad2);
+        }
+    }
     for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += band_rows) {
         const int32_t band = g->out_h - oy0 < band_rows ? g->out_h - oy0 : band_rows;
         const int32_t rows = (band - 1) * g->stride_h + 3;
-        const int32_t plane = rows * g->wp;
         for (int32_t c0 = 0; c0 < g->chans; c0 += chunk) {
             const int32_t n = g->chans - c0 < chunk ? g->chans - c0 : chunk;
             dw3_copy_rows(g, buf, plane, rows, oy0 * g->stride_h - g->pad_top, c0, n);
@@ -319,7 +421,7 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                 const int32_t c = c0 + j;
                 const int32_t m = quant->multiplier[c];
                 const int32_t s = quant->shift[c];
-                const int mode = s >= 0 ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
+                const int mode = s >= 0 || -1 - s > EDGEC_DW3_FOLD ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
                 dw3_weights wt;
                 for (int32_t t = 0; t < 9; ++t) {
                     wt.w[t] = filter[(size_t)t * pixel + (size_t)c];
