@@ -151,12 +151,15 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
         const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
         const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
         int32_t *ap = acc + (size_t)i * (size_t)out_w;
-#if defined(__GNUC__) && defined(__thumb2__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb2__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
         if (pairs > 0) {
-            /* The loop below in assembly: all fourteen allocatable registers hold weights, row and accumulator
-             * pointers and temporaries; the bias and the end pointer are reloaded from the stack. */
+            /* The loop below in assembly, in thirteen registers (weights, row and accumulator pointers, four
+             * temporaries): the bias and the end pointer are reloaded from the stack, and for stride 1 the last
+             * kernel row's B too; for stride 2 the first two rows' w2 share one register (bottom, top). */
             int32_t bias_m = bias;
             int32_t *end_m = ap + 2 * pairs;
+            int32_t b2_m = b2w;
+            const int32_t b01w = (int32_t)(((uint32_t)b0w & 0xFFFFu) | ((uint32_t)b1w << 16));
             int32_t s0, s1, x0, x1;
             if (stride2) {
                 __asm__ volatile(
@@ -164,16 +167,16 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
                     "ldr %[s1], %[bias]\n\t"
                     "ldrd %[x0], %[x1], [%[p0]], #8\n\t"
                     "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
-                    "smlabb %[s0], %[x1], %[b0], %[s0]\n\t"
+                    "smlabb %[s0], %[x1], %[b01], %[s0]\n\t"
                     "smlad %[s1], %[x1], %[a0], %[s1]\n\t"
                     "ldr %[x0], [%[p0]]\n\t"
-                    "smlabb %[s1], %[x0], %[b0], %[s1]\n\t"
+                    "smlabb %[s1], %[x0], %[b01], %[s1]\n\t"
                     "ldrd %[x0], %[x1], [%[p1]], #8\n\t"
                     "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
-                    "smlabb %[s0], %[x1], %[b1], %[s0]\n\t"
+                    "smlabt %[s0], %[x1], %[b01], %[s0]\n\t"
                     "smlad %[s1], %[x1], %[a1], %[s1]\n\t"
                     "ldr %[x0], [%[p1]]\n\t"
-                    "smlabb %[s1], %[x0], %[b1], %[s1]\n\t"
+                    "smlabt %[s1], %[x0], %[b01], %[s1]\n\t"
                     "ldrd %[x0], %[x1], [%[p2]], #8\n\t"
                     "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
                     "smlabb %[s0], %[x1], %[b2], %[s0]\n\t"
@@ -186,7 +189,7 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
                     "bne 1b\n\t"
                     : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
                       [x0] "=&r"(x0), [x1] "=&r"(x1)
-                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "r"(b2w),
+                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b01] "r"(b01w), [b2] "r"(b2w),
                       [bias] "m"(bias_m), [end] "m"(end_m)
                     : "cc", "memory");
             } else {
@@ -205,16 +208,17 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
                     "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"
                     "ldrd %[x0], %[x1], [%[p2]], #4\n\t"
                     "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
-                    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[b2], %[s1]\n\t"
                     "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"
+                    "ldr %[x0], %[b2]\n\t"
+                    "smlabt %[s0], %[x1], %[x0], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[x0], %[s1]\n\t"
                     "strd %[s0], %[s1], [%[ap]], #8\n\t"
                     "ldr %[x0], %[end]\n\t"
                     "cmp %[ap], %[x0]\n\t"
                     "bne 1b\n\t"
                     : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
                       [x0] "=&r"(x0), [x1] "=&r"(x1)
-                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "r"(b2w),
+                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "m"(b2_m),
                       [bias] "m"(bias_m), [end] "m"(end_m)
                     : "cc", "memory");
             }
