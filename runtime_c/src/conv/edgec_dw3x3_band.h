@@ -38,6 +38,15 @@
 #define EDGEC_DW3_INLINE inline
 #endif
 
+/* The assembly loops: GCC (not Clang, whose allocator is not asked to find thirteen registers), Thumb-2,
+ * optimizing for speed; elsewhere the C loops, the same sums. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb2__) && defined(__OPTIMIZE__) && \
+    !defined(__OPTIMIZE_SIZE__)
+#define EDGEC_DW3_ASM 1
+#else
+#define EDGEC_DW3_ASM 0
+#endif
+
 /* Geometry of one call. */
 typedef struct {
     const int8_t *input;  /* the batch's first pixel */
@@ -151,7 +160,7 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
         const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
         const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
         int32_t *ap = acc + (size_t)i * (size_t)out_w;
-#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb2__) && defined(__OPTIMIZE__) && !defined(__OPTIMIZE_SIZE__)
+#if EDGEC_DW3_ASM
         if (pairs > 0) {
             /* The loop below in assembly, in thirteen registers (weights, row and accumulator pointers, four
              * temporaries): the bias and the end pointer are reloaded from the stack, and for stride 1 the last
@@ -283,7 +292,69 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
         const int16_t *p1 = p0 + wp;
         const int16_t *p2 = p1 + wp;
         int32_t *ap = acc + (size_t)i * (size_t)out_w;
-        for (int32_t ox = 0; ox < out_w; ++ox) {
+        int32_t ox = 0;
+#if EDGEC_DW3_ASM
+        if (!stride2) {
+            /* Two outputs per step (stride 1), each halfword loaded once per kernel row and multiplied into both
+             * outputs it belongs to: 12 LDRSH and 18 MLA. Thirteen registers: the first five weights stay in
+             * registers, the other four, the bias and the end pointer are reloaded from the stack. */
+            /* An odd width computes one output more: its columns are inside the row (wp = out_w + 3), and its
+             * accumulator is the next row's first (overwritten) or the spare one at the end of acc. */
+            const int32_t pairs = (out_w + 1) >> 1;
+            int32_t bias_m = bias;
+            int32_t *end_m = ap + 2 * pairs;
+            int32_t w5_m = w5, w6_m = w6, w7_m = w7, w8_m = w8;
+            int32_t s0, s1, t, u;
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr %[s1], %[bias]\n\t"
+                "ldrsh %[t], [%[p0]], #4\n\t"
+                "mla %[s0], %[t], %[w0], %[s1]\n\t"
+                "ldrsh %[t], [%[p0], #-2]\n\t"
+                "mla %[s0], %[t], %[w1], %[s0]\n\t"
+                "mla %[s1], %[t], %[w0], %[s1]\n\t"
+                "ldrsh %[t], [%[p0]]\n\t"
+                "mla %[s0], %[t], %[w2], %[s0]\n\t"
+                "mla %[s1], %[t], %[w1], %[s1]\n\t"
+                "ldrsh %[t], [%[p0], #2]\n\t"
+                "mla %[s1], %[t], %[w2], %[s1]\n\t"
+                "ldr %[u], %[w5]\n\t"
+                "ldrsh %[t], [%[p1]], #4\n\t"
+                "mla %[s0], %[t], %[w3], %[s0]\n\t"
+                "ldrsh %[t], [%[p1], #-2]\n\t"
+                "mla %[s0], %[t], %[w4], %[s0]\n\t"
+                "mla %[s1], %[t], %[w3], %[s1]\n\t"
+                "ldrsh %[t], [%[p1]]\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "mla %[s1], %[t], %[w4], %[s1]\n\t"
+                "ldrsh %[t], [%[p1], #2]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "ldr %[u], %[w6]\n\t"
+                "ldrsh %[t], [%[p2]], #4\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "ldrsh %[t], [%[p2], #-2]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "ldr %[u], %[w7]\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "ldrsh %[t], [%[p2]]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "ldr %[u], %[w8]\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "ldrsh %[t], [%[p2], #2]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                "ldr %[t], %[end]\n\t"
+                "cmp %[ap], %[t]\n\t"
+                "bne 1b\n\t"
+                : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                  [t] "=&r"(t), [u] "=&r"(u)
+                : [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3), [w4] "r"(w4), [w5] "m"(w5_m),
+                  [w6] "m"(w6_m), [w7] "m"(w7_m), [w8] "m"(w8_m), [bias] "m"(bias_m), [end] "m"(end_m)
+                : "cc", "memory");
+            ox = out_w;
+        }
+#endif
+        for (; ox < out_w; ++ox) {
             uint32_t t = (uint32_t)bias;
             t += (uint32_t)(p0[0] * w0) + (uint32_t)(p0[1] * w1) + (uint32_t)(p0[2] * w2);
             t += (uint32_t)(p1[0] * w3) + (uint32_t)(p1[1] * w4) + (uint32_t)(p1[2] * w5);
@@ -405,7 +476,7 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
     const size_t pixel = (size_t)g->chans;
     const int32_t out_w = g->out_w;
     const int32_t group_rows = EDGEC_DW3_ACC / out_w;
-    int32_t acc[EDGEC_DW3_ACC];
+    int32_t acc[EDGEC_DW3_ACC + 1]; /* + 1: the odd-width spare of dw3_macs */
     /* One layout for every band (the rows of the tallest): the pad columns are written once, here. */
     const int32_t plane = ((band_rows - 1) * g->stride_h + 3) * g->wp;
     {
