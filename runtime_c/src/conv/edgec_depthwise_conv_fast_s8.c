@@ -9,6 +9,9 @@
  *  - Helium: four channels per VLDRB.S32 (bytes widened to 32-bit lanes), VMUL and VADD per tap, the channel tail
  *    under a VCTP predicate;
  *  - portable C: four scalar accumulators.
+ * Off Helium (and off Armv6-M / Armv8-M Baseline), 3x3 undilated windows with horizontal stride 1 or 2 take the
+ * int16 band path of edgec_dw3x3_band.h first (SMLAD on two outputs at a time with DSP); shapes it declines
+ * (rows too wide for its buffer, other strides, stride 2 over few outputs) take the paths below.
  * The in-bounds tap range is computed once per output position; border taps are the same multiply-accumulate
  * over the missing taps' weights with a vector of pad values (input strides 0).
  * Sums wrap like the reference's int32 accumulator.

@@ -11,7 +11,13 @@
  *    out(2k) += SMLAD(W0, A) + SMLABT(W1, B) and out(2k+1) += SMLAD(W1, B) + SMLATB(W0, A). For stride 2 the
  *    columns 4k..4k+4 are three words: out(2k) += SMLAD(W0, A) + SMLABB(W1, C), out(2k+1) += SMLAD(W1, A) +
  *    SMLABB(W2, C) with C = (w2, .). Eighteen multiply-accumulates in twelve instructions plus three loads.
- *  - Portable C (Cortex-M3 and others, host): the same buffer, nine halfword loads and MLAs per output.
+ *  - No DSP (Cortex-M3; GCC, Thumb-2): stride 1 two outputs per step in assembly, each halfword loaded once
+ *    per kernel row and multiplied into both outputs it belongs to (12 LDRSH, 18 MLA); elsewhere (stride 2, the
+ *    host, other compilers) nine halfword loads and multiply-adds per output in C.
+ * The accumulators of a group of rows go to a small stack array; a second loop requantizes them into the NHWC
+ * output (one channel's outputs of consecutive rows are one run, a channel stride apart).
+ * Stack: the buffer is 2 KiB when the shape's rows fit in it, else 4 KiB, plus 516 bytes of accumulators.
+ * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there.
  * Column j of the buffer is input column j - pad_left; a row of the buffer is Wp halfwords, Wp even, so that
  * each row starts word aligned. The sums are those of the reference (raw input times weight plus the bias, the
  * pad value at padded taps), wrapping like its int32 accumulator; the requantization is finish()'s.
@@ -152,7 +158,9 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
 #if defined(EDGEC_DOT_DSP)
     const int32_t a0w = wt->a[0], a1w = wt->a[1], a2w = wt->a[2];
     const int32_t b0w = wt->b[0], b1w = wt->b[1], b2w = wt->b[2];
-    const int32_t pairs = out_w >> 1;
+    /* The assembly computes an odd row's last output as a pair: the spare output's columns are inside the row
+     * (wp = stride_w * (out_w + 1) + 2) and its accumulator is the next row's first (overwritten) or acc's spare. */
+    const int32_t pairs = EDGEC_DW3_ASM ? (out_w + 1) >> 1 : out_w >> 1;
     const int32_t step = stride2 ? 4 : 2; /* halfwords per pair of outputs */
     (void)step;
     for (int32_t i = 0; i < rows; ++i) {
@@ -272,7 +280,7 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
             ap += 2;
         }
 #endif
-        if (out_w & 1) {
+        if (!EDGEC_DW3_ASM && (out_w & 1)) {
             int32_t s0 = bias;
             s0 = __smlad(dw3_word(p0, 0), a0w, s0);
             s0 = stride2 ? __smlabb(dw3_word(p0, 1), b0w, s0) : __smlabt(dw3_word(p0, 1), b0w, s0);
@@ -368,8 +376,8 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
 #endif
 }
 
-/* out[i * pixel] = finish(acc[i] + bias), i < n (the band loop passes the bias to dw3_macs, so 0 here). Mode 0: finish() in general. Modes 1 and 2, for a right shift
- * r = r1 + 1 with r1 <= EDGEC_DW3_FOLD: edgec_requantize_right with the output offset folded into its 64-bit
+/* out[i * pixel] = finish(acc[i] + bias), i < n (the band loop passes the bias to dw3_macs, so 0 here).
+ * Mode 0: finish() in general. Modes 1 and 2, for a right shift r = r1 + 1 with r1 <= EDGEC_DW3_FOLD: edgec_requantize_right with the output offset folded into its 64-bit
  * constant (floor((Y + offset * 2^(32 + r1)) / 2^(32 + r1)) = floor(Y / 2^(32 + r1)) + offset exactly, and with
  * |offset| <= 128 neither the 64-bit sum nor its high word can overflow), then the clamp: mode 2 for the whole
  * int8 range, one SSAT, mode 1 for [lo, hi]. */
