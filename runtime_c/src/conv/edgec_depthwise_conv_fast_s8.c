@@ -9,6 +9,9 @@
  *  - Helium: four channels per VLDRB.S32 (bytes widened to 32-bit lanes), VMUL and VADD per tap, the channel tail
  *    under a VCTP predicate;
  *  - portable C: four scalar accumulators.
+ * Off Helium (and off Armv6-M / Armv8-M Baseline), 3x3 undilated windows with horizontal stride 1 or 2 take the
+ * int16 band path of edgec_dw3x3_band.h first (SMLAD on two outputs at a time with DSP); shapes it declines
+ * (rows too wide for its buffer, other strides, stride 2 over few outputs) take the paths below.
  * The in-bounds tap range is computed once per output position; border taps are the same multiply-accumulate
  * over the missing taps' weights with a vector of pad values (input strides 0).
  * Sums wrap like the reference's int32 accumulator.
@@ -20,6 +23,13 @@
 #include "edgec_conv_common.h"
 #include "edgec_finish4.h"
 #include "edgec_depthwise_mve_s8.h"
+
+/* The int16 band path for 3x3 windows (edgec_dw3x3_band.h): off Helium, and not on the small-stack Armv6-M /
+ * Armv8-M Baseline cores (its buffer is up to 4 KiB of stack). */
+#if !defined(EDGEC_DOT_MVE) && !defined(__ARM_ARCH_6M__) && !defined(__ARM_ARCH_8M_BASE__)
+#define EDGEC_DW3_BAND 1
+#include "edgec_dw3x3_band.h"
+#endif
 
 /* Sum of channel c's weights over the taps outside [ky0, ky1) x [kx0, kx1). */
 static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels, int32_t c,
@@ -321,6 +331,20 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
     /* Off Helium, channels [0, groups4) of a 3x3 undilated window take the unrolled nine taps: the interior
      * channel-group outer (group3x3), border positions from a padded window copy (border3x3); the loop below then
      * starts every position at channel groups4. */
+#if defined(EDGEC_DW3_BAND)
+    if (k_h == 3 && k_w == 3 && dil_h == 1 && dil_w == 1) {
+        const size_t in_batch = (size_t)in_h * (size_t)in_w * pixel;
+        const size_t out_batch = (size_t)out_h * (size_t)out_w * pixel;
+        int done = 1;
+        for (int32_t b = 0; b < batches && done; ++b) {
+            done = dw3x3_band(params, quant, input + (size_t)b * in_batch, in_h, in_w, chans, filter, bias,
+                              output + (size_t)b * out_batch, out_h, out_w);
+        }
+        if (done) {
+            return EDGEC_OK;
+        }
+    }
+#endif
     int32_t groups4 = 0;
 #if !defined(EDGEC_DOT_MVE)
     int32_t iy0 = 0, iy1 = 0, ix0 = 0, ix1 = 0;

@@ -1,0 +1,627 @@
+/*
+ * edgec runtime, internal to edgec_depthwise_conv_fast_s8.c (off Helium): the 3x3 undilated depthwise convolution
+ * with depth_multiplier 1 and horizontal stride 1 or 2, through a channel-major int16 copy of the input.
+ *
+ * The output is cut into bands of rows and the channels into chunks of up to four. For one band and chunk the
+ * input rows the band reads are copied once into a stack buffer laid out [channel][row][column] as int16, the
+ * padding (rows and columns outside the input) holding the pad value, so every window is in bounds and the taps
+ * of one channel that are horizontally adjacent are one 32-bit word of two halfwords:
+ *  - DSP extension: two outputs of a row per step. For stride 1 the four columns 2k..2k+3 of a kernel row are
+ *    two aligned words W0, W1 (one LDRD); with A = (w0, w1) and B = (w1, w2) of that kernel row,
+ *    out(2k) += SMLAD(W0, A) + SMLABT(W1, B) and out(2k+1) += SMLAD(W1, B) + SMLATB(W0, A). For stride 2 the
+ *    columns 4k..4k+4 are three words: out(2k) += SMLAD(W0, A) + SMLABB(W1, C), out(2k+1) += SMLAD(W1, A) +
+ *    SMLABB(W2, C) with C = (w2, .). Eighteen multiply-accumulates in twelve instructions plus three loads.
+ *  - No DSP (Cortex-M3; GCC, Thumb-2): stride 1 two outputs per step in assembly, each halfword loaded once
+ *    per kernel row and multiplied into both outputs it belongs to (12 LDRSH, 18 MLA); elsewhere (stride 2, the
+ *    host, other compilers) nine halfword loads and multiply-adds per output in C.
+ * The accumulators of a group of rows go to a small stack array; a second loop requantizes them into the NHWC
+ * output (one channel's outputs of consecutive rows are one run, a channel stride apart).
+ * Stack: the buffer is 2 KiB when the shape's rows fit in it, else 4 KiB, plus 516 bytes of accumulators.
+ * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there.
+ * Column j of the buffer is input column j - pad_left; a row of the buffer is Wp halfwords, Wp even, so that
+ * each row starts word aligned. The sums are those of the reference (raw input times weight plus the bias, the
+ * pad value at padded taps), wrapping like its int32 accumulator; the requantization is finish()'s.
+ */
+#ifndef EDGEC_DW3X3_BAND_H
+#define EDGEC_DW3X3_BAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "edgec_conv_common.h"
+#include "edgec_dot_s8.h"
+
+#if defined(__GNUC__)
+#define EDGEC_DW3_ALIGNED(p) ((const int16_t *)__builtin_assume_aligned((p), 4))
+#define EDGEC_DW3_NOINLINE __attribute__((noinline))
+#define EDGEC_DW3_ALIGN4 __attribute__((aligned(4)))
+#define EDGEC_DW3_INLINE inline __attribute__((always_inline))
+#else
+#define EDGEC_DW3_ALIGNED(p) (p)
+#define EDGEC_DW3_NOINLINE
+#define EDGEC_DW3_ALIGN4
+#define EDGEC_DW3_INLINE inline
+#endif
+
+/* The assembly loops: GCC (not Clang, whose allocator is not asked to find thirteen registers), Thumb-2,
+ * optimizing for speed; elsewhere the C loops, the same sums. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__thumb2__) && defined(__OPTIMIZE__) && \
+    !defined(__OPTIMIZE_SIZE__)
+#define EDGEC_DW3_ASM 1
+#else
+#define EDGEC_DW3_ASM 0
+#endif
+
+/* Geometry of one call. */
+typedef struct {
+    const int8_t *input;  /* the batch's first pixel */
+    int8_t *output;       /* the batch's first output pixel */
+    int32_t in_h, in_w, chans, out_h, out_w;
+    int32_t stride_h, stride_w, pad_top, pad_left;
+    int32_t wp;           /* halfwords per buffer row (even) */
+    int32_t conv_cols;    /* input columns copied: [0, conv_cols) */
+    int16_t pad;
+} dw3_geom;
+
+static inline void dw3_store2(int16_t *dst, int32_t v)
+{
+    memcpy(dst, &v, sizeof v);
+}
+
+/* Word i of a word-aligned run of halfwords (two int16, the lower column in the low half). */
+static inline int32_t dw3_word(const int16_t *p, int32_t i)
+{
+    int32_t v;
+    memcpy(&v, p + 2 * i, sizeof v);
+    return v;
+}
+
+/* Buffer rows [0, rows) of channels [c0, c0 + n) (n <= 4), buffer row r being input row first_row + r; plane is
+ * the halfwords of one channel. Only the input columns are written in a row inside the input: the buffer starts
+ * all pad (dw3_run), and no row ever writes the pad columns, so they stay pad. */
+static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows, int32_t first_row, int32_t c0,
+                          int32_t n)
+{
+    const int32_t wp = g->wp;
+    const int16_t pad = g->pad;
+    const int32_t left = g->pad_left;
+    const int32_t cols = g->conv_cols;
+    const size_t pixel = (size_t)g->chans;
+    for (int32_t r = 0; r < rows; ++r) {
+        const int32_t iy = first_row + r;
+        int16_t *row = buf + (size_t)r * (size_t)wp;
+        if (iy < 0 || iy >= g->in_h) {
+            for (int32_t j = 0; j < n; ++j) {
+                int16_t *d = row + (size_t)j * (size_t)plane;
+                for (int32_t x = 0; x < wp; ++x) {
+                    d[x] = pad;
+                }
+            }
+            continue;
+        }
+        const int8_t *src = g->input + (size_t)iy * (size_t)g->in_w * pixel + (size_t)c0;
+        int16_t *dst = row + left;
+        int32_t x = 0;
+#if defined(EDGEC_DOT_DSP)
+        if (n == 4) {
+            /* Two pixels of four channels: SXTB16 splits even and odd channels, PKHBT / PKHTB pair the pixels. */
+            const size_t p = (size_t)plane;
+            for (; x + 2 <= cols; x += 2) {
+                const int32_t a = edgec_load_s8x4(src);
+                const int32_t b = edgec_load_s8x4(src + pixel);
+                src += 2 * pixel;
+                const int32_t ae = __sxtb16(a);
+                const int32_t be = __sxtb16(b);
+                const int32_t ao = edgec_sxtb16_odd(a);
+                const int32_t bo = edgec_sxtb16_odd(b);
+                int32_t v0, v1, v2, v3;
+                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
+                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
+                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
+                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
+                dw3_store2(dst, v0);
+                dw3_store2(dst + p, v1);
+                dw3_store2(dst + 2 * p, v2);
+                dw3_store2(dst + 3 * p, v3);
+                dst += 2;
+            }
+        }
+#endif
+        for (; x < cols; ++x) {
+            for (int32_t j = 0; j < n; ++j) {
+                dst[(size_t)j * (size_t)plane] = src[j];
+            }
+            src += pixel;
+            ++dst;
+        }
+    }
+}
+
+/* Accumulators of one group of output rows (a group's outputs, rows back to back, are one strided run of the
+ * channel's NHWC output). */
+#define EDGEC_DW3_ACC 128
+
+/* The packed weights of one channel: per kernel row A = (w0, w1) and B = (w1, w2) (stride 1) or (w2, 0) (2). */
+typedef struct {
+    int32_t a[3];
+    int32_t b[3];
+    int32_t w[9];
+} dw3_weights;
+
+/* acc[i * out_w + x] = bias + the 3x3 window of output (i, x), i < rows, from the plane's buffer rows
+ * i * row_step .. (row_step in halfwords). */
+static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
+                                        int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc,
+                                        int stride2)
+{
+#if defined(EDGEC_DOT_DSP)
+    const int32_t a0w = wt->a[0], a1w = wt->a[1], a2w = wt->a[2];
+    const int32_t b0w = wt->b[0], b1w = wt->b[1], b2w = wt->b[2];
+    /* The assembly computes an odd row's last output as a pair: the spare output's columns are inside the row
+     * (wp = stride_w * (out_w + 1) + 2) and its accumulator is the next row's first (overwritten) or acc's spare. */
+    const int32_t pairs = EDGEC_DW3_ASM ? (out_w + 1) >> 1 : out_w >> 1;
+    const int32_t step = stride2 ? 4 : 2; /* halfwords per pair of outputs */
+    (void)step;
+    for (int32_t i = 0; i < rows; ++i) {
+        const int16_t *p0 = EDGEC_DW3_ALIGNED(plane + (size_t)i * (size_t)row_step);
+        const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
+        const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
+        int32_t *ap = acc + (size_t)i * (size_t)out_w;
+#if EDGEC_DW3_ASM
+        if (pairs > 0) {
+            /* The loop below in assembly, in thirteen registers (weights, row and accumulator pointers, four
+             * temporaries): the bias and the end pointer are reloaded from the stack, and for stride 1 the last
+             * kernel row's B too; for stride 2 the first two rows' w2 share one register (bottom, top). */
+            int32_t bias_m = bias;
+            int32_t *end_m = ap + 2 * pairs;
+            int32_t b2_m = b2w;
+            const int32_t b01w = (int32_t)(((uint32_t)b0w & 0xFFFFu) | ((uint32_t)b1w << 16));
+            int32_t s0, s1, x0, x1;
+            if (stride2) {
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldr %[s1], %[bias]\n\t"
+                    "ldrd %[x0], %[x1], [%[p0]], #8\n\t"
+                    "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
+                    "smlabb %[s0], %[x1], %[b01], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[a0], %[s1]\n\t"
+                    "ldr %[x0], [%[p0]]\n\t"
+                    "smlabb %[s1], %[x0], %[b01], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p1]], #8\n\t"
+                    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
+                    "smlabt %[s0], %[x1], %[b01], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[a1], %[s1]\n\t"
+                    "ldr %[x0], [%[p1]]\n\t"
+                    "smlabt %[s1], %[x0], %[b01], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p2]], #8\n\t"
+                    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
+                    "smlabb %[s0], %[x1], %[b2], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[a2], %[s1]\n\t"
+                    "ldr %[x0], [%[p2]]\n\t"
+                    "smlabb %[s1], %[x0], %[b2], %[s1]\n\t"
+                    "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                    "ldr %[x0], %[end]\n\t"
+                    "cmp %[ap], %[x0]\n\t"
+                    "bne 1b\n\t"
+                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                      [x0] "=&r"(x0), [x1] "=&r"(x1)
+                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b01] "r"(b01w), [b2] "r"(b2w),
+                      [bias] "m"(bias_m), [end] "m"(end_m)
+                    : "cc", "memory");
+            } else {
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldr %[s1], %[bias]\n\t"
+                    "ldrd %[x0], %[x1], [%[p0]], #4\n\t"
+                    "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
+                    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[b0], %[s1]\n\t"
+                    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p1]], #4\n\t"
+                    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
+                    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[b1], %[s1]\n\t"
+                    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"
+                    "ldrd %[x0], %[x1], [%[p2]], #4\n\t"
+                    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
+                    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"
+                    "ldr %[x0], %[b2]\n\t"
+                    "smlabt %[s0], %[x1], %[x0], %[s0]\n\t"
+                    "smlad %[s1], %[x1], %[x0], %[s1]\n\t"
+                    "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                    "ldr %[x0], %[end]\n\t"
+                    "cmp %[ap], %[x0]\n\t"
+                    "bne 1b\n\t"
+                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                      [x0] "=&r"(x0), [x1] "=&r"(x1)
+                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "m"(b2_m),
+                      [bias] "m"(bias_m), [end] "m"(end_m)
+                    : "cc", "memory");
+            }
+        }
+#else
+        int32_t *const ap_end = ap + 2 * pairs;
+        while (ap != ap_end) {
+            int32_t s0 = bias;
+            int32_t s1 = bias;
+            if (stride2) {
+                s0 = __smlad(dw3_word(p0, 0), a0w, s0);
+                s0 = __smlabb(dw3_word(p0, 1), b0w, s0);
+                s1 = __smlad(dw3_word(p0, 1), a0w, s1);
+                s1 = __smlabb(dw3_word(p0, 2), b0w, s1);
+                s0 = __smlad(dw3_word(p1, 0), a1w, s0);
+                s0 = __smlabb(dw3_word(p1, 1), b1w, s0);
+                s1 = __smlad(dw3_word(p1, 1), a1w, s1);
+                s1 = __smlabb(dw3_word(p1, 2), b1w, s1);
+                s0 = __smlad(dw3_word(p2, 0), a2w, s0);
+                s0 = __smlabb(dw3_word(p2, 1), b2w, s0);
+                s1 = __smlad(dw3_word(p2, 1), a2w, s1);
+                s1 = __smlabb(dw3_word(p2, 2), b2w, s1);
+            } else {
+                s0 = __smlad(dw3_word(p0, 0), a0w, s0);
+                s0 = __smlabt(dw3_word(p0, 1), b0w, s0);
+                s1 = __smlad(dw3_word(p0, 1), b0w, s1);
+                s1 = __smlatb(dw3_word(p0, 0), a0w, s1);
+                s0 = __smlad(dw3_word(p1, 0), a1w, s0);
+                s0 = __smlabt(dw3_word(p1, 1), b1w, s0);
+                s1 = __smlad(dw3_word(p1, 1), b1w, s1);
+                s1 = __smlatb(dw3_word(p1, 0), a1w, s1);
+                s0 = __smlad(dw3_word(p2, 0), a2w, s0);
+                s0 = __smlabt(dw3_word(p2, 1), b2w, s0);
+                s1 = __smlad(dw3_word(p2, 1), b2w, s1);
+                s1 = __smlatb(dw3_word(p2, 0), a2w, s1);
+            }
+            p0 += step;
+            p1 += step;
+            p2 += step;
+            ap[0] = s0;
+            ap[1] = s1;
+            ap += 2;
+        }
+#endif
+        if (!EDGEC_DW3_ASM && (out_w & 1)) {
+            int32_t s0 = bias;
+            s0 = __smlad(dw3_word(p0, 0), a0w, s0);
+            s0 = stride2 ? __smlabb(dw3_word(p0, 1), b0w, s0) : __smlabt(dw3_word(p0, 1), b0w, s0);
+            s0 = __smlad(dw3_word(p1, 0), a1w, s0);
+            s0 = stride2 ? __smlabb(dw3_word(p1, 1), b1w, s0) : __smlabt(dw3_word(p1, 1), b1w, s0);
+            s0 = __smlad(dw3_word(p2, 0), a2w, s0);
+            s0 = stride2 ? __smlabb(dw3_word(p2, 1), b2w, s0) : __smlabt(dw3_word(p2, 1), b2w, s0);
+            *ap = s0;
+        }
+    }
+#else
+    const int32_t w0 = wt->w[0], w1 = wt->w[1], w2 = wt->w[2], w3 = wt->w[3], w4 = wt->w[4];
+    const int32_t w5 = wt->w[5], w6 = wt->w[6], w7 = wt->w[7], w8 = wt->w[8];
+    const size_t sw = stride2 ? 2 : 1;
+    for (int32_t i = 0; i < rows; ++i) {
+        const int16_t *p0 = plane + (size_t)i * (size_t)row_step;
+        const int16_t *p1 = p0 + wp;
+        const int16_t *p2 = p1 + wp;
+        int32_t *ap = acc + (size_t)i * (size_t)out_w;
+        int32_t ox = 0;
+#if EDGEC_DW3_ASM
+        if (!stride2) {
+            /* Two outputs per step (stride 1), each halfword loaded once per kernel row and multiplied into both
+             * outputs it belongs to: 12 LDRSH and 18 MLA. Thirteen registers: the first five weights stay in
+             * registers, the other four, the bias and the end pointer are reloaded from the stack. */
+            /* An odd width computes one output more: its columns are inside the row (wp = out_w + 3), and its
+             * accumulator is the next row's first (overwritten) or the spare one at the end of acc. */
+            const int32_t pairs = (out_w + 1) >> 1;
+            int32_t bias_m = bias;
+            int32_t *end_m = ap + 2 * pairs;
+            int32_t w5_m = w5, w6_m = w6, w7_m = w7, w8_m = w8;
+            int32_t s0, s1, t, u;
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr %[s1], %[bias]\n\t"
+                "ldrsh %[t], [%[p0]], #4\n\t"
+                "mla %[s0], %[t], %[w0], %[s1]\n\t"
+                "ldrsh %[t], [%[p0], #-2]\n\t"
+                "mla %[s0], %[t], %[w1], %[s0]\n\t"
+                "mla %[s1], %[t], %[w0], %[s1]\n\t"
+                "ldrsh %[t], [%[p0]]\n\t"
+                "mla %[s0], %[t], %[w2], %[s0]\n\t"
+                "mla %[s1], %[t], %[w1], %[s1]\n\t"
+                "ldrsh %[t], [%[p0], #2]\n\t"
+                "mla %[s1], %[t], %[w2], %[s1]\n\t"
+                "ldr %[u], %[w5]\n\t"
+                "ldrsh %[t], [%[p1]], #4\n\t"
+                "mla %[s0], %[t], %[w3], %[s0]\n\t"
+                "ldrsh %[t], [%[p1], #-2]\n\t"
+                "mla %[s0], %[t], %[w4], %[s0]\n\t"
+                "mla %[s1], %[t], %[w3], %[s1]\n\t"
+                "ldrsh %[t], [%[p1]]\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "mla %[s1], %[t], %[w4], %[s1]\n\t"
+                "ldrsh %[t], [%[p1], #2]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "ldr %[u], %[w6]\n\t"
+                "ldrsh %[t], [%[p2]], #4\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "ldrsh %[t], [%[p2], #-2]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "ldr %[u], %[w7]\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "ldrsh %[t], [%[p2]]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "ldr %[u], %[w8]\n\t"
+                "mla %[s0], %[t], %[u], %[s0]\n\t"
+                "ldrsh %[t], [%[p2], #2]\n\t"
+                "mla %[s1], %[t], %[u], %[s1]\n\t"
+                "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                "ldr %[t], %[end]\n\t"
+                "cmp %[ap], %[t]\n\t"
+                "bne 1b\n\t"
+                : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                  [t] "=&r"(t), [u] "=&r"(u)
+                : [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3), [w4] "r"(w4), [w5] "m"(w5_m),
+                  [w6] "m"(w6_m), [w7] "m"(w7_m), [w8] "m"(w8_m), [bias] "m"(bias_m), [end] "m"(end_m)
+                : "cc", "memory");
+            ox = out_w;
+        }
+#endif
+        for (; ox < out_w; ++ox) {
+            uint32_t t = (uint32_t)bias;
+            t += (uint32_t)(p0[0] * w0) + (uint32_t)(p0[1] * w1) + (uint32_t)(p0[2] * w2);
+            t += (uint32_t)(p1[0] * w3) + (uint32_t)(p1[1] * w4) + (uint32_t)(p1[2] * w5);
+            t += (uint32_t)(p2[0] * w6) + (uint32_t)(p2[1] * w7) + (uint32_t)(p2[2] * w8);
+            p0 += sw;
+            p1 += sw;
+            p2 += sw;
+            ap[ox] = edgec_wrap_int32(t);
+        }
+    }
+#endif
+}
+
+/* out[i * pixel] = finish(acc[i] + bias), i < n (the band loop passes the bias to dw3_macs, so 0 here).
+ * Mode 0: finish() in general. Modes 1 and 2, for a right shift r = r1 + 1 with r1 <= EDGEC_DW3_FOLD: edgec_requantize_right with the output offset folded into its 64-bit
+ * constant (floor((Y + offset * 2^(32 + r1)) / 2^(32 + r1)) = floor(Y / 2^(32 + r1)) + offset exactly, and with
+ * |offset| <= 128 neither the 64-bit sum nor its high word can overflow), then the clamp: mode 2 for the whole
+ * int8 range, one SSAT, mode 1 for [lo, hi]. */
+#define EDGEC_DW3_FOLD 22
+
+static inline int32_t dw3_sat8(int32_t v)
+{
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+    int32_t r;
+    __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(v));
+    return r;
+#else
+    return v < -128 ? -128 : (v > 127 ? 127 : v);
+#endif
+}
+
+static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *out, size_t pixel, int32_t bias,
+                                         int32_t multiplier, int32_t shift, int32_t offset, int32_t lo, int32_t hi,
+                                         int mode)
+{
+    const int32_t *const end = acc + n;
+    if (mode == 0) {
+        for (; acc != end; ++acc) {
+            const int32_t v = edgec_requantize_nonneg(edgec_wrap_int32((uint32_t)*acc + (uint32_t)bias), multiplier,
+                                                      shift);
+            *out = (int8_t)edgec_offset_clamp(v, offset, lo, hi);
+            out += pixel;
+        }
+        return;
+    }
+    const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
+    const uint32_t r1 = q.r1;
+    const uint32_t base_lo = q.lo;
+    const uint32_t base_hi = q.hi + ((uint32_t)offset << r1);
+    const uint64_t base = ((uint64_t)base_hi << 32) | base_lo;
+    const int32_t *const end2 = acc + (n & ~1);
+    while (acc != end2) { /* two outputs per step: one LDRD, the second store at out + pixel */
+        const int32_t x0 = edgec_wrap_int32((uint32_t)acc[0] + (uint32_t)bias);
+        const int32_t x1 = edgec_wrap_int32((uint32_t)acc[1] + (uint32_t)bias);
+        acc += 2;
+        const int64_t y0 = (int64_t)(base + (uint64_t)(int64_t)(x0 < 0 ? INT32_MIN : 0)) + (int64_t)x0 * multiplier;
+        const int64_t y1 = (int64_t)(base + (uint64_t)(int64_t)(x1 < 0 ? INT32_MIN : 0)) + (int64_t)x1 * multiplier;
+        const int32_t v0 = (int32_t)(y0 >> 32) >> r1;
+        const int32_t v1 = (int32_t)(y1 >> 32) >> r1;
+        if (mode == 2) {
+            out[0] = (int8_t)dw3_sat8(v0);
+            out[pixel] = (int8_t)dw3_sat8(v1);
+        } else {
+            out[0] = (int8_t)(v0 < lo ? lo : (v0 > hi ? hi : v0));
+            out[pixel] = (int8_t)(v1 < lo ? lo : (v1 > hi ? hi : v1));
+        }
+        out += 2 * pixel;
+    }
+    if (acc != end) {
+        const int32_t x = edgec_wrap_int32((uint32_t)*acc + (uint32_t)bias);
+        const int64_t y = (int64_t)(base + (uint64_t)(int64_t)(x < 0 ? INT32_MIN : 0)) + (int64_t)x * multiplier;
+        const int32_t v = (int32_t)(y >> 32) >> r1;
+        *out = (int8_t)(mode == 2 ? dw3_sat8(v) : (v < lo ? lo : (v > hi ? hi : v)));
+    }
+}
+
+/* The specializations the band loop calls. */
+static EDGEC_DW3_NOINLINE void dw3_macs_s1(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
+                                           int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc)
+{
+    dw3_macs(plane, row_step, wp, rows, out_w, wt, bias, acc, 0);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_macs_s2(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
+                                           int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc)
+{
+    dw3_macs(plane, row_step, wp, rows, out_w, wt, bias, acc, 1);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_any(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                               int32_t multiplier, int32_t shift, int32_t offset,
+                                               int32_t lo, int32_t hi)
+{
+    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, lo, hi, 0);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_right(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                                 int32_t multiplier, int32_t shift, int32_t offset,
+                                                 int32_t lo, int32_t hi)
+{
+    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, lo, hi, 1);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_full(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
+                                                int32_t multiplier, int32_t shift, int32_t offset)
+{
+    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, -128, 127, 2);
+}
+
+/* Every band and chunk through buf. */
+static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const int32_t *bias,
+                    const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t chunk,
+                    int32_t band_rows)
+{
+    const int32_t offset = params->output_offset;
+    const int32_t lo = params->act_min;
+    const int32_t hi = params->act_max;
+    const int stride2 = g->stride_w == 2;
+    const size_t pixel = (size_t)g->chans;
+    const int32_t out_w = g->out_w;
+    const int32_t group_rows = EDGEC_DW3_ACC / out_w;
+    int32_t acc[EDGEC_DW3_ACC + 1]; /* + 1: the odd-width spare of dw3_macs */
+    /* One layout for every band (the rows of the tallest): the pad columns are written once, here. */
+    const int32_t plane = ((band_rows - 1) * g->stride_h + 3) * g->wp;
+    {
+        const uint32_t pad2 = ((uint32_t)(uint16_t)g->pad << 16) | (uint16_t)g->pad;
+        const int32_t words = chunk * plane / 2;
+        for (int32_t i = 0; i < words; ++i) {
+            dw3_store2(buf + 2 * i, (int32_t)pad2);
+        }
+    }
+    for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += band_rows) {
+        const int32_t band = g->out_h - oy0 < band_rows ? g->out_h - oy0 : band_rows;
+        const int32_t rows = (band - 1) * g->stride_h + 3;
+        for (int32_t c0 = 0; c0 < g->chans; c0 += chunk) {
+            const int32_t n = g->chans - c0 < chunk ? g->chans - c0 : chunk;
+            dw3_copy_rows(g, buf, plane, rows, oy0 * g->stride_h - g->pad_top, c0, n);
+            for (int32_t j = 0; j < n; ++j) {
+                const int32_t c = c0 + j;
+                const int32_t m = quant->multiplier[c];
+                const int32_t s = quant->shift[c];
+                const int mode = s >= 0 || -1 - s > EDGEC_DW3_FOLD ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
+                dw3_weights wt;
+                for (int32_t t = 0; t < 9; ++t) {
+                    wt.w[t] = filter[(size_t)t * pixel + (size_t)c];
+                }
+                for (int32_t r = 0; r < 3; ++r) {
+                    const int32_t w0 = wt.w[3 * r], w1 = wt.w[3 * r + 1], w2 = wt.w[3 * r + 2];
+                    wt.a[r] = (int32_t)(((uint32_t)w0 & 0xFFFFu) | ((uint32_t)w1 << 16));
+                    wt.b[r] = stride2 ? w2 : (int32_t)(((uint32_t)w1 & 0xFFFFu) | ((uint32_t)w2 << 16));
+                }
+                const int16_t *pl = buf + (size_t)j * (size_t)plane;
+                for (int32_t i0 = 0; i0 < band; i0 += group_rows) {
+                    const int32_t nr = band - i0 < group_rows ? band - i0 : group_rows;
+                    const int16_t *gp = pl + (size_t)i0 * (size_t)g->stride_h * (size_t)g->wp;
+                    if (stride2) {
+                        dw3_macs_s2(gp, g->stride_h * g->wp, g->wp, nr, out_w, &wt, bias[c], acc);
+                    } else {
+                        dw3_macs_s1(gp, g->stride_h * g->wp, g->wp, nr, out_w, &wt, bias[c], acc);
+                    }
+                    int8_t *op = g->output + (size_t)(oy0 + i0) * (size_t)out_w * pixel + (size_t)c;
+                    if (mode == 2) {
+                        dw3_requant_full(acc, nr * out_w, op, pixel, m, s, offset);
+                    } else if (mode == 1) {
+                        dw3_requant_right(acc, nr * out_w, op, pixel, m, s, offset, lo, hi);
+                    } else {
+                        dw3_requant_any(acc, nr * out_w, op, pixel, m, s, offset, lo, hi);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#define EDGEC_DW3_SMALL 1024 /* halfwords: 2 KiB of stack */
+#define EDGEC_DW3_LARGE 2048 /* halfwords: 4 KiB of stack */
+
+static EDGEC_DW3_NOINLINE void dw3_run_small(const dw3_geom *g, const int8_t *filter, const int32_t *bias,
+                                             const edgec_per_channel_quant *quant, const edgec_conv_params *params,
+                                             int32_t chunk, int32_t band_rows)
+{
+    int16_t buf[EDGEC_DW3_SMALL] EDGEC_DW3_ALIGN4;
+    dw3_run(g, buf, filter, bias, quant, params, chunk, band_rows);
+}
+
+static EDGEC_DW3_NOINLINE void dw3_run_large(const dw3_geom *g, const int8_t *filter, const int32_t *bias,
+                                             const edgec_per_channel_quant *quant, const edgec_conv_params *params,
+                                             int32_t chunk, int32_t band_rows)
+{
+    int16_t buf[EDGEC_DW3_LARGE] EDGEC_DW3_ALIGN4;
+    dw3_run(g, buf, filter, bias, quant, params, chunk, band_rows);
+}
+
+/* The band path for one batch when the shape suits it (3x3, undilated, stride_w 1 or 2, a buffer row of at
+ * least three rows of one channel fits); returns 0 (nothing written) otherwise. */
+static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_quant *quant, const int8_t *input,
+                      int32_t in_h, int32_t in_w, int32_t chans, const int8_t *filter, const int32_t *bias,
+                      int8_t *output, int32_t out_h, int32_t out_w)
+{
+    if ((params->stride_w != 1 && params->stride_w != 2) || params->stride_h < 1 || params->stride_h > 4) {
+        return 0;
+    }
+    /* Stride 2 over few outputs: the copy (each input used by 2.25 MACs) and the per-channel set-up cost more
+     * than they save (measured: MobileNet's 6x6 -> 3x3 layer; without DSP its 12x12 -> 6x6 layer too). */
+#if defined(EDGEC_DOT_DSP)
+    const int32_t few = 9;
+#else
+    const int32_t few = 36;
+#endif
+    if (params->stride_w == 2 && (int64_t)out_h * out_w <= few) {
+        return 0;
+    }
+    const int32_t out_w_even = (out_w + 1) & ~1;
+    const int64_t wp64 = (int64_t)params->stride_w * out_w_even + 2;
+    if (wp64 * 3 > EDGEC_DW3_LARGE || out_w > EDGEC_DW3_ACC) {
+        return 0;
+    }
+    dw3_geom g;
+    g.input = input;
+    g.output = output;
+    g.in_h = in_h;
+    g.in_w = in_w;
+    g.chans = chans;
+    g.out_h = out_h;
+    g.out_w = out_w;
+    g.stride_h = params->stride_h;
+    g.stride_w = params->stride_w;
+    g.pad_top = params->pad_top;
+    g.pad_left = params->pad_left;
+    g.wp = (int32_t)wp64;
+    g.pad = (int16_t)params->pad_value;
+    if (g.pad_left >= g.wp) {
+        return 0;
+    }
+    /* Input columns inside the buffer row: [0, min(in_w, wp - pad_left)). */
+    g.conv_cols = in_w < g.wp - g.pad_left ? in_w : g.wp - g.pad_left;
+    const int32_t rows_all = (out_h - 1) * g.stride_h + 3;
+    int32_t chunk = chans < 4 ? chans : 4;
+    int32_t capacity = EDGEC_DW3_SMALL;
+    if ((int64_t)chunk * rows_all * g.wp > EDGEC_DW3_SMALL) {
+        capacity = EDGEC_DW3_LARGE;
+    }
+    int32_t rows_fit = capacity / (chunk * g.wp);
+    if (rows_fit < 3) {
+        chunk = capacity / (3 * g.wp);
+        rows_fit = capacity / (chunk * g.wp);
+    }
+    int32_t band_max = (rows_fit - 3) / g.stride_h + 1;
+    if (band_max > out_h) {
+        band_max = out_h;
+    }
+    const int32_t bands = (out_h + band_max - 1) / band_max;
+    const int32_t band_rows = (out_h + bands - 1) / bands;
+    if (capacity == EDGEC_DW3_SMALL) {
+        dw3_run_small(&g, filter, bias, quant, params, chunk, band_rows);
+    } else {
+        dw3_run_large(&g, filter, bias, quant, params, chunk, band_rows);
+    }
+    return 1;
+}
+
+#endif /* EDGEC_DW3X3_BAND_H */

@@ -1,0 +1,39 @@
+"""The 3x3 depthwise band path's DSP assembly (Cortex-M4, M33) and its portable C (Cortex-M3), end to end on QEMU.
+
+Builder models through runtime_c/src/conv/edgec_dw3x3_band.h: SAME and VALID, strides 1 and 2, odd widths and
+heights (the single-output tail of a row), channel counts that are not multiples of 4 (the 1-3 channel chunk),
+non-zero input zero points (pad values), RELU6 (a narrow clamp) and the whole int8 range, a tall input (several
+bands), and left-shift rescales. The Cortex-M55 keeps its Helium path (tests/test_e2e_fast_kernels.py).
+Outputs must equal TFLite's reference interpreter and the IR interpreter bit for bit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from e2e import assert_bit_identical, build_model
+
+from compiler import modelbuilder as mb
+
+CASES: dict[str, bytes] = {
+    "s1_same_c7_relu6": mb.depthwise_conv2d_model(input_shape=(1, 9, 7, 7), kernel=(3, 3), padding="SAME",
+                                                  activation="RELU6", input_qparams=(0.05, 9), seed=41),
+    "s1_same_c64_kws": mb.depthwise_conv2d_model(input_shape=(1, 25, 5, 64), kernel=(3, 3), padding="SAME",
+                                                 activation="RELU", input_qparams=(0.1, -20), seed=42),
+    "s2_same_c13_odd": mb.depthwise_conv2d_model(input_shape=(1, 11, 9, 13), kernel=(3, 3), stride=(2, 2),
+                                                 padding="SAME", input_qparams=(0.05, -5), seed=43),
+    "s2_valid_c6_even": mb.depthwise_conv2d_model(input_shape=(1, 12, 10, 6), kernel=(3, 3), stride=(2, 2),
+                                                  padding="VALID", activation="RELU6", seed=44),
+    "s1_valid_tall_c9": mb.depthwise_conv2d_model(input_shape=(1, 41, 30, 9), kernel=(3, 3), padding="VALID",
+                                                  input_qparams=(0.02, 4), seed=45),
+    "s1_left_shift_c5": mb.depthwise_conv2d_model(input_shape=(1, 6, 7, 5), kernel=(3, 3), padding="SAME",
+                                                  input_qparams=(0.05, 3), output_qparams=(2e-5, -4), seed=46),
+}
+
+pytestmark = pytest.mark.qemu
+
+
+@pytest.mark.parametrize("target", ["mps2-an386", "mps2-an505", "mps2-an385"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_dw3x3_bit_identical(name: str, target: str, tmp_path) -> None:
+    model = CASES[name]
+    assert_bit_identical(model, build_model(model, target, tmp_path), range(2))

@@ -1,0 +1,80 @@
+"""The 3x3 depthwise band path (runtime_c/src/conv/edgec_dw3x3_band.h) on the host, against the IR interpreter.
+
+edgec_depthwise_conv_fast_s8 sends 3x3 undilated windows with depth_multiplier 1 and horizontal stride 1 or 2
+through an int16 channel-major copy of the input, cut into bands of rows and chunks of up to four channels.
+These shapes cover: one band and several (tall inputs), chunks of four and the 1-3 channel tail, wide rows
+where fewer than four channels fit (chunk 1-3), a row too wide for the buffer (the old path), odd and even
+widths and heights, leading padding 0, 1 and 2 (2 reaches past the window: whole pad columns), vertical
+strides 1-4, batches, shifts on both sides of 0 and right shifts past the folded-offset limit (r - 1 > 22),
+full-range and narrow clamps, wrapping accumulators. The DSP assembly is the same kernel on QEMU
+(tests/test_e2e_dw3x3.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from test_kernels_conv import Case, _quant, assert_c_matches_interp
+
+from compiler import ir
+
+
+def _case(rng: np.random.Generator, n: int, h: int, w: int, c: int, stride: tuple[int, int],
+          pad: tuple[int, int], pad_value: int, big_shift: bool = False) -> Case:
+    oh = (h + 2 * pad[0] - 3) // stride[0] + 1
+    ow = (w + 2 * pad[1] - 3) // stride[1] + 1
+    x = rng.integers(-128, 128, size=(n, h, w, c)).astype(np.int8)
+    q = _quant(rng, c)
+    if big_shift:  # right shifts of 24-31: the unfolded requantization
+        q["shift"] = rng.integers(-31, -23, size=c, endpoint=True).astype(np.int32)
+        q["shift"][::3] = -2
+    op = ir.DepthwiseConv2D("dw", (0,), (1,), weights=rng.integers(-128, 128, size=(3, 3, c)).astype(np.int8),
+                            depth_multiplier=1, stride=stride, dilation=(1, 1), padding=pad, pad_value=pad_value,
+                            **q)
+    return Case(op, x, ir.Value(1, "out", (n, oh, ow, c), ir.DType.INT8))
+
+
+SHAPES = [
+    # n, h, w, c, stride, pad
+    (1, 25, 5, 64, (1, 1), (1, 1)),    # KWS
+    (1, 7, 6, 7, (1, 1), (1, 1)),      # odd channel tail (4 + 3)
+    (2, 5, 9, 5, (1, 1), (0, 0)),      # VALID, batch 2, tail of 1
+    (1, 9, 8, 13, (2, 2), (1, 1)),     # stride 2
+    (1, 10, 11, 6, (2, 2), (0, 0)),    # stride 2 VALID, odd width
+    (1, 8, 7, 4, (1, 2), (2, 2)),      # pad 2: columns and rows wholly outside
+    (1, 13, 6, 3, (3, 1), (1, 0)),     # vertical stride 3
+    (1, 12, 5, 2, (4, 2), (1, 1)),     # vertical stride 4
+    (1, 40, 30, 9, (1, 1), (1, 1)),    # tall: several bands
+    (1, 31, 47, 8, (2, 2), (1, 1)),    # stride 2, several bands
+    (1, 4, 200, 6, (1, 1), (1, 1)),    # wide: chunks of fewer than four channels
+    (1, 3, 700, 2, (1, 1), (1, 1)),    # too wide for the buffer: the general path
+    (1, 1, 1, 5, (1, 1), (1, 1)),      # a single pixel
+    (1, 3, 3, 1, (2, 2), (0, 0)),      # a single output, one channel
+]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=[f"{s[0]}x{s[1]}x{s[2]}x{s[3]}_s{s[4][0]}{s[4][1]}_p{s[5][0]}{s[5][1]}"
+                                               for s in SHAPES])
+def test_dw3x3_band_shapes(runtime: Any, shape: tuple) -> None:
+    n, h, w, c, stride, pad = shape
+    rng = np.random.default_rng(h * 1000 + w * 10 + c)
+    for pad_value in (-128, 0, 37):
+        assert_c_matches_interp(runtime, _case(rng, n, h, w, c, stride, pad, pad_value), fast=True)
+    assert_c_matches_interp(runtime, _case(rng, n, h, w, c, stride, pad, -3, big_shift=True), fast=True)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_dw3x3_band_random(runtime: Any, seed: int) -> None:
+    rng = np.random.default_rng(9100 + seed)
+    for _ in range(4):
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 3)))
+        h, w = int(rng.integers(1, 20)), int(rng.integers(1, 20))
+        pad = (int(rng.integers(0, 3)), int(rng.integers(0, 3)))
+        if h + 2 * pad[0] < 3 or w + 2 * pad[1] < 3:
+            pad = (max(pad[0], 1), max(pad[1], 1))
+        c = int(rng.integers(1, 19))
+        case = _case(rng, int(rng.integers(1, 3)), h, w, c, stride, pad, int(rng.integers(-128, 128)),
+                     big_shift=bool(rng.random() < 0.25))
+        assert_c_matches_interp(runtime, case, fast=True)
