@@ -161,8 +161,10 @@ edgec_status edgec_depthwise_conv_s8(const edgec_conv_params *params, const edge
 
 /**
  * 2-D convolution, fast path: the arguments, layouts and results of edgec_convolve_s8 (any geometry, padding,
- * stride, dilation). Four output channels at a time over contiguous runs of the window; SMLAD on the DSP
- * extension, VMLADAVA on Helium, portable C elsewhere; bit-identical on every path.
+ * stride, dilation); bit-identical on every path. DSP extension: four output positions x one channel per pass
+ * from an int16 quad buffer (SMLAD); Cortex-M3: two pixels packed per int32 for SMLAL; Helium: three positions
+ * per pass (VMLADAVA); elsewhere four channels at a time in portable C. Stack: up to about 6 KiB on the
+ * Cortex-M3/M4/M33 (the quad buffer and window copies; -DEDGEC_CONV_QUAD_TAPS=n lowers it).
  */
 edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                     const edgec_dims *input_dims, const int8_t *input,
@@ -171,9 +173,10 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
 
 /**
  * Depthwise 2-D convolution, fast path for depth_multiplier 1: the arguments, layouts and results of
- * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Channels are vectorised (four per
- * step on the DSP extension, lanes of four on Helium). Off Helium a 3x3 undilated window has a specialised path:
- * the interior channel-group outer, border positions from a padded window copy (576 bytes of stack).
+ * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Off Helium a 3x3 undilated window with
+ * horizontal stride 1 or 2 goes through a channel-major int16 copy of each band of rows (2 or 4 KiB of stack;
+ * SMLAD pairs of outputs on the DSP extension, LDRSH/MLA on the Cortex-M3); other shapes vectorise four channels
+ * per step. Helium: eight channels per step in int16 lanes.
  */
 edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                           const edgec_dims *input_dims, const int8_t *input,
