@@ -260,12 +260,8 @@ static inline void fc_dot8_groups_m3(const int8_t *x, const int8_t *pa, const in
 
 #if defined(EDGEC_FC_DSP)
 
-/* One group: x word unpacked into xe/xo, the four weight words in w0..w3 (consumed). */
-#define EDGEC_FC_GROUP_ASM                                                                                      \
-    "ldr    %[xe], [%[x]], #4\n\t"                                                                             \
-    "ldmia  %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                          \
-    "sxtb16 %[xo], %[xe], ror #8\n\t"                                                                         \
-    "sxtb16 %[xe], %[xe]\n\t"                                                                                  \
+/* The eight SMLAD of one group: the unpacked input pair xe/xo with the four weight words w0..w3 (consumed). */
+#define EDGEC_FC_GROUP_MACS_ASM                                                                                 \
     "sxtb16 %[t], %[w0]\n\t"                                                                                   \
     "smlad  %[a0], %[xe], %[t], %[a0]\n\t"                                                                     \
     "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                         \
@@ -282,6 +278,14 @@ static inline void fc_dot8_groups_m3(const int8_t *x, const int8_t *pa, const in
     "smlad  %[a3], %[xe], %[t], %[a3]\n\t"                                                                     \
     "sxtb16 %[w3], %[w3], ror #8\n\t"                                                                         \
     "smlad  %[a3], %[xo], %[w3], %[a3]\n\t"
+
+/* One group: x word unpacked into xe/xo, the four weight words in w0..w3 (consumed). */
+#define EDGEC_FC_GROUP_ASM                                                                                      \
+    "ldr    %[xe], [%[x]], #4\n\t"                                                                             \
+    "ldmia  %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                          \
+    "sxtb16 %[xo], %[xe], ror #8\n\t"                                                                         \
+    "sxtb16 %[xe], %[xe]\n\t"                                                                                  \
+    EDGEC_FC_GROUP_MACS_ASM
 
 static inline void fc_dot4_groups(const int8_t *x, const int8_t *w, size_t groups, uint32_t acc[4])
 {
@@ -344,22 +348,7 @@ static inline void fc_unpack_x16(const int8_t *x, size_t groups, uint32_t *x16)
 #define EDGEC_FC_GROUP16_ASM                                                                                    \
     "ldrd   %[xe], %[xo], [%[x]], #8\n\t"                                                                      \
     "ldmia  %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                          \
-    "sxtb16 %[t], %[w0]\n\t"                                                                                   \
-    "smlad  %[a0], %[xe], %[t], %[a0]\n\t"                                                                     \
-    "sxtb16 %[w0], %[w0], ror #8\n\t"                                                                         \
-    "smlad  %[a0], %[xo], %[w0], %[a0]\n\t"                                                                    \
-    "sxtb16 %[t], %[w1]\n\t"                                                                                   \
-    "smlad  %[a1], %[xe], %[t], %[a1]\n\t"                                                                     \
-    "sxtb16 %[w1], %[w1], ror #8\n\t"                                                                         \
-    "smlad  %[a1], %[xo], %[w1], %[a1]\n\t"                                                                    \
-    "sxtb16 %[t], %[w2]\n\t"                                                                                   \
-    "smlad  %[a2], %[xe], %[t], %[a2]\n\t"                                                                     \
-    "sxtb16 %[w2], %[w2], ror #8\n\t"                                                                         \
-    "smlad  %[a2], %[xo], %[w2], %[a2]\n\t"                                                                    \
-    "sxtb16 %[t], %[w3]\n\t"                                                                                   \
-    "smlad  %[a3], %[xe], %[t], %[a3]\n\t"                                                                     \
-    "sxtb16 %[w3], %[w3], ror #8\n\t"                                                                         \
-    "smlad  %[a3], %[xo], %[w3], %[a3]\n\t"
+    EDGEC_FC_GROUP_MACS_ASM
 
 /* fc_dot4_groups over fc_unpack_x16's words (x16 8-byte aligned for LDRD, *w word-aligned for LDM), *w advanced
  * past the block's groups: 18 instructions per group, four groups per loop turn (74 instructions for 64 MACs),
