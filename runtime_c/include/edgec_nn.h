@@ -174,9 +174,9 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
 /**
  * Depthwise 2-D convolution, fast path for depth_multiplier 1: the arguments, layouts and results of
  * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Off Helium a 3x3 undilated window with
- * horizontal stride 1 or 2 goes through a channel-major int16 copy of each band of rows (2 or 4 KiB of stack;
- * SMLAD pairs of outputs on the DSP extension, LDRSH/MLA on the Cortex-M3); other shapes vectorise four channels
- * per step. Helium: eight channels per step in int16 lanes.
+ * horizontal stride 1 or 2 and output rows of at least 6 goes through a channel-major int16 copy of each band of
+ * rows (2 or 4 KiB of stack; SMLAD pairs of outputs on the DSP extension, LDRSH/MLA on the Cortex-M3); other
+ * shapes vectorise four channels per step. Helium: eight channels per step in int16 lanes.
  */
 edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                           const edgec_dims *input_dims, const int8_t *input,
