@@ -350,6 +350,23 @@ static inline void fc_unpack_x16(const int8_t *x, size_t groups, uint32_t *x16)
     "ldmia  %[w]!, {%[w0], %[w1], %[w2], %[w3]}\n\t"                                                          \
     EDGEC_FC_GROUP_MACS_ASM
 
+/* The groups of one row from the unpacked input: k whole quads of groups (four per loop turn), then the rest
+ * (read from memory); k is consumed. */
+#define EDGEC_FC_ROW16_ASM                                                                                      \
+    "cmp    %[k], #0\n\t"                                                                                     \
+    "beq    2f\n\t"                                                                                           \
+    "1:\n\t" EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM               \
+    "subs   %[k], %[k], #1\n\t"                                                                               \
+    "bne    1b\n\t"                                                                                           \
+    "2:\n\t"                                                                                                  \
+    "ldr    %[k], %[rest]\n\t"                                                                                \
+    "cmp    %[k], #0\n\t"                                                                                     \
+    "beq    4f\n\t"                                                                                           \
+    "3:\n\t" EDGEC_FC_GROUP16_ASM                                                                            \
+    "subs   %[k], %[k], #1\n\t"                                                                               \
+    "bne    3b\n\t"                                                                                           \
+    "4:\n\t"
+
 /* fc_dot4_groups over fc_unpack_x16's words (x16 8-byte aligned for LDRD, *w word-aligned for LDM), *w advanced
  * past the block's groups: 18 instructions per group, four groups per loop turn (74 instructions for 64 MACs),
  * the groups % 4 left over one per turn. */
@@ -369,19 +386,7 @@ static inline void fc_dot4_x16(const uint32_t *x16, const int8_t **wp, size_t gr
     const int8_t *w = *wp;
     size_t k = groups >> 2;
     const size_t rest = groups & 3u;
-    __asm__ volatile("cmp    %[k], #0\n\t"
-                     "beq    2f\n\t"
-                     "1:\n\t" EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM
-                     "subs   %[k], %[k], #1\n\t"
-                     "bne    1b\n\t"
-                     "2:\n\t"
-                     "ldr    %[k], %[rest]\n\t"
-                     "cmp    %[k], #0\n\t"
-                     "beq    4f\n\t"
-                     "3:\n\t" EDGEC_FC_GROUP16_ASM
-                     "subs   %[k], %[k], #1\n\t"
-                     "bne    3b\n\t"
-                     "4:\n\t"
+    __asm__ volatile(EDGEC_FC_ROW16_ASM
                      : [x] "+r"(x16), [w] "+r"(w), [k] "+r"(k), [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2),
                        [a3] "+r"(a3), [xe] "=&r"(xe), [xo] "=&r"(xo), [t] "=&r"(t), [w0] "=&r"(w0),
                        [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3)
@@ -425,19 +430,7 @@ static inline void fc_blocks_x16(const uint32_t *x16, size_t groups, const int8_
                      "str    %[t], %[bias_at]\n\t"
                      "ldr    %[x], %[x16]\n\t"
                      "ldr    %[k], %[quads]\n\t"
-                     "cmp    %[k], #0\n\t"
-                     "beq    2f\n\t"
-                     "1:\n\t" EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM EDGEC_FC_GROUP16_ASM
-                     "subs   %[k], %[k], #1\n\t"
-                     "bne    1b\n\t"
-                     "2:\n\t"
-                     "ldr    %[k], %[rest]\n\t"
-                     "cmp    %[k], #0\n\t"
-                     "beq    4f\n\t"
-                     "3:\n\t" EDGEC_FC_GROUP16_ASM
-                     "subs   %[k], %[k], #1\n\t"
-                     "bne    3b\n\t"
-                     "4:\n\t"
+                     EDGEC_FC_ROW16_ASM
                      "ldr    %[t], %[acc_at]\n\t"
                      "stmia  %[t]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
                      "str    %[t], %[acc_at]\n\t"
