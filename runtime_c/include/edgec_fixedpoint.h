@@ -91,6 +91,20 @@ static inline int32_t edgec_requantize_right(int32_t x, const edgec_rq_right *q)
     return (int32_t)(y >> 32) >> q->r1;
 }
 
+/*
+ * q with an output offset folded into its constant, so that edgec_requantize_right(x, &q) returns the requantized
+ * value plus offset: floor((Y + offset * 2^(32 + r1)) / 2^(32 + r1)) = floor(Y / 2^(32 + r1)) + offset for the
+ * integer offset. Exact inside int64 while q.r1 <= EDGEC_RQ_FOLD_MAX_R1 and |offset| <= 128: |x * m| < 2^62 and
+ * |offset| * 2^(32 + r1) <= 2^61. Kernels then clamp the result to [act_min, act_max] directly.
+ */
+#define EDGEC_RQ_FOLD_MAX_R1 22
+
+static inline edgec_rq_right edgec_rq_right_fold_offset(edgec_rq_right q, int32_t offset)
+{
+    q.hi += (uint32_t)offset << q.r1; /* adds offset * 2^(32 + r1) modulo 2^64 */
+    return q;
+}
+
 static inline int32_t edgec_requantize_nonneg(int32_t x, int32_t multiplier, int32_t shift)
 {
     if (EDGEC_UNLIKELY(shift >= 0)) {

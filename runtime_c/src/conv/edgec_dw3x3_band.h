@@ -377,11 +377,9 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
 }
 
 /* out[i * pixel] = finish(acc[i] + bias), i < n (the band loop passes the bias to dw3_macs, so 0 here).
- * Mode 0: finish() in general. Modes 1 and 2, for a right shift r = r1 + 1 with r1 <= EDGEC_DW3_FOLD: edgec_requantize_right with the output offset folded into its 64-bit
- * constant (floor((Y + offset * 2^(32 + r1)) / 2^(32 + r1)) = floor(Y / 2^(32 + r1)) + offset exactly, and with
- * |offset| <= 128 neither the 64-bit sum nor its high word can overflow), then the clamp: mode 2 for the whole
- * int8 range, one SSAT, mode 1 for [lo, hi]. */
-#define EDGEC_DW3_FOLD 22
+ * Mode 0: finish() in general. Modes 1 and 2, for a right shift r = r1 + 1 with r1 <= EDGEC_RQ_FOLD_MAX_R1:
+ * edgec_requantize_right with the output offset folded into its constant (edgec_rq_right_fold_offset), then the
+ * clamp: mode 2 for the whole int8 range, one SSAT, mode 1 for [lo, hi]. */
 
 static inline int32_t dw3_sat8(int32_t v)
 {
@@ -408,20 +406,12 @@ static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *
         }
         return;
     }
-    const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
-    const uint32_t r1 = q.r1;
-    const uint32_t base_lo = q.lo;
-    const uint32_t base_hi = q.hi + ((uint32_t)offset << r1);
-    const uint64_t base = ((uint64_t)base_hi << 32) | base_lo;
+    const edgec_rq_right q = edgec_rq_right_fold_offset(edgec_rq_right_make(multiplier, shift), offset);
     const int32_t *const end2 = acc + (n & ~1);
     while (acc != end2) { /* two outputs per step: one LDRD, the second store at out + pixel */
-        const int32_t x0 = edgec_wrap_int32((uint32_t)acc[0] + (uint32_t)bias);
-        const int32_t x1 = edgec_wrap_int32((uint32_t)acc[1] + (uint32_t)bias);
+        const int32_t v0 = edgec_requantize_right(edgec_wrap_int32((uint32_t)acc[0] + (uint32_t)bias), &q);
+        const int32_t v1 = edgec_requantize_right(edgec_wrap_int32((uint32_t)acc[1] + (uint32_t)bias), &q);
         acc += 2;
-        const int64_t y0 = (int64_t)(base + (uint64_t)(int64_t)(x0 < 0 ? INT32_MIN : 0)) + (int64_t)x0 * multiplier;
-        const int64_t y1 = (int64_t)(base + (uint64_t)(int64_t)(x1 < 0 ? INT32_MIN : 0)) + (int64_t)x1 * multiplier;
-        const int32_t v0 = (int32_t)(y0 >> 32) >> r1;
-        const int32_t v1 = (int32_t)(y1 >> 32) >> r1;
         if (mode == 2) {
             out[0] = (int8_t)dw3_sat8(v0);
             out[pixel] = (int8_t)dw3_sat8(v1);
@@ -432,9 +422,7 @@ static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *
         out += 2 * pixel;
     }
     if (acc != end) {
-        const int32_t x = edgec_wrap_int32((uint32_t)*acc + (uint32_t)bias);
-        const int64_t y = (int64_t)(base + (uint64_t)(int64_t)(x < 0 ? INT32_MIN : 0)) + (int64_t)x * multiplier;
-        const int32_t v = (int32_t)(y >> 32) >> r1;
+        const int32_t v = edgec_requantize_right(edgec_wrap_int32((uint32_t)*acc + (uint32_t)bias), &q);
         *out = (int8_t)(mode == 2 ? dw3_sat8(v) : (v < lo ? lo : (v > hi ? hi : v)));
     }
 }
@@ -504,7 +492,7 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                 const int32_t c = c0 + j;
                 const int32_t m = quant->multiplier[c];
                 const int32_t s = quant->shift[c];
-                const int mode = s >= 0 || -1 - s > EDGEC_DW3_FOLD ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
+                const int mode = s >= 0 || -1 - s > EDGEC_RQ_FOLD_MAX_R1 ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
                 dw3_weights wt;
                 for (int32_t t = 0; t < 9; ++t) {
                     wt.w[t] = filter[(size_t)t * pixel + (size_t)c];

@@ -13,31 +13,19 @@
 
 #include "edgec_elementwise_common.h"
 
-/*
- * The sum's requantization with the output offset folded in, for a right output shift r <= FOLD_MAX_RIGHT.
- * The accepted output multiplier is non-negative, so edgec_requantize_right applies: the result is
- * floor(Y / 2^(31 + r)) for Y = sum * m + C (C: its constant minus [sum < 0] * 2^31). Adding offset * 2^(31 + r)
- * to C adds exactly offset to that floor, so the offset costs nothing per element and the clamp is to [lo, hi]
- * directly. |sum| < 2^31 and m < 2^31 keep |Y| below 2^62, and |offset| * 2^(31 + r) <= 2^7 * 2^54, so Y stays
- * inside int64.
- */
-#define FOLD_MAX_RIGHT 23
-
+/* The sum's requantization with the output offset folded in (edgec_rq_right_fold_offset), for a right output
+ * shift with r - 1 <= EDGEC_RQ_FOLD_MAX_R1; the accepted output multiplier is non-negative, so
+ * edgec_requantize_right applies. The clamp is then to [act_min, act_max] directly. */
 static void add_folded(const edgec_add_params *params, const int32_t *table1, const int32_t *table2,
                        const int8_t *input1, const int8_t *input2, int32_t size, int8_t *output)
 {
-    const edgec_rq_right q = edgec_rq_right_make(params->output_multiplier, params->output_shift);
-    const int32_t r = -params->output_shift;
-    const uint64_t base = (((uint64_t)q.hi << 32) | q.lo) + (uint64_t)((int64_t)params->output_offset * ((int64_t)1 << (31 + r)));
+    const edgec_rq_right q = edgec_rq_right_fold_offset(
+        edgec_rq_right_make(params->output_multiplier, params->output_shift), params->output_offset);
     const int32_t lo = params->act_min;
     const int32_t hi = params->act_max;
-    const int64_t m = q.multiplier;
-    const uint32_t r1 = q.r1;
     for (int32_t i = 0; i < size; ++i) {
         const int32_t sum = (int32_t)((uint32_t)table1[input1[i]] + (uint32_t)table2[input2[i]]);
-        const int64_t neg = (int64_t)(sum < 0 ? INT32_MIN : 0);
-        const int64_t y = (int64_t)(base + (uint64_t)neg) + (int64_t)sum * m;
-        int32_t v = (int32_t)(y >> 32) >> r1;
+        int32_t v = edgec_requantize_right(sum, &q);
         v = v < lo ? lo : (v > hi ? hi : v);
         output[i] = (int8_t)v;
     }
@@ -57,7 +45,7 @@ edgec_status edgec_add_table_s8(const edgec_add_params *params, const int32_t *t
     const int32_t hi = params->act_max;
     /* Tables made from accepted params hold terms below 2^30 in magnitude, so the sum is exact; any other table
      * wraps modulo 2^32 (as the compiler's interpreter does) instead of overflowing. */
-    if (params->output_shift < 0 && params->output_shift >= -FOLD_MAX_RIGHT) {
+    if (params->output_shift < 0 && -1 - params->output_shift <= EDGEC_RQ_FOLD_MAX_R1) {
         add_folded(params, table1, table2, input1, input2, size, output);
         return EDGEC_OK;
     }
