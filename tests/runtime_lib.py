@@ -29,12 +29,18 @@ int32_t edgec_test_srdhm(int32_t a, int32_t b) { return edgec_srdhm(a, b); }
 int32_t edgec_test_rdbpot(int32_t x, int32_t e) { return edgec_rounding_divide_by_pot(x, e); }
 int32_t edgec_test_requantize(int32_t x, int32_t m, int32_t s) { return edgec_requantize(x, m, s); }
 int32_t edgec_test_requantize_nonneg(int32_t x, int32_t m, int32_t s) { return edgec_requantize_nonneg(x, m, s); }
+int32_t edgec_test_requantize_folded(int32_t x, int32_t m, int32_t s, int32_t offset)
+{
+    const edgec_rq_right q = edgec_rq_right_fold_offset(edgec_rq_right_make(m, s), offset);
+    return edgec_requantize_right(x, &q);
+}
 """
 _TEST_CDEF = """
 int32_t edgec_test_srdhm(int32_t a, int32_t b);
 int32_t edgec_test_rdbpot(int32_t x, int32_t e);
 int32_t edgec_test_requantize(int32_t x, int32_t m, int32_t s);
 int32_t edgec_test_requantize_nonneg(int32_t x, int32_t m, int32_t s);
+int32_t edgec_test_requantize_folded(int32_t x, int32_t m, int32_t s, int32_t offset);
 """
 
 

@@ -113,3 +113,25 @@ def test_requantize_nonneg_equals_requantize(runtime) -> None:
         got = lib.edgec_test_requantize_nonneg(x, m, s)
         assert got == lib.edgec_test_requantize(x, m, s), (x, m, s)
         assert got == int(multiply_by_quantized_multiplier(x, m, s)), (x, m, s)
+
+
+def test_folded_offset_equals_requantize_plus_offset(runtime) -> None:
+    """edgec_rq_right_fold_offset: for every right shift it allows (r - 1 <= 22) and offsets at and inside
+    [-128, 128], the requantization with the offset in its constant is the reference's result plus the offset,
+    at the extremes of x and m, on rounding ties and at random."""
+    _, lib = runtime
+    rng = np.random.default_rng(123)
+    edges = [-(2**31), -(2**31) + 1, -(2**30), -1, 0, 1, 2**30, 2**31 - 1]
+    mults = [0, 1, 2**30, 2**31 - 1]
+    offsets = [-128, -1, 0, 1, 127, 128]
+    cases = [(x, m, -r, o) for x in edges for m in mults for r in range(1, 24) for o in offsets]
+    cases += [(2 * (k * 2**r + 2**(r - 1)) + d, 2**30, -r, o) for r in range(1, 24) for k in (-3, -1, 0, 2)
+              for d in (-1, 0, 1) for o in (-128, 5)]
+    xs = rng.integers(-(2**31), 2**31, 3000)
+    ms = rng.integers(0, 2**31, 3000)
+    rs = rng.integers(1, 24, 3000)
+    os_ = rng.integers(-128, 129, 3000)
+    cases += [(int(x), int(m), -int(r), int(o)) for x, m, r, o in zip(xs, ms, rs, os_)]
+    for x, m, s, o in cases:
+        assert lib.edgec_test_requantize_folded(x, m, s, o) == int(multiply_by_quantized_multiplier(x, m, s)) + o, (
+            x, m, s, o)
