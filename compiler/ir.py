@@ -177,8 +177,14 @@ class DepthwiseConv2D(Op):
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
-                "multiplier": self.multiplier, "shift": self.shift}
+        """Plus, where the 3x3 band kernel takes the layer, its int16 weight pairs (compiler/dw_layout.py)."""
+        from .dw_layout import pair_table, wants_pairs
+
+        consts = {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
+                  "multiplier": self.multiplier, "shift": self.shift}
+        if wants_pairs(self.weights.shape[:2], self.stride, self.dilation, self.depth_multiplier, self.weight_bits):
+            consts["pairs"] = pair_table(self.weights)
+        return consts
 
     @property
     def macs(self) -> int:

@@ -27,6 +27,11 @@ CASES: dict[str, bytes] = {
                                                   input_qparams=(0.02, 4), seed=45),
     "s1_left_shift_c5": mb.depthwise_conv2d_model(input_shape=(1, 6, 7, 5), kernel=(3, 3), padding="SAME",
                                                   input_qparams=(0.05, 3), output_qparams=(2e-5, -4), seed=46),
+    # narrow rows, which only the offline pairs (edgec_depthwise_conv3x3_pairs_s8) send through the band path
+    "s1_same_w3_c6_pairs": mb.depthwise_conv2d_model(input_shape=(1, 7, 3, 6), kernel=(3, 3), padding="SAME",
+                                                     activation="RELU6", input_qparams=(0.05, 127), seed=47),
+    "s2_valid_w2_c11_pairs": mb.depthwise_conv2d_model(input_shape=(1, 13, 5, 11), kernel=(3, 3), stride=(2, 2),
+                                                       padding="VALID", input_qparams=(0.05, -128), seed=48),
 }
 
 pytestmark = pytest.mark.qemu

@@ -19,6 +19,7 @@ import pytest
 from test_kernels_conv import Case, _quant, assert_c_matches_interp
 
 from compiler import ir
+from compiler.interp import run_op
 
 
 def _case(rng: np.random.Generator, n: int, h: int, w: int, c: int, stride: tuple[int, int],
@@ -78,3 +79,70 @@ def test_dw3x3_band_random(runtime: Any, seed: int) -> None:
         case = _case(rng, int(rng.integers(1, 3)), h, w, c, stride, pad, int(rng.integers(-128, 128)),
                      big_shift=bool(rng.random() < 0.25))
         assert_c_matches_interp(runtime, case, fast=True)
+
+
+# edgec_depthwise_conv3x3_pairs_s8: the band path reading the compiler's offline int16 pairs
+# (compiler/dw_layout.py), which also takes output rows narrower than 6 and short row bands (tiled calls).
+
+def _pairs_matches(runtime: Any, case: Case) -> None:
+    from test_kernels_conv import CCall
+
+    from compiler.dw_layout import pair_table
+
+    ffi, lib = runtime
+    expected = run_op(case.op, [case.x], case.out)
+    call = CCall(runtime, case, fast=True)
+    pairs = np.ascontiguousarray(pair_table(case.op.weights))
+    a = call.args
+    status = lib.edgec_depthwise_conv3x3_pairs_s8(a["params"], a["quant"], a["input_dims"], a["input"],
+                                                  a["filter_dims"], a["filter"],
+                                                  ffi.from_buffer("int32_t[]", pairs), a["bias"],
+                                                  a["output_dims"], a["output"])
+    assert status == 0
+    np.testing.assert_array_equal(call.output, expected)
+
+
+def test_pair_table_layout() -> None:
+    from compiler.dw_layout import pair_table
+
+    w = np.arange(-4, 5, dtype=np.int8).reshape(3, 3, 1) * np.array([1, -31], dtype=np.int8)  # [3, 3, 2]
+    t = pair_table(w).view(np.uint32).reshape(2, 6)
+    for c in range(2):
+        for r in range(3):
+            h = w[r, :, c].astype(np.int64) & 0xFFFF
+            assert t[c, r] == h[0] | (h[1] << 16)
+            assert t[c, 3 + r] == h[1] | (h[2] << 16)
+
+
+@pytest.mark.parametrize("stride_w", [1, 2])
+@pytest.mark.parametrize("valid", [False, True])
+@pytest.mark.parametrize("out_w", range(1, 9))
+def test_dw3x3_pairs_widths(runtime: Any, out_w: int, valid: bool, stride_w: int) -> None:
+    rng = np.random.default_rng(7700 + 10 * out_w + 2 * valid + stride_w)
+    pad = (0, 0) if valid else (1, 1)
+    w = (out_w - 1) * stride_w + 3 - 2 * pad[1]
+    for c in (1, 2, 3, 5, 8, 13):
+        stride = (int(rng.integers(1, 3)), stride_w)
+        h = int(rng.integers(max(1, 3 - 2 * pad[0]), 12))
+        for pad_value in (-128, 0, 127):
+            _pairs_matches(runtime, _case(rng, 1, h, max(w, 1), c, stride, pad, pad_value))
+        _pairs_matches(runtime, _case(rng, 1, h, max(w, 1), c, stride, pad, -7, big_shift=True))
+
+
+def test_dw3x3_pairs_band_edges(runtime: Any) -> None:
+    """Tiled calls: the band starts or ends mid-image (pad_top 0 with the rows above given as input, or a band
+    of one output row), left-shift channels (_quant), narrow and full clamps."""
+    rng = np.random.default_rng(7799)
+    for h, pad_top in ((3, 0), (3, 1), (4, 1), (2, 1), (5, 0)):
+        for stride in ((1, 1), (2, 2), (1, 2)):
+            case = _case(rng, 1, h, 5, 64, stride, (pad_top, 1), int(rng.integers(-128, 128)))
+            _pairs_matches(runtime, case)
+    for seed in range(16):
+        r = np.random.default_rng(7800 + seed)
+        stride = (int(r.integers(1, 5)), int(r.integers(1, 3)))
+        h, w = int(r.integers(1, 14)), int(r.integers(1, 14))
+        pad = (int(r.integers(0, 3)), int(r.integers(0, 3)))
+        if h + 2 * pad[0] < 3 or w + 2 * pad[1] < 3:
+            pad = (max(pad[0], 1), max(pad[1], 1))
+        _pairs_matches(runtime, _case(r, int(r.integers(1, 3)), h, w, int(r.integers(1, 20)), stride, pad,
+                                      int(r.integers(-128, 128)), big_shift=bool(r.random() < 0.3)))

@@ -209,8 +209,8 @@ def kernel_name(op: ir.Op) -> str:
     weights the fast variant where one exists (depthwise only with depth multiplier 1: it vectorises channels)."""
     if getattr(op, "weight_bits", 8) == 4:
         return op.kind.kernel.removesuffix("_s8") + "_s4"
-    if isinstance(op, ir.DepthwiseConv2D) and op.depth_multiplier == 1:
-        return "edgec_depthwise_conv_fast_s8"
+    if isinstance(op, ir.DepthwiseConv2D) and op.depth_multiplier == 1:  # 3x3: offline pairs, compiler/dw_layout.py
+        return "edgec_depthwise_conv3x3_pairs_s8" if "pairs" in op.constants else "edgec_depthwise_conv_fast_s8"
     return _FAST_S8.get(op.kind.kernel, op.kind.kernel)
 
 

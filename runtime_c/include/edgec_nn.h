@@ -184,6 +184,20 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                                           const int32_t *bias, const edgec_dims *output_dims, int8_t *output);
 
 /**
+ * Depthwise 3x3 with the weights also given offline as int16 pairs: the arguments and results of
+ * edgec_depthwise_conv_fast_s8, plus pairs, 6 int32 per channel (channel c's words 6c..6c+5): for kernel row r,
+ * word r = (w[r][0], w[r][1]) and word 3 + r = (w[r][1], w[r][2]), int16 halves, the first in the low half
+ * (compiler/dw_layout.py). Off Helium the band path reads them instead of packing per call, so it also takes
+ * narrow output rows and short row bands (tiled calls); elsewhere (Helium, other shapes) it is
+ * edgec_depthwise_conv_fast_s8 on filter.
+ */
+edgec_status edgec_depthwise_conv3x3_pairs_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                              const edgec_dims *input_dims, const int8_t *input,
+                                              const edgec_dims *filter_dims, const int8_t *filter,
+                                              const int32_t *pairs, const int32_t *bias,
+                                              const edgec_dims *output_dims, int8_t *output);
+
+/**
  * Fully connected, fast path: the results of edgec_fully_connected_s8 bit for bit, with the weights blocked
  * four output rows at a time (blocked_filter, compiler/fc_layout.py: per block of 4 rows, in_features / 4 groups
  * of 16 bytes = rows 0..3 x 4 consecutive inputs, then in_features % 4 leftover inputs per row; then the

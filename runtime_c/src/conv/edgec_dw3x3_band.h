@@ -80,7 +80,7 @@ static inline int32_t dw3_word(const int16_t *p, int32_t i)
 /* Buffer rows [0, rows) of channels [c0, c0 + n) (n <= 4), buffer row r being input row first_row + r; plane is
  * the halfwords of one channel. Only the input columns are written in a row inside the input: the buffer starts
  * all pad (dw3_run), and no row ever writes the pad columns, so they stay pad. */
-static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows, int32_t first_row, int32_t c0,
+static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows, int32_t first_row, int32_t c0,
                           int32_t n)
 {
     const int32_t wp = g->wp;
@@ -126,6 +126,16 @@ static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_
                 dw3_store2(dst + 3 * p, v3);
                 dst += 2;
             }
+            if (x < cols) { /* the odd last pixel: one load, the halves of SXTB16 */
+                const int32_t a = edgec_load_s8x4(src);
+                const int32_t ae = __sxtb16(a);
+                const int32_t ao = edgec_sxtb16_odd(a);
+                dst[0] = (int16_t)ae;
+                dst[p] = (int16_t)ao;
+                dst[2 * p] = (int16_t)(ae >> 16);
+                dst[3 * p] = (int16_t)(ao >> 16);
+                x = cols;
+            }
         }
 #endif
         for (; x < cols; ++x) {
@@ -142,22 +152,46 @@ static void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_
  * channel's NHWC output). */
 #define EDGEC_DW3_ACC 128
 
-/* The packed weights of one channel: per kernel row A = (w0, w1) and B = (w1, w2) (stride 1) or (w2, 0) (2). */
-typedef struct {
-    int32_t a[3];
-    int32_t b[3];
-    int32_t w[9];
-} dw3_weights;
+/* The packed weights of one channel, EDGEC_DW3_PAIR_WORDS words: per kernel row r, A_r = (w0, w1) at word r
+ * and B_r = (w1, w2) at word 3 + r, each a pair of int16 (the lower column in the low half). The compiler emits
+ * this table offline (compiler/dw_layout.py, edgec_depthwise_conv3x3_pairs_s8); edgec_depthwise_conv_fast_s8
+ * builds it per call from the int8 filter (dw3_pack). Stride 2 pairs the w2 of rows 0 and 1 into one word. */
+#define EDGEC_DW3_PAIR_WORDS 6
+
+static inline void dw3_pack(const int8_t *filter, size_t pixel, int32_t c, int32_t *pk)
+{
+    for (int32_t r = 0; r < 3; ++r) {
+        const int32_t w0 = filter[(size_t)(3 * r) * pixel + (size_t)c];
+        const int32_t w1 = filter[(size_t)(3 * r + 1) * pixel + (size_t)c];
+        const int32_t w2 = filter[(size_t)(3 * r + 2) * pixel + (size_t)c];
+        pk[r] = (int32_t)(((uint32_t)w0 & 0xFFFFu) | ((uint32_t)w1 << 16));
+        pk[3 + r] = (int32_t)(((uint32_t)w1 & 0xFFFFu) | ((uint32_t)w2 << 16));
+    }
+}
+
+/* The high (resp. low) halfword of a pair word, sign-extended. */
+static inline int32_t dw3_hi(int32_t v)
+{
+    return (int32_t)(int16_t)((uint32_t)v >> 16);
+}
+
+static inline int32_t dw3_lo(int32_t v)
+{
+    return (int32_t)(int16_t)(uint32_t)v;
+}
 
 /* acc[i * out_w + x] = bias + the 3x3 window of output (i, x), i < rows, from the plane's buffer rows
  * i * row_step .. (row_step in halfwords). */
 static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
-                                        int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc,
+                                        int32_t out_w, const int32_t *pk, int32_t bias, int32_t *acc,
                                         int stride2)
 {
 #if defined(EDGEC_DOT_DSP)
-    const int32_t a0w = wt->a[0], a1w = wt->a[1], a2w = wt->a[2];
-    const int32_t b0w = wt->b[0], b1w = wt->b[1], b2w = wt->b[2];
+    const int32_t a0w = pk[0], a1w = pk[1], a2w = pk[2];
+    /* Stride 2 multiplies w2 alone (SMLABB / SMLABT): B_r's top half moved to the bottom. */
+    const int32_t b0w = stride2 ? dw3_hi(pk[3]) : pk[3];
+    const int32_t b1w = stride2 ? dw3_hi(pk[4]) : pk[4];
+    const int32_t b2w = stride2 ? dw3_hi(pk[5]) : pk[5];
     /* The assembly computes an odd row's last output as a pair: the spare output's columns are inside the row
      * (wp = stride_w * (out_w + 1) + 2) and its accumulator is the next row's first (overwritten) or acc's spare. */
     const int32_t pairs = EDGEC_DW3_ASM ? (out_w + 1) >> 1 : out_w >> 1;
@@ -292,8 +326,9 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
         }
     }
 #else
-    const int32_t w0 = wt->w[0], w1 = wt->w[1], w2 = wt->w[2], w3 = wt->w[3], w4 = wt->w[4];
-    const int32_t w5 = wt->w[5], w6 = wt->w[6], w7 = wt->w[7], w8 = wt->w[8];
+    const int32_t w0 = dw3_lo(pk[0]), w1 = dw3_hi(pk[0]), w2 = dw3_hi(pk[3]);
+    const int32_t w3 = dw3_lo(pk[1]), w4 = dw3_hi(pk[1]), w5 = dw3_hi(pk[4]);
+    const int32_t w6 = dw3_lo(pk[2]), w7 = dw3_hi(pk[2]), w8 = dw3_hi(pk[5]);
     const size_t sw = stride2 ? 2 : 1;
     for (int32_t i = 0; i < rows; ++i) {
         const int16_t *p0 = plane + (size_t)i * (size_t)row_step;
@@ -429,15 +464,15 @@ static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *
 
 /* The specializations the band loop calls. */
 static EDGEC_DW3_NOINLINE void dw3_macs_s1(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
-                                           int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc)
+                                           int32_t out_w, const int32_t *pk, int32_t bias, int32_t *acc)
 {
-    dw3_macs(plane, row_step, wp, rows, out_w, wt, bias, acc, 0);
+    dw3_macs(plane, row_step, wp, rows, out_w, pk, bias, acc, 0);
 }
 
 static EDGEC_DW3_NOINLINE void dw3_macs_s2(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
-                                           int32_t out_w, const dw3_weights *wt, int32_t bias, int32_t *acc)
+                                           int32_t out_w, const int32_t *pk, int32_t bias, int32_t *acc)
 {
-    dw3_macs(plane, row_step, wp, rows, out_w, wt, bias, acc, 1);
+    dw3_macs(plane, row_step, wp, rows, out_w, pk, bias, acc, 1);
 }
 
 static EDGEC_DW3_NOINLINE void dw3_requant_any(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
@@ -461,7 +496,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_full(const int32_t *acc, int32_t n, i
 }
 
 /* Every band and chunk through buf. */
-static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const int32_t *bias,
+static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const int32_t *pairs, const int32_t *bias,
                     const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t chunk,
                     int32_t band_rows)
 {
@@ -493,23 +528,21 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                 const int32_t m = quant->multiplier[c];
                 const int32_t s = quant->shift[c];
                 const int mode = s >= 0 || -1 - s > EDGEC_RQ_FOLD_MAX_R1 ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
-                dw3_weights wt;
-                for (int32_t t = 0; t < 9; ++t) {
-                    wt.w[t] = filter[(size_t)t * pixel + (size_t)c];
-                }
-                for (int32_t r = 0; r < 3; ++r) {
-                    const int32_t w0 = wt.w[3 * r], w1 = wt.w[3 * r + 1], w2 = wt.w[3 * r + 2];
-                    wt.a[r] = (int32_t)(((uint32_t)w0 & 0xFFFFu) | ((uint32_t)w1 << 16));
-                    wt.b[r] = stride2 ? w2 : (int32_t)(((uint32_t)w1 & 0xFFFFu) | ((uint32_t)w2 << 16));
+                int32_t local[EDGEC_DW3_PAIR_WORDS];
+                const int32_t *pk = local;
+                if (pairs != NULL) {
+                    pk = pairs + (size_t)c * EDGEC_DW3_PAIR_WORDS;
+                } else {
+                    dw3_pack(filter, pixel, c, local);
                 }
                 const int16_t *pl = buf + (size_t)j * (size_t)plane;
                 for (int32_t i0 = 0; i0 < band; i0 += group_rows) {
                     const int32_t nr = band - i0 < group_rows ? band - i0 : group_rows;
                     const int16_t *gp = pl + (size_t)i0 * (size_t)g->stride_h * (size_t)g->wp;
                     if (stride2) {
-                        dw3_macs_s2(gp, g->stride_h * g->wp, g->wp, nr, out_w, &wt, bias[c], acc);
+                        dw3_macs_s2(gp, g->stride_h * g->wp, g->wp, nr, out_w, pk, bias[c], acc);
                     } else {
-                        dw3_macs_s1(gp, g->stride_h * g->wp, g->wp, nr, out_w, &wt, bias[c], acc);
+                        dw3_macs_s1(gp, g->stride_h * g->wp, g->wp, nr, out_w, pk, bias[c], acc);
                     }
                     int8_t *op = g->output + (size_t)(oy0 + i0) * (size_t)out_w * pixel + (size_t)c;
                     if (mode == 2) {
@@ -529,27 +562,30 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
 #define EDGEC_DW3_SMALL 1024 /* halfwords: 2 KiB of stack */
 #define EDGEC_DW3_LARGE 2048 /* halfwords: 4 KiB of stack */
 
-static EDGEC_DW3_NOINLINE void dw3_run_small(const dw3_geom *g, const int8_t *filter, const int32_t *bias,
+static EDGEC_DW3_NOINLINE void dw3_run_small(const dw3_geom *g, const int8_t *filter, const int32_t *pairs,
+                                             const int32_t *bias,
                                              const edgec_per_channel_quant *quant, const edgec_conv_params *params,
                                              int32_t chunk, int32_t band_rows)
 {
     int16_t buf[EDGEC_DW3_SMALL] EDGEC_DW3_ALIGN4;
-    dw3_run(g, buf, filter, bias, quant, params, chunk, band_rows);
+    dw3_run(g, buf, filter, pairs, bias, quant, params, chunk, band_rows);
 }
 
-static EDGEC_DW3_NOINLINE void dw3_run_large(const dw3_geom *g, const int8_t *filter, const int32_t *bias,
+static EDGEC_DW3_NOINLINE void dw3_run_large(const dw3_geom *g, const int8_t *filter, const int32_t *pairs,
+                                             const int32_t *bias,
                                              const edgec_per_channel_quant *quant, const edgec_conv_params *params,
                                              int32_t chunk, int32_t band_rows)
 {
     int16_t buf[EDGEC_DW3_LARGE] EDGEC_DW3_ALIGN4;
-    dw3_run(g, buf, filter, bias, quant, params, chunk, band_rows);
+    dw3_run(g, buf, filter, pairs, bias, quant, params, chunk, band_rows);
 }
 
 /* The band path for one batch when the shape suits it (3x3, undilated, stride_w 1 or 2, a buffer row of at
- * least three rows of one channel fits); returns 0 (nothing written) otherwise. */
+ * least three rows of one channel fits); returns 0 (nothing written) otherwise. pairs: the offline weight table
+ * (EDGEC_DW3_PAIR_WORDS words per channel), or NULL to pack per call. */
 static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_quant *quant, const int8_t *input,
-                      int32_t in_h, int32_t in_w, int32_t chans, const int8_t *filter, const int32_t *bias,
-                      int8_t *output, int32_t out_h, int32_t out_w)
+                      int32_t in_h, int32_t in_w, int32_t chans, const int8_t *filter, const int32_t *pairs,
+                      const int32_t *bias, int8_t *output, int32_t out_h, int32_t out_w)
 {
     if ((params->stride_w != 1 && params->stride_w != 2) || params->stride_h < 1 || params->stride_h > 4) {
         return 0;
@@ -557,8 +593,9 @@ static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_q
     /* Rows narrower than EDGEC_DW3_MIN_WIDTH outputs keep the general path. Each call pays a per-channel set-up
      * (weight packing, the calls of each group) that only wide rows or many rows amortise: on KWS's 5-wide rows,
      * tiled into one output row per call (--sram-budget min), the band path cost 58% more than the untiled layer,
-     * where the tiling contract is at most 10%, and more than the general path itself. */
-    if (out_w < EDGEC_DW3_MIN_WIDTH) {
+     * where the tiling contract is at most 10%, and more than the general path itself. With the offline table
+     * (pairs) the packing is gone and narrow rows take the band path too. */
+    if (pairs == NULL && out_w < EDGEC_DW3_MIN_WIDTH) {
         return 0;
     }
     /* Stride 2 over few outputs: the copy (each input used by 2.25 MACs) and the per-channel set-up cost more
@@ -613,9 +650,9 @@ static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_q
     const int32_t bands = (out_h + band_max - 1) / band_max;
     const int32_t band_rows = (out_h + bands - 1) / bands;
     if (capacity == EDGEC_DW3_SMALL) {
-        dw3_run_small(&g, filter, bias, quant, params, chunk, band_rows);
+        dw3_run_small(&g, filter, pairs, bias, quant, params, chunk, band_rows);
     } else {
-        dw3_run_large(&g, filter, bias, quant, params, chunk, band_rows);
+        dw3_run_large(&g, filter, pairs, bias, quant, params, chunk, band_rows);
     }
     return 1;
 }
