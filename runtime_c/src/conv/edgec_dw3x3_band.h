@@ -77,6 +77,59 @@ static inline int32_t dw3_word(const int16_t *p, int32_t i)
     return v;
 }
 
+#if defined(EDGEC_DOT_DSP)
+/* Buffer rows [r0, r1), all inside the input, of four channels c0..c0 + 3: two pixels a step (SXTB16 splits even
+ * and odd channels, PKHBT / PKHTB pair the pixels), the odd last pixel from one load. Out of line and with one
+ * source and one destination pointer a row, so that a row of a few pixels costs little besides its pixels (short
+ * rows and the halo rows that tiled calls copy again). */
+static EDGEC_DW3_NOINLINE void dw3_copy4(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t r0, int32_t r1,
+                                         int32_t first_row, int32_t c0)
+{
+    const size_t p = (size_t)plane;
+    const size_t pixel = (size_t)g->chans;
+    const size_t src_row = (size_t)g->in_w * pixel;
+    const int32_t wp = g->wp;
+    const int32_t pairs = g->conv_cols >> 1;
+    const int odd = g->conv_cols & 1;
+    const int8_t *src_r = g->input + (size_t)(first_row + r0) * src_row + (size_t)c0;
+    int16_t *dst_r = buf + (size_t)r0 * (size_t)wp + g->pad_left;
+    for (int32_t r = r0; r < r1; ++r) {
+        const int8_t *src = src_r;
+        int16_t *dst = dst_r;
+        for (int32_t k = 0; k < pairs; ++k) {
+            const int32_t a = edgec_load_s8x4(src);
+            const int32_t b = edgec_load_s8x4(src + pixel);
+            src += 2 * pixel;
+            const int32_t ae = __sxtb16(a);
+            const int32_t be = __sxtb16(b);
+            const int32_t ao = edgec_sxtb16_odd(a);
+            const int32_t bo = edgec_sxtb16_odd(b);
+            int32_t v0, v1, v2, v3;
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
+            __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
+            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
+            __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
+            dw3_store2(dst, v0);
+            dw3_store2(dst + p, v1);
+            dw3_store2(dst + 2 * p, v2);
+            dw3_store2(dst + 3 * p, v3);
+            dst += 2;
+        }
+        if (odd) {
+            const int32_t a = edgec_load_s8x4(src);
+            const int32_t ae = __sxtb16(a);
+            const int32_t ao = edgec_sxtb16_odd(a);
+            dst[0] = (int16_t)ae;
+            dst[p] = (int16_t)ao;
+            dst[2 * p] = (int16_t)(ae >> 16);
+            dst[3 * p] = (int16_t)(ao >> 16);
+        }
+        src_r += src_row;
+        dst_r += wp;
+    }
+}
+#endif
+
 /* Buffer rows [0, rows) of channels [c0, c0 + n) (n <= 4), buffer row r being input row first_row + r; plane is
  * the halfwords of one channel. Only the input columns are written in a row inside the input: the buffer starts
  * all pad (dw3_run), and no row ever writes the pad columns, so they stay pad. */
@@ -88,6 +141,29 @@ static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, in
     const int32_t left = g->pad_left;
     const int32_t cols = g->conv_cols;
     const size_t pixel = (size_t)g->chans;
+#if defined(EDGEC_DOT_DSP)
+    if (n == 4) { /* pad rows here, the rows inside the input (one run) by dw3_copy4 */
+        int32_t r0 = -first_row > 0 ? -first_row : 0;
+        int32_t r1 = g->in_h - first_row < rows ? g->in_h - first_row : rows;
+        r0 = r0 < rows ? r0 : rows;
+        r1 = r1 > r0 ? r1 : r0;
+        for (int32_t r = 0; r < rows; ++r) {
+            if (r == r0 && r1 > r0) {
+                dw3_copy4(g, buf, plane, r0, r1, first_row, c0);
+                r = r1 - 1;
+                continue;
+            }
+            int16_t *row = buf + (size_t)r * (size_t)wp;
+            for (int32_t j = 0; j < 4; ++j) {
+                int16_t *d = row + (size_t)j * (size_t)plane;
+                for (int32_t x = 0; x < wp; ++x) {
+                    d[x] = pad;
+                }
+            }
+        }
+        return;
+    }
+#endif
     for (int32_t r = 0; r < rows; ++r) {
         const int32_t iy = first_row + r;
         int16_t *row = buf + (size_t)r * (size_t)wp;
@@ -103,41 +179,6 @@ static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, in
         const int8_t *src = g->input + (size_t)iy * (size_t)g->in_w * pixel + (size_t)c0;
         int16_t *dst = row + left;
         int32_t x = 0;
-#if defined(EDGEC_DOT_DSP)
-        if (n == 4) {
-            /* Two pixels of four channels: SXTB16 splits even and odd channels, PKHBT / PKHTB pair the pixels. */
-            const size_t p = (size_t)plane;
-            for (; x + 2 <= cols; x += 2) {
-                const int32_t a = edgec_load_s8x4(src);
-                const int32_t b = edgec_load_s8x4(src + pixel);
-                src += 2 * pixel;
-                const int32_t ae = __sxtb16(a);
-                const int32_t be = __sxtb16(b);
-                const int32_t ao = edgec_sxtb16_odd(a);
-                const int32_t bo = edgec_sxtb16_odd(b);
-                int32_t v0, v1, v2, v3;
-                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
-                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
-                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
-                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
-                dw3_store2(dst, v0);
-                dw3_store2(dst + p, v1);
-                dw3_store2(dst + 2 * p, v2);
-                dw3_store2(dst + 3 * p, v3);
-                dst += 2;
-            }
-            if (x < cols) { /* the odd last pixel: one load, the halves of SXTB16 */
-                const int32_t a = edgec_load_s8x4(src);
-                const int32_t ae = __sxtb16(a);
-                const int32_t ao = edgec_sxtb16_odd(a);
-                dst[0] = (int16_t)ae;
-                dst[p] = (int16_t)ao;
-                dst[2 * p] = (int16_t)(ae >> 16);
-                dst[3 * p] = (int16_t)(ao >> 16);
-                x = cols;
-            }
-        }
-#endif
         for (; x < cols; ++x) {
             for (int32_t j = 0; j < n; ++j) {
                 dst[(size_t)j * (size_t)plane] = src[j];
