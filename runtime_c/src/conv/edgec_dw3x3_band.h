@@ -503,37 +503,39 @@ static EDGEC_DW3_INLINE void dw3_requant(const int32_t *acc, int32_t n, int8_t *
     }
 }
 
+/* What a band's per-channel calls share, passed by pointer so that each call's arguments fit in registers
+ * (tiled calls pay these calls once per band and channel). */
+typedef struct {
+    int32_t row_step, wp, out_w; /* dw3_macs' geometry */
+    int32_t offset, lo, hi;       /* dw3_requant's */
+    size_t pixel;
+} dw3_shared;
+
 /* The specializations the band loop calls. */
-static EDGEC_DW3_NOINLINE void dw3_macs_s1(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
-                                           int32_t out_w, const int32_t *pk, int32_t bias, int32_t *acc)
+static EDGEC_DW3_NOINLINE void dw3_macs_s1(const int16_t *plane, const dw3_shared *k, int32_t rows,
+                                           const int32_t *pk, int32_t bias, int32_t *acc)
 {
-    dw3_macs(plane, row_step, wp, rows, out_w, pk, bias, acc, 0);
+    dw3_macs(plane, k->row_step, k->wp, rows, k->out_w, pk, bias, acc, 0);
 }
 
-static EDGEC_DW3_NOINLINE void dw3_macs_s2(const int16_t *plane, int32_t row_step, int32_t wp, int32_t rows,
-                                           int32_t out_w, const int32_t *pk, int32_t bias, int32_t *acc)
+static EDGEC_DW3_NOINLINE void dw3_macs_s2(const int16_t *plane, const dw3_shared *k, int32_t rows,
+                                           const int32_t *pk, int32_t bias, int32_t *acc)
 {
-    dw3_macs(plane, row_step, wp, rows, out_w, pk, bias, acc, 1);
+    dw3_macs(plane, k->row_step, k->wp, rows, k->out_w, pk, bias, acc, 1);
 }
 
-static EDGEC_DW3_NOINLINE void dw3_requant_any(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
-                                               int32_t multiplier, int32_t shift, int32_t offset,
-                                               int32_t lo, int32_t hi)
+/* One channel's n accumulators into out, by the mode its shift allows (dw3_requant). */
+static EDGEC_DW3_NOINLINE void dw3_requant_ch(const int32_t *acc, int32_t n, int8_t *out, const dw3_shared *k,
+                                              int32_t multiplier, int32_t shift)
 {
-    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, lo, hi, 0);
-}
-
-static EDGEC_DW3_NOINLINE void dw3_requant_right(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
-                                                 int32_t multiplier, int32_t shift, int32_t offset,
-                                                 int32_t lo, int32_t hi)
-{
-    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, lo, hi, 1);
-}
-
-static EDGEC_DW3_NOINLINE void dw3_requant_full(const int32_t *acc, int32_t n, int8_t *out, size_t pixel,
-                                                int32_t multiplier, int32_t shift, int32_t offset)
-{
-    dw3_requant(acc, n, out, pixel, 0, multiplier, shift, offset, -128, 127, 2);
+    const int32_t lo = k->lo, hi = k->hi;
+    if (shift >= 0 || -1 - shift > EDGEC_RQ_FOLD_MAX_R1) {
+        dw3_requant(acc, n, out, k->pixel, 0, multiplier, shift, k->offset, lo, hi, 0);
+    } else if (lo == -128 && hi == 127) {
+        dw3_requant(acc, n, out, k->pixel, 0, multiplier, shift, k->offset, -128, 127, 2);
+    } else {
+        dw3_requant(acc, n, out, k->pixel, 0, multiplier, shift, k->offset, lo, hi, 1);
+    }
 }
 
 /* Every band and chunk through buf. */
@@ -541,14 +543,15 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                     const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t chunk,
                     int32_t band_rows)
 {
-    const int32_t offset = params->output_offset;
-    const int32_t lo = params->act_min;
-    const int32_t hi = params->act_max;
     const int stride2 = g->stride_w == 2;
     const size_t pixel = (size_t)g->chans;
     const int32_t out_w = g->out_w;
     const int32_t group_rows = EDGEC_DW3_ACC / out_w;
     int32_t acc[EDGEC_DW3_ACC + 1]; /* + 1: the odd-width spare of dw3_macs */
+    const dw3_shared k = {g->stride_h * g->wp, g->wp, out_w, params->output_offset, params->act_min,
+                          params->act_max, pixel};
+    const int32_t *const multiplier = quant->multiplier;
+    const int32_t *const shift = quant->shift;
     /* One layout for every band (the rows of the tallest): the pad columns are written once, here. */
     const int32_t plane = ((band_rows - 1) * g->stride_h + 3) * g->wp;
     {
@@ -558,17 +561,17 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
             dw3_store2(buf + 2 * i, (int32_t)pad2);
         }
     }
+    const size_t group_step = (size_t)group_rows * (size_t)k.row_step;
+    const size_t group_out = (size_t)group_rows * (size_t)out_w * pixel;
     for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += band_rows) {
         const int32_t band = g->out_h - oy0 < band_rows ? g->out_h - oy0 : band_rows;
         const int32_t rows = (band - 1) * g->stride_h + 3;
+        int8_t *const obase = g->output + (size_t)oy0 * (size_t)out_w * pixel;
         for (int32_t c0 = 0; c0 < g->chans; c0 += chunk) {
             const int32_t n = g->chans - c0 < chunk ? g->chans - c0 : chunk;
             dw3_copy_rows(g, buf, plane, rows, oy0 * g->stride_h - g->pad_top, c0, n);
-            for (int32_t j = 0; j < n; ++j) {
-                const int32_t c = c0 + j;
-                const int32_t m = quant->multiplier[c];
-                const int32_t s = quant->shift[c];
-                const int mode = s >= 0 || -1 - s > EDGEC_RQ_FOLD_MAX_R1 ? 0 : (lo == -128 && hi == 127 ? 2 : 1);
+            const int16_t *pl = buf;
+            for (int32_t c = c0; c < c0 + n; ++c, pl += plane) {
                 int32_t local[EDGEC_DW3_PAIR_WORDS];
                 const int32_t *pk = local;
                 if (pairs != NULL) {
@@ -576,23 +579,18 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                 } else {
                     dw3_pack(filter, pixel, c, local);
                 }
-                const int16_t *pl = buf + (size_t)j * (size_t)plane;
-                for (int32_t i0 = 0; i0 < band; i0 += group_rows) {
-                    const int32_t nr = band - i0 < group_rows ? band - i0 : group_rows;
-                    const int16_t *gp = pl + (size_t)i0 * (size_t)g->stride_h * (size_t)g->wp;
+                const int16_t *gp = pl;
+                int8_t *op = obase + c;
+                for (int32_t left = band; left > 0; left -= group_rows) {
+                    const int32_t nr = left < group_rows ? left : group_rows;
                     if (stride2) {
-                        dw3_macs_s2(gp, g->stride_h * g->wp, g->wp, nr, out_w, pk, bias[c], acc);
+                        dw3_macs_s2(gp, &k, nr, pk, bias[c], acc);
                     } else {
-                        dw3_macs_s1(gp, g->stride_h * g->wp, g->wp, nr, out_w, pk, bias[c], acc);
+                        dw3_macs_s1(gp, &k, nr, pk, bias[c], acc);
                     }
-                    int8_t *op = g->output + (size_t)(oy0 + i0) * (size_t)out_w * pixel + (size_t)c;
-                    if (mode == 2) {
-                        dw3_requant_full(acc, nr * out_w, op, pixel, m, s, offset);
-                    } else if (mode == 1) {
-                        dw3_requant_right(acc, nr * out_w, op, pixel, m, s, offset, lo, hi);
-                    } else {
-                        dw3_requant_any(acc, nr * out_w, op, pixel, m, s, offset, lo, hi);
-                    }
+                    dw3_requant_ch(acc, nr * out_w, op, &k, multiplier[c], shift[c]);
+                    gp += group_step;
+                    op += group_out;
                 }
             }
         }
