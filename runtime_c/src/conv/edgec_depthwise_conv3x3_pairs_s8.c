@@ -9,12 +9,7 @@
 #include <stddef.h>
 
 #include "edgec_conv_common.h"
-#include "edgec_dot_s8.h"
-
-#if !defined(EDGEC_DOT_MVE) && !defined(__ARM_ARCH_6M__) && !defined(__ARM_ARCH_8M_BASE__)
-#define EDGEC_DW3_BAND 1
-#include "edgec_dw3x3_band.h"
-#endif
+#include "edgec_dw3x3_band_s8.h"
 
 edgec_status edgec_depthwise_conv3x3_pairs_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                               const edgec_dims *input_dims, const int8_t *input,
@@ -27,18 +22,9 @@ edgec_status edgec_depthwise_conv3x3_pairs_s8(const edgec_conv_params *params, c
     if (pairs != NULL &&
         depthwise_args_ok(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output) &&
         params->depth_multiplier == 1 && filter_dims->h == 3 && filter_dims->w == 3 && params->dilation_h == 1 &&
-        params->dilation_w == 1) {
-        const int32_t chans = input_dims->c;
-        const size_t in_batch = (size_t)input_dims->h * (size_t)input_dims->w * (size_t)chans;
-        const size_t out_batch = (size_t)output_dims->h * (size_t)output_dims->w * (size_t)chans;
-        int done = 1;
-        for (int32_t b = 0; b < input_dims->n && done; ++b) {
-            done = dw3x3_band(params, quant, input + (size_t)b * in_batch, input_dims->h, input_dims->w, chans,
-                              filter, pairs, bias, output + (size_t)b * out_batch, output_dims->h, output_dims->w);
-        }
-        if (done) {
-            return EDGEC_OK;
-        }
+        params->dilation_w == 1 &&
+        edgec_dw3x3_band_s8(params, quant, input_dims, input, filter, pairs, bias, output_dims, output)) {
+        return EDGEC_OK;
     }
 #else
     (void)pairs;

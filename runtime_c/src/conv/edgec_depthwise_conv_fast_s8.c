@@ -24,12 +24,9 @@
 #include "edgec_finish4.h"
 #include "edgec_depthwise_mve_s8.h"
 
-/* The int16 band path for 3x3 windows (edgec_dw3x3_band.h): off Helium, and not on the small-stack Armv6-M /
- * Armv8-M Baseline cores (its buffer is up to 4 KiB of stack). */
-#if !defined(EDGEC_DOT_MVE) && !defined(__ARM_ARCH_6M__) && !defined(__ARM_ARCH_8M_BASE__)
-#define EDGEC_DW3_BAND 1
-#include "edgec_dw3x3_band.h"
-#endif
+/* The int16 band path for 3x3 windows (edgec_dw3x3_band.h, behind edgec_dw3x3_band_s8): off Helium, and not on
+ * the small-stack Armv6-M / Armv8-M Baseline cores (its buffer is up to 4 KiB of stack). */
+#include "edgec_dw3x3_band_s8.h"
 
 /* Sum of channel c's weights over the taps outside [ky0, ky1) x [kx0, kx1). */
 static uint32_t missing_weight_sum(const int8_t *filter, int32_t k_h, int32_t k_w, int32_t channels, int32_t c,
@@ -332,17 +329,9 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
      * channel-group outer (group3x3), border positions from a padded window copy (border3x3); the loop below then
      * starts every position at channel groups4. */
 #if defined(EDGEC_DW3_BAND)
-    if (k_h == 3 && k_w == 3 && dil_h == 1 && dil_w == 1) {
-        const size_t in_batch = (size_t)in_h * (size_t)in_w * pixel;
-        const size_t out_batch = (size_t)out_h * (size_t)out_w * pixel;
-        int done = 1;
-        for (int32_t b = 0; b < batches && done; ++b) {
-            done = dw3x3_band(params, quant, input + (size_t)b * in_batch, in_h, in_w, chans, filter, NULL, bias,
-                              output + (size_t)b * out_batch, out_h, out_w);
-        }
-        if (done) {
-            return EDGEC_OK;
-        }
+    if (k_h == 3 && k_w == 3 && dil_h == 1 && dil_w == 1 &&
+        edgec_dw3x3_band_s8(params, quant, input_dims, input, filter, NULL, bias, output_dims, output)) {
+        return EDGEC_OK;
     }
 #endif
     int32_t groups4 = 0;
