@@ -30,6 +30,10 @@ CASES: dict[str, bytes] = {
     # narrow rows, which only the offline pairs (edgec_depthwise_conv3x3_pairs_s8) send through the band path
     "s1_same_w3_c6_pairs": mb.depthwise_conv2d_model(input_shape=(1, 7, 3, 6), kernel=(3, 3), padding="SAME",
                                                      activation="RELU6", input_qparams=(0.05, 127), seed=47),
+    "s1_same_w1_c3_pairs": mb.depthwise_conv2d_model(input_shape=(1, 6, 1, 3), kernel=(3, 3), padding="SAME",
+                                                     input_qparams=(0.05, -100), seed=49),
+    "s1_valid_w2_c4_pairs": mb.depthwise_conv2d_model(input_shape=(1, 9, 4, 4), kernel=(3, 3), padding="VALID",
+                                                      activation="RELU", input_qparams=(0.05, 50), seed=50),
     "s2_valid_w2_c11_pairs": mb.depthwise_conv2d_model(input_shape=(1, 13, 5, 11), kernel=(3, 3), stride=(2, 2),
                                                        padding="VALID", input_qparams=(0.05, -128), seed=48),
 }

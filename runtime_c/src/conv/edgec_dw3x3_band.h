@@ -238,6 +238,68 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
     const int32_t pairs = EDGEC_DW3_ASM ? (out_w + 1) >> 1 : out_w >> 1;
     const int32_t step = stride2 ? 4 : 2; /* halfwords per pair of outputs */
     (void)step;
+#if EDGEC_DW3_ASM
+    if (!stride2 && rows > 0 && pairs > 0) {
+        /* Stride 1: every row in one assembly loop, the per-row step (end pointer, the three row pointers to the
+         * next buffer row, the accumulators back over an odd row's spare) in a dozen instructions, reloaded
+         * from the stack like the bias. The pair loop is the one below. */
+        const int16_t *p0 = EDGEC_DW3_ALIGNED(plane);
+        const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
+        const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
+        int32_t *ap = acc;
+        int32_t bias_m = bias;
+        int32_t b2_m = b2w;
+        const int32_t pairs8_m = 8 * pairs;                      /* bytes of accumulators a row's pairs write */
+        const int32_t pdelta_m = 2 * (row_step - 2 * pairs);     /* bytes from a row's end to the next row */
+        const int32_t adelta_m = 4 * (out_w - 2 * pairs);        /* 0, or -4 over an odd row's spare */
+        int32_t rows_m = rows;
+        int32_t *end_m = ap;
+        int32_t s0, s1, x0, x1;
+        __asm__ volatile(
+            "2:\n\t"
+            "ldr %[x0], %[pairs8]\n\t"
+            "add %[x0], %[ap], %[x0]\n\t"
+            "str %[x0], %[end]\n\t"
+            "1:\n\t"
+            "ldr %[s1], %[bias]\n\t"
+            "ldrd %[x0], %[x1], [%[p0]], #4\n\t"
+            "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
+            "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"
+            "smlad %[s1], %[x1], %[b0], %[s1]\n\t"
+            "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"
+            "ldrd %[x0], %[x1], [%[p1]], #4\n\t"
+            "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
+            "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"
+            "smlad %[s1], %[x1], %[b1], %[s1]\n\t"
+            "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"
+            "ldrd %[x0], %[x1], [%[p2]], #4\n\t"
+            "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
+            "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"
+            "ldr %[x0], %[b2]\n\t"
+            "smlabt %[s0], %[x1], %[x0], %[s0]\n\t"
+            "smlad %[s1], %[x1], %[x0], %[s1]\n\t"
+            "strd %[s0], %[s1], [%[ap]], #8\n\t"
+            "ldr %[x0], %[end]\n\t"
+            "cmp %[ap], %[x0]\n\t"
+            "bne 1b\n\t"
+            "ldr %[x0], %[pdelta]\n\t"
+            "add %[p0], %[p0], %[x0]\n\t"
+            "add %[p1], %[p1], %[x0]\n\t"
+            "add %[p2], %[p2], %[x0]\n\t"
+            "ldr %[x0], %[adelta]\n\t"
+            "add %[ap], %[ap], %[x0]\n\t"
+            "ldr %[x0], %[rows]\n\t"
+            "subs %[x0], %[x0], #1\n\t"
+            "str %[x0], %[rows]\n\t"
+            "bne 2b\n\t"
+            : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+              [x0] "=&r"(x0), [x1] "=&r"(x1), [end] "+m"(end_m), [rows] "+m"(rows_m)
+            : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "m"(b2_m),
+              [bias] "m"(bias_m), [pairs8] "m"(pairs8_m), [pdelta] "m"(pdelta_m), [adelta] "m"(adelta_m)
+            : "cc", "memory");
+        return;
+    }
+#endif
     for (int32_t i = 0; i < rows; ++i) {
         const int16_t *p0 = EDGEC_DW3_ALIGNED(plane + (size_t)i * (size_t)row_step);
         const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
