@@ -242,7 +242,7 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
     if (!stride2 && rows > 0 && pairs > 0) {
         /* Stride 1: every row in one assembly loop, the per-row step (end pointer, the three row pointers to the
          * next buffer row, the accumulators back over an odd row's spare) in a dozen instructions, reloaded
-         * from the stack like the bias. The pair loop is the one below. */
+         * from the stack like the bias, as are b2 and the end pointer; the row loop below takes stride 2. */
         const int16_t *p0 = EDGEC_DW3_ALIGNED(plane);
         const int16_t *p1 = EDGEC_DW3_ALIGNED(p0 + wp);
         const int16_t *p2 = EDGEC_DW3_ALIGNED(p1 + wp);
@@ -307,75 +307,43 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
         int32_t *ap = acc + (size_t)i * (size_t)out_w;
 #if EDGEC_DW3_ASM
         if (pairs > 0) {
-            /* The loop below in assembly, in thirteen registers (weights, row and accumulator pointers, four
-             * temporaries): the bias and the end pointer are reloaded from the stack, and for stride 1 the last
-             * kernel row's B too; for stride 2 the first two rows' w2 share one register (bottom, top). */
+            /* Stride 2 (stride 1 returned above): the loop below in assembly, in thirteen registers (weights,
+             * row and accumulator pointers, four temporaries), the bias and the end pointer reloaded from the
+             * stack, the first two rows' w2 sharing one register (bottom, top). */
             int32_t bias_m = bias;
             int32_t *end_m = ap + 2 * pairs;
-            int32_t b2_m = b2w;
             const int32_t b01w = (int32_t)(((uint32_t)b0w & 0xFFFFu) | ((uint32_t)b1w << 16));
             int32_t s0, s1, x0, x1;
-            if (stride2) {
-                __asm__ volatile(
-                    "1:\n\t"
-                    "ldr %[s1], %[bias]\n\t"
-                    "ldrd %[x0], %[x1], [%[p0]], #8\n\t"
-                    "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
-                    "smlabb %[s0], %[x1], %[b01], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[a0], %[s1]\n\t"
-                    "ldr %[x0], [%[p0]]\n\t"
-                    "smlabb %[s1], %[x0], %[b01], %[s1]\n\t"
-                    "ldrd %[x0], %[x1], [%[p1]], #8\n\t"
-                    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
-                    "smlabt %[s0], %[x1], %[b01], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[a1], %[s1]\n\t"
-                    "ldr %[x0], [%[p1]]\n\t"
-                    "smlabt %[s1], %[x0], %[b01], %[s1]\n\t"
-                    "ldrd %[x0], %[x1], [%[p2]], #8\n\t"
-                    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
-                    "smlabb %[s0], %[x1], %[b2], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[a2], %[s1]\n\t"
-                    "ldr %[x0], [%[p2]]\n\t"
-                    "smlabb %[s1], %[x0], %[b2], %[s1]\n\t"
-                    "strd %[s0], %[s1], [%[ap]], #8\n\t"
-                    "ldr %[x0], %[end]\n\t"
-                    "cmp %[ap], %[x0]\n\t"
-                    "bne 1b\n\t"
-                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
-                      [x0] "=&r"(x0), [x1] "=&r"(x1)
-                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b01] "r"(b01w), [b2] "r"(b2w),
-                      [bias] "m"(bias_m), [end] "m"(end_m)
-                    : "cc", "memory");
-            } else {
-                __asm__ volatile(
-                    "1:\n\t"
-                    "ldr %[s1], %[bias]\n\t"
-                    "ldrd %[x0], %[x1], [%[p0]], #4\n\t"
-                    "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
-                    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[b0], %[s1]\n\t"
-                    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"
-                    "ldrd %[x0], %[x1], [%[p1]], #4\n\t"
-                    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
-                    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[b1], %[s1]\n\t"
-                    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"
-                    "ldrd %[x0], %[x1], [%[p2]], #4\n\t"
-                    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
-                    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"
-                    "ldr %[x0], %[b2]\n\t"
-                    "smlabt %[s0], %[x1], %[x0], %[s0]\n\t"
-                    "smlad %[s1], %[x1], %[x0], %[s1]\n\t"
-                    "strd %[s0], %[s1], [%[ap]], #8\n\t"
-                    "ldr %[x0], %[end]\n\t"
-                    "cmp %[ap], %[x0]\n\t"
-                    "bne 1b\n\t"
-                    : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
-                      [x0] "=&r"(x0), [x1] "=&r"(x1)
-                    : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b0] "r"(b0w), [b1] "r"(b1w), [b2] "m"(b2_m),
-                      [bias] "m"(bias_m), [end] "m"(end_m)
-                    : "cc", "memory");
-            }
+            __asm__ volatile(
+                "1:\n\t"
+                "ldr %[s1], %[bias]\n\t"
+                "ldrd %[x0], %[x1], [%[p0]], #8\n\t"
+                "smlad %[s0], %[x0], %[a0], %[s1]\n\t"
+                "smlabb %[s0], %[x1], %[b01], %[s0]\n\t"
+                "smlad %[s1], %[x1], %[a0], %[s1]\n\t"
+                "ldr %[x0], [%[p0]]\n\t"
+                "smlabb %[s1], %[x0], %[b01], %[s1]\n\t"
+                "ldrd %[x0], %[x1], [%[p1]], #8\n\t"
+                "smlad %[s0], %[x0], %[a1], %[s0]\n\t"
+                "smlabt %[s0], %[x1], %[b01], %[s0]\n\t"
+                "smlad %[s1], %[x1], %[a1], %[s1]\n\t"
+                "ldr %[x0], [%[p1]]\n\t"
+                "smlabt %[s1], %[x0], %[b01], %[s1]\n\t"
+                "ldrd %[x0], %[x1], [%[p2]], #8\n\t"
+                "smlad %[s0], %[x0], %[a2], %[s0]\n\t"
+                "smlabb %[s0], %[x1], %[b2], %[s0]\n\t"
+                "smlad %[s1], %[x1], %[a2], %[s1]\n\t"
+                "ldr %[x0], [%[p2]]\n\t"
+                "smlabb %[s1], %[x0], %[b2], %[s1]\n\t"
+                "strd %[s0], %[s1], [%[ap]], #8\n\t"
+                "ldr %[x0], %[end]\n\t"
+                "cmp %[ap], %[x0]\n\t"
+                "bne 1b\n\t"
+                : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+                  [x0] "=&r"(x0), [x1] "=&r"(x1)
+                : [a0] "r"(a0w), [a1] "r"(a1w), [a2] "r"(a2w), [b01] "r"(b01w), [b2] "r"(b2w),
+                  [bias] "m"(bias_m), [end] "m"(end_m)
+                : "cc", "memory");
         }
 #else
         int32_t *const ap_end = ap + 2 * pairs;
@@ -433,73 +401,97 @@ static EDGEC_DW3_INLINE void dw3_macs(const int16_t *plane, int32_t row_step, in
     const int32_t w3 = dw3_lo(pk[1]), w4 = dw3_hi(pk[1]), w5 = dw3_hi(pk[4]);
     const int32_t w6 = dw3_lo(pk[2]), w7 = dw3_hi(pk[2]), w8 = dw3_hi(pk[5]);
     const size_t sw = stride2 ? 2 : 1;
+#if EDGEC_DW3_ASM
+    if (!stride2 && rows > 0 && out_w > 0) {
+        /* Stride 1 in assembly: two outputs per step, each halfword loaded once per kernel row and multiplied
+         * into both outputs it belongs to (12 LDRSH and 18 MLA). Thirteen registers: the first five weights stay
+         * in registers, the other four, the bias, the end pointer and the per-row step are reloaded from the
+         * stack. An odd width computes one output more: its columns are inside the row (wp = out_w + 3), and its
+         * accumulator is the next row's first (overwritten) or the spare one at the end of acc. Every row in one
+         * loop, as on the DSP path; the C loop below takes stride 2. */
+        const int32_t pairs = (out_w + 1) >> 1;
+        const int16_t *p0 = plane;
+        const int16_t *p1 = p0 + wp;
+        const int16_t *p2 = p1 + wp;
+        int32_t *ap = acc;
+        int32_t bias_m = bias;
+        int32_t w5_m = w5, w6_m = w6, w7_m = w7, w8_m = w8;
+        const int32_t pairs8_m = 8 * pairs;
+        const int32_t pdelta_m = 2 * (row_step - 2 * pairs);
+        const int32_t adelta_m = 4 * (out_w - 2 * pairs);
+        int32_t rows_m = rows;
+        int32_t *end_m = ap;
+        int32_t s0, s1, t, u;
+        __asm__ volatile(
+            "2:\n\t"
+            "ldr %[t], %[pairs8]\n\t"
+            "add %[t], %[ap], %[t]\n\t"
+            "str %[t], %[end]\n\t"
+            "1:\n\t"
+            "ldr %[s1], %[bias]\n\t"
+            "ldrsh %[t], [%[p0]], #4\n\t"
+            "mla %[s0], %[t], %[w0], %[s1]\n\t"
+            "ldrsh %[t], [%[p0], #-2]\n\t"
+            "mla %[s0], %[t], %[w1], %[s0]\n\t"
+            "mla %[s1], %[t], %[w0], %[s1]\n\t"
+            "ldrsh %[t], [%[p0]]\n\t"
+            "mla %[s0], %[t], %[w2], %[s0]\n\t"
+            "mla %[s1], %[t], %[w1], %[s1]\n\t"
+            "ldrsh %[t], [%[p0], #2]\n\t"
+            "mla %[s1], %[t], %[w2], %[s1]\n\t"
+            "ldr %[u], %[w5]\n\t"
+            "ldrsh %[t], [%[p1]], #4\n\t"
+            "mla %[s0], %[t], %[w3], %[s0]\n\t"
+            "ldrsh %[t], [%[p1], #-2]\n\t"
+            "mla %[s0], %[t], %[w4], %[s0]\n\t"
+            "mla %[s1], %[t], %[w3], %[s1]\n\t"
+            "ldrsh %[t], [%[p1]]\n\t"
+            "mla %[s0], %[t], %[u], %[s0]\n\t"
+            "mla %[s1], %[t], %[w4], %[s1]\n\t"
+            "ldrsh %[t], [%[p1], #2]\n\t"
+            "mla %[s1], %[t], %[u], %[s1]\n\t"
+            "ldr %[u], %[w6]\n\t"
+            "ldrsh %[t], [%[p2]], #4\n\t"
+            "mla %[s0], %[t], %[u], %[s0]\n\t"
+            "ldrsh %[t], [%[p2], #-2]\n\t"
+            "mla %[s1], %[t], %[u], %[s1]\n\t"
+            "ldr %[u], %[w7]\n\t"
+            "mla %[s0], %[t], %[u], %[s0]\n\t"
+            "ldrsh %[t], [%[p2]]\n\t"
+            "mla %[s1], %[t], %[u], %[s1]\n\t"
+            "ldr %[u], %[w8]\n\t"
+            "mla %[s0], %[t], %[u], %[s0]\n\t"
+            "ldrsh %[t], [%[p2], #2]\n\t"
+            "mla %[s1], %[t], %[u], %[s1]\n\t"
+            "strd %[s0], %[s1], [%[ap]], #8\n\t"
+            "ldr %[t], %[end]\n\t"
+            "cmp %[ap], %[t]\n\t"
+            "bne 1b\n\t"
+            "ldr %[t], %[pdelta]\n\t"
+            "add %[p0], %[p0], %[t]\n\t"
+            "add %[p1], %[p1], %[t]\n\t"
+            "add %[p2], %[p2], %[t]\n\t"
+            "ldr %[t], %[adelta]\n\t"
+            "add %[ap], %[ap], %[t]\n\t"
+            "ldr %[t], %[rows]\n\t"
+            "subs %[t], %[t], #1\n\t"
+            "str %[t], %[rows]\n\t"
+            "bne 2b\n\t"
+            : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
+              [t] "=&r"(t), [u] "=&r"(u), [end] "+m"(end_m), [rows] "+m"(rows_m)
+            : [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3), [w4] "r"(w4), [w5] "m"(w5_m),
+              [w6] "m"(w6_m), [w7] "m"(w7_m), [w8] "m"(w8_m), [bias] "m"(bias_m), [pairs8] "m"(pairs8_m),
+              [pdelta] "m"(pdelta_m), [adelta] "m"(adelta_m)
+            : "cc", "memory");
+        return;
+    }
+#endif
     for (int32_t i = 0; i < rows; ++i) {
         const int16_t *p0 = plane + (size_t)i * (size_t)row_step;
         const int16_t *p1 = p0 + wp;
         const int16_t *p2 = p1 + wp;
         int32_t *ap = acc + (size_t)i * (size_t)out_w;
         int32_t ox = 0;
-#if EDGEC_DW3_ASM
-        if (!stride2) {
-            /* Two outputs per step (stride 1), each halfword loaded once per kernel row and multiplied into both
-             * outputs it belongs to: 12 LDRSH and 18 MLA. Thirteen registers: the first five weights stay in
-             * registers, the other four, the bias and the end pointer are reloaded from the stack. */
-            /* An odd width computes one output more: its columns are inside the row (wp = out_w + 3), and its
-             * accumulator is the next row's first (overwritten) or the spare one at the end of acc. */
-            const int32_t pairs = (out_w + 1) >> 1;
-            int32_t bias_m = bias;
-            int32_t *end_m = ap + 2 * pairs;
-            int32_t w5_m = w5, w6_m = w6, w7_m = w7, w8_m = w8;
-            int32_t s0, s1, t, u;
-            __asm__ volatile(
-                "1:\n\t"
-                "ldr %[s1], %[bias]\n\t"
-                "ldrsh %[t], [%[p0]], #4\n\t"
-                "mla %[s0], %[t], %[w0], %[s1]\n\t"
-                "ldrsh %[t], [%[p0], #-2]\n\t"
-                "mla %[s0], %[t], %[w1], %[s0]\n\t"
-                "mla %[s1], %[t], %[w0], %[s1]\n\t"
-                "ldrsh %[t], [%[p0]]\n\t"
-                "mla %[s0], %[t], %[w2], %[s0]\n\t"
-                "mla %[s1], %[t], %[w1], %[s1]\n\t"
-                "ldrsh %[t], [%[p0], #2]\n\t"
-                "mla %[s1], %[t], %[w2], %[s1]\n\t"
-                "ldr %[u], %[w5]\n\t"
-                "ldrsh %[t], [%[p1]], #4\n\t"
-                "mla %[s0], %[t], %[w3], %[s0]\n\t"
-                "ldrsh %[t], [%[p1], #-2]\n\t"
-                "mla %[s0], %[t], %[w4], %[s0]\n\t"
-                "mla %[s1], %[t], %[w3], %[s1]\n\t"
-                "ldrsh %[t], [%[p1]]\n\t"
-                "mla %[s0], %[t], %[u], %[s0]\n\t"
-                "mla %[s1], %[t], %[w4], %[s1]\n\t"
-                "ldrsh %[t], [%[p1], #2]\n\t"
-                "mla %[s1], %[t], %[u], %[s1]\n\t"
-                "ldr %[u], %[w6]\n\t"
-                "ldrsh %[t], [%[p2]], #4\n\t"
-                "mla %[s0], %[t], %[u], %[s0]\n\t"
-                "ldrsh %[t], [%[p2], #-2]\n\t"
-                "mla %[s1], %[t], %[u], %[s1]\n\t"
-                "ldr %[u], %[w7]\n\t"
-                "mla %[s0], %[t], %[u], %[s0]\n\t"
-                "ldrsh %[t], [%[p2]]\n\t"
-                "mla %[s1], %[t], %[u], %[s1]\n\t"
-                "ldr %[u], %[w8]\n\t"
-                "mla %[s0], %[t], %[u], %[s0]\n\t"
-                "ldrsh %[t], [%[p2], #2]\n\t"
-                "mla %[s1], %[t], %[u], %[s1]\n\t"
-                "strd %[s0], %[s1], [%[ap]], #8\n\t"
-                "ldr %[t], %[end]\n\t"
-                "cmp %[ap], %[t]\n\t"
-                "bne 1b\n\t"
-                : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [ap] "+r"(ap), [s0] "=&r"(s0), [s1] "=&r"(s1),
-                  [t] "=&r"(t), [u] "=&r"(u)
-                : [w0] "r"(w0), [w1] "r"(w1), [w2] "r"(w2), [w3] "r"(w3), [w4] "r"(w4), [w5] "m"(w5_m),
-                  [w6] "m"(w6_m), [w7] "m"(w7_m), [w8] "m"(w8_m), [bias] "m"(bias_m), [end] "m"(end_m)
-                : "cc", "memory");
-            ox = out_w;
-        }
-#endif
         for (; ox < out_w; ++ox) {
             uint32_t t = (uint32_t)bias;
             t += (uint32_t)(p0[0] * w0) + (uint32_t)(p0[1] * w1) + (uint32_t)(p0[2] * w2);
