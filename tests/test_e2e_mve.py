@@ -5,7 +5,8 @@ odd output channel counts (partial channel groups), odd position counts and batc
 SAME padding with a non-zero input zero point (pad taps), strides, dilation and rescales with left shifts;
 depthwise channel counts around the 8-lane groups (1..40), strides 1 and 2, SAME/VALID, RELU6, and a 5x5 and a
 dilated window; the table ADD (at least 1024 elements) with element counts not a multiple of 4 (predicated
-tail), extreme zero points, scales far apart (small and large right shifts) and RELU/RELU6 clamps. Outputs must equal TFLite's reference interpreter and the IR interpreter bit for bit.
+tail), extreme zero points, scales far apart (small and large right shifts) and RELU/RELU6 clamps. Outputs must
+equal TFLite's reference interpreter and the IR interpreter bit for bit.
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@
  * SaturatingRoundingDoublingHighMul for m >= 0; RoundingDivideByPOT (half away from zero) is VRSHL's half-up
  * rounding shift after subtracting 1 from the negative lanes when r > 0 (saturating, so INT32_MIN stays exact).
  * The offset is added with saturation, the clamp applied to int32 lanes and VSTRB.32 stores the low bytes. The
- * last 1-3 elements load under a VCTP predicate (the
- * inactive lanes read 0, whose term exists) and store under it. Each element's inputs are read before its output is written and
- * a step reads only its own four elements, so output may alias either input.
+ * last 1-3 elements load under a VCTP predicate (the inactive lanes read 0, whose term exists) and store under it.
+ * Each element's inputs are read before its output is written and a step reads only its own four elements, so
+ * output may alias either input.
  */
 #ifndef EDGEC_ADD_MVE_S8_H
 #define EDGEC_ADD_MVE_S8_H
