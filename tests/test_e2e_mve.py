@@ -4,7 +4,9 @@ Builder models chosen for the Helium paths: conv windows of K bytes not a multip
 odd output channel counts (partial channel groups), odd position counts and batches (partial position groups),
 SAME padding with a non-zero input zero point (pad taps), strides, dilation and rescales with left shifts;
 depthwise channel counts around the 8-lane groups (1..40), strides 1 and 2, SAME/VALID, RELU6, and a 5x5 and a
-dilated window. Outputs must equal TFLite's reference interpreter and the IR interpreter bit for bit.
+dilated window; the table ADD (at least 1024 elements) with element counts not a multiple of 4 (predicated
+tail), extreme zero points, scales far apart (small and large right shifts) and RELU/RELU6 clamps. Outputs must
+equal TFLite's reference interpreter and the IR interpreter bit for bit.
 """
 
 from __future__ import annotations
@@ -55,6 +57,17 @@ CASES: dict[str, bytes] = {
                                                padding="SAME", input_qparams=(0.05, 3), seed=56),
     "dw_left_shift_c30": mb.depthwise_conv2d_model(input_shape=(1, 5, 5, 30), kernel=(3, 3),
                                                    input_qparams=(0.05, 3), output_qparams=(2e-5, -4), seed=57),
+    # The table ADD: 1287 and 1025 elements (tails of 3 and 1), zero points at the int8 ends, input scales far
+    # apart, an output scale far above and one below the inputs'.
+    "add_tail3_relu": mb.add_model(shape=(1, 9, 13, 11), input1_qparams=(0.02, -128), input2_qparams=(0.5, 127),
+                                   output_qparams=(0.3, -128), activation="RELU", seed=61),
+    "add_tail1_relu6": mb.add_model(shape=(1, 1025), input1_qparams=(0.05, 100), input2_qparams=(0.04, -90),
+                                    output_qparams=(0.01, 3), activation="RELU6", seed=62),
+    "add_wide_out": mb.add_model(shape=(1, 16, 16, 6), input1_qparams=(0.003, 5), input2_qparams=(0.004, -7),
+                                 output_qparams=(8.0, 127), seed=63),
+    "add_narrow_out": mb.add_model(shape=(1, 8, 8, 17), input1_qparams=(0.1, -20), input2_qparams=(0.2, 30),
+                                   output_qparams=(0.001, -1), seed=64),
+    "add_calibrated": mb.add_model(shape=(1, 32, 32, 4), seed=65),
 }
 
 pytestmark = pytest.mark.qemu

@@ -13,6 +13,10 @@
 
 #include "edgec_elementwise_common.h"
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include "edgec_add_mve_s8.h"
+#endif
+
 /* The sum's requantization with the output offset folded in (edgec_rq_right_fold_offset), for a right output
  * shift with r - 1 <= EDGEC_RQ_FOLD_MAX_R1; the accepted output multiplier is non-negative, so
  * edgec_requantize_right applies. The clamp is then to [act_min, act_max] directly. */
@@ -45,6 +49,10 @@ edgec_status edgec_add_table_s8(const edgec_add_params *params, const int32_t *t
     const int32_t hi = params->act_max;
     /* Tables made from accepted params hold terms below 2^30 in magnitude, so the sum is exact; any other table
      * wraps modulo 2^32 (as the compiler's interpreter does) instead of overflowing. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) /* Helium: edgec_add_mve_s8.h, any accepted shift */
+    edgec_add_table_mve_s8(params, table1, table2, input1, input2, size, output);
+    return EDGEC_OK;
+#endif
     if (params->output_shift < 0 && -1 - params->output_shift <= EDGEC_RQ_FOLD_MAX_R1) {
         add_folded(params, table1, table2, input1, input2, size, output);
         return EDGEC_OK;
