@@ -55,11 +55,17 @@ class RunResult:
         return all(np.array_equal(a, b) for a, b in zip(self.outputs, self.reference))
 
 
-def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None) -> tuple[ir.Program, Plan]:
-    """Read, optimise (graph passes), lower, order for the least peak, plan; with a budget (bytes or "min") tile to
-    fit (compiler.fit)."""
+def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None, target: Target | None = None,
+                    conv_weights: str = "auto") -> tuple[ir.Program, Plan]:
+    """Read, optimise (graph passes), lower, order for the least peak, choose the conv weight layout for the
+    target (compiler.conv_layout; none without one), plan; with a budget (bytes or "min") tile to fit
+    (compiler.fit)."""
     graph = optimize(read_tflite(model))
     program = reorder(lower(graph))
+    if target is not None:
+        from .conv_layout import for_target
+
+        program = for_target(program, target, conv_weights)
     plan = plan_for_budget(program, sram_budget)
     return program, plan
 
@@ -74,7 +80,7 @@ def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *,
     if tgt.is_board:
         raise UsageError(f"{tgt.name} is a board without an emulator: write a firmware project for it with "
                          f"`edgec firmware MODEL --board {tgt.name} -o DIR`")
-    program, plan = compile_program(model, sram_budget)
+    program, plan = compile_program(model, sram_budget, tgt)
     check_fit(plan, tgt, None if sram_budget == "min" else sram_budget)
     final = Path(outdir)
     contexts: list[ModelContext] = []

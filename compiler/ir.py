@@ -143,13 +143,19 @@ class Conv2D(Op):
     act_max: int
     macs_: int = 0
     weight_bits: int = 8  # 4: the values are in [-8, 7] and are stored packed (see stored_weights)
+    weight_layout: str = "ohwi"  # "w16": widened to int16 for edgec_convolve_w16_s8 (compiler/conv_layout.py)
 
     kind = OpKind.CONV_2D
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
-                "multiplier": self.multiplier, "shift": self.shift}
+        if self.weight_layout == "w16":
+            from .conv_layout import w16_weights
+
+            weights = w16_weights(self.weights)
+        else:
+            weights = stored_weights(self.weights, self.weight_bits)
+        return {"weights": weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
 
     @property
     def macs(self) -> int:

@@ -1,0 +1,85 @@
+"""Which CONV_2D layers get their weights widened to int16 offline, and that layout.
+
+Layout (:func:`w16_weights`, kernel ``edgec_convolve_w16_s8``): per output channel the K = KH * KW * IC weights in
+OHWI order, padded with zeros to Kp = K rounded up to a multiple of 8, as int16; each group of four taps
+4c..4c+3 stored as (w[4c], w[4c+2], w[4c+1], w[4c+3]), the halfword pairs the DSP quad buffer holds (SXTB16
+and SXTB16 ROR 8 of four input bytes). The inner step then needs no sign extension of weights (11 instead of 13
+instructions per 16 MACs) and no K % 4 tail loop; the weights take 2 * Kp instead of K bytes per channel.
+
+Rule (:func:`choose`): only on targets with the DSP extension and without Helium (the Cortex-M4/M7/M33 path;
+the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the quad buffer). ``conv_weights="int8"``
+keeps every layer int8; ``"int16"`` widens every eligible layer; ``"auto"`` (the default) widens eligible
+layers, smallest K first (there the int8 path's per-chunk sign extension and tail cost most), while boot stage
+plus weights plus harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled)
+stay within the target's flash and the flash budget, when one is given. Reports name the layout per layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from . import ir
+
+TAPS = 576  # EDGEC_CONV_W16_TAPS in edgec_nn.h
+FLASH_MARGIN = 64 * 1024  # bytes left for code when deciding by flash
+CHOICES = ("auto", "int8", "int16")
+
+
+def padded_taps(k: int) -> int:
+    return (k + 7) // 8 * 8
+
+
+def w16_weights(weights: np.ndarray) -> np.ndarray:
+    """int8 [OC, KH, KW, IC] -> the flat int16 layout of the module docstring."""
+    oc = weights.shape[0]
+    rows = weights.reshape(oc, -1).astype(np.int16)
+    k = rows.shape[1]
+    padded = np.zeros((oc, padded_taps(k)), dtype=np.int16)
+    padded[:, :k] = rows
+    return np.ascontiguousarray(padded.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].ravel())
+
+
+def eligible(op: ir.Op, features: tuple[str, ...]) -> bool:
+    return (isinstance(op, ir.Conv2D) and op.weight_bits == 8 and "dsp" in features and "mve" not in features
+            and int(np.prod(op.weights.shape[1:])) <= TAPS)
+
+
+def extra_bytes(op: ir.Conv2D) -> int:
+    oc = op.weights.shape[0]
+    k = int(np.prod(op.weights.shape[1:]))
+    return 2 * oc * padded_taps(k) - oc * k
+
+
+def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | None, mode: str = "auto") -> ir.Program:
+    """The program with the chosen Conv2D ops set to weight_layout "w16" (module docstring); flash_free: bytes of
+    flash beyond boot stage, int8 weights and harness code (None: no limit)."""
+    if mode not in CHOICES:
+        raise ValueError(f"conv weights must be one of {', '.join(CHOICES)}, not {mode!r}")
+    if mode == "int8":
+        return program
+    candidates = sorted((i for i, op in enumerate(program.ops) if eligible(op, features)),
+                        key=lambda i: int(np.prod(program.ops[i].weights.shape[1:])))
+    room = None if mode == "int16" or flash_free is None else flash_free - FLASH_MARGIN
+    chosen = set()
+    for i in candidates:
+        extra = extra_bytes(program.ops[i])
+        if room is not None:
+            if extra > room:
+                continue
+            room -= extra
+        chosen.add(i)
+    if not chosen:
+        return program
+    ops = tuple(dataclasses.replace(op, weight_layout="w16") if i in chosen else op
+                for i, op in enumerate(program.ops))
+    return dataclasses.replace(program, ops=ops)
+
+
+def for_target(program: ir.Program, target, mode: str = "auto") -> ir.Program:
+    """:func:`choose` for a compiler.targets.Target, its flash as the limit."""
+    free = None
+    if target.flash_bytes is not None:
+        free = target.flash_bytes - target.boot_reserved_bytes - target.harness_flash_bytes - program.constant_bytes
+    return choose(program, tuple(target.features), free, mode)

@@ -1,0 +1,140 @@
+/*
+ * edgec runtime, internal to edgec_convolve_w16_s8 on the DSP extension (Cortex-M4/M7/M33): the channel loop of
+ * four output positions times one channel per pass over weights the compiler already widened to int16.
+ *
+ * The quad buffer is edgec_conv_quad_s8.h's (chunk c of four taps is eight words: pixel p's halfword pairs of
+ * taps (4c, 4c+2) and (4c+1, 4c+3) at words 2p and 2p + 1), with K padded to a multiple of 8 by zero taps. The
+ * weights come in the same pairs (compiler/conv_layout.py), so a chunk is one LDRD of two weight words, two LDM of
+ * four buffer words and eight SMLAD: 11 instructions for 16 MACs (the int8 row needs two SXTB16 more), and with
+ * K a multiple of 8 there is neither an odd chunk nor a tail tap.
+ */
+#ifndef EDGEC_CONV_QUAD_W16_H
+#define EDGEC_CONV_QUAD_W16_H
+
+#include <stdint.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
+#define EDGEC_CONV_W16_ASM 1
+
+/* The state of edgec_conv_w16_channels_s8 (word offsets fixed: the assembly reads them). */
+typedef struct {
+    const int32_t *quad;  /*  0: the quad buffer */
+    const int16_t *w;     /*  4: the next channel's weight row (advances by Kp halfwords) */
+    const int32_t *bias;  /*  8: the next channel's bias */
+    uint32_t row_bytes;   /* 12: bytes of the quad buffer: Kp / 8 * 64 (at least 64) */
+    const int32_t *shift; /* 16: the next channel's shift */
+    const int32_t *mult;  /* 20: the next channel's multiplier */
+    int8_t *out;          /* 24: the next channel's output at the first position (advances by 1) */
+    uint32_t stride;      /* 28: bytes from one position's outputs to the next (OC) */
+    uint32_t count;       /* 32: channels left (at least 1) */
+    int32_t offset;       /* 36: the output offset */
+} edgec_w16_channels;
+
+/* For every channel left: the four sums over Kp taps and edgec_requantize_nonneg plus the offset, saturated to
+ * int8 (the full output range), all in registers. r7 holds the state; AAPCS: r4-r11 saved. The requantization
+ * is edgec_conv_quad_s8.h's (edgec_rq_right's constants for a right shift, the shift >= 0 branch apart). */
+void edgec_conv_w16_channels_s8(edgec_w16_channels *st);
+__asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
+        ".syntax unified\n\t"
+        ".thumb\n\t"
+        ".balign 4\n\t"
+        ".global edgec_conv_w16_channels_s8\n\t"
+        ".hidden edgec_conv_w16_channels_s8\n\t"
+        ".type edgec_conv_w16_channels_s8, %function\n\t"
+        ".thumb_func\n"
+        "edgec_conv_w16_channels_s8:\n\t"
+        "push {r4-r11, lr}\n\t"
+        "mov r7, r0\n"
+        "1:\n\t"
+        "ldm r7, {r4, r5, r6, r12}\n\t"     /* quad, w, bias, row_bytes */
+        "ldr r0, [r6], #4\n\t"
+        "str r6, [r7, #8]\n\t"
+        "mov r1, r0\n\t"
+        "mov r2, r0\n\t"
+        "mov r3, r0\n\t"
+        "add lr, r4, r12\n"
+        "2:\n\t"
+#define EDGEC_W16_CHUNK                                                                                               \
+        "ldrd r6, r12, [r5], #8\n\t"                                                                                 \
+        "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
+        "smlad r0, r8, r6, r0\n\t"                                                                                   \
+        "smlad r0, r9, r12, r0\n\t"                                                                                  \
+        "smlad r1, r10, r6, r1\n\t"                                                                                  \
+        "smlad r1, r11, r12, r1\n\t"                                                                                 \
+        "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
+        "smlad r2, r8, r6, r2\n\t"                                                                                   \
+        "smlad r2, r9, r12, r2\n\t"                                                                                  \
+        "smlad r3, r10, r6, r3\n\t"                                                                                  \
+        "smlad r3, r11, r12, r3\n\t"
+        EDGEC_W16_CHUNK
+        EDGEC_W16_CHUNK
+        "cmp r4, lr\n\t"
+        "bne 2b\n\t"
+        "str r5, [r7, #4]\n\t"
+        "add lr, r7, #16\n\t"
+        "ldm lr, {r4, r5, r6, r8}\n\t"      /* shift, mult, out, stride */
+        "ldr r12, [r4], #4\n\t"
+        "ldr r9, [r5], #4\n\t"              /* multiplier */
+        "stm lr, {r4, r5}\n\t"
+        "adds r4, r6, #1\n\t"
+        "str r4, [r7, #24]\n\t"
+        "ldr r5, [r7, #36]\n\t"             /* output offset */
+        "mvns r12, r12\n\t"                 /* r - 1 = -1 - shift */
+        "bmi 7f\n\t"                        /* shift >= 0 */
+        "movs r10, #1\n\t"
+        "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */
+        "lsl r11, r10, #31\n\t"
+        "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */
+        "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */
+#define EDGEC_W16_FINISH(a)                                                                                           \
+        "and r4, " a ", #0x80000000\n\t"                                                                             \
+        "adds r4, r4, r11\n\t"                                                                                       \
+        "adc lr, r10, " a ", asr #31\n\t"                                                                            \
+        "smlal r4, lr, " a ", r9\n\t"                                                                                \
+        "asr lr, lr, r12\n\t"                                                                                        \
+        "qadd lr, lr, r5\n\t"                                                                                        \
+        "ssat lr, #8, lr\n\t"
+        EDGEC_W16_FINISH("r0")
+        "strb lr, [r6]\n\t"
+        EDGEC_W16_FINISH("r1")
+        "strb lr, [r6, r8]\n\t"
+        "add r6, r6, r8, lsl #1\n\t"
+        EDGEC_W16_FINISH("r2")
+        "strb lr, [r6]\n\t"
+        EDGEC_W16_FINISH("r3")
+        "strb lr, [r6, r8]\n"
+        "8:\n\t"
+        "ldr r4, [r7, #32]\n\t"
+        "subs r4, r4, #1\n\t"
+        "str r4, [r7, #32]\n\t"
+        "bne 1b\n\t"
+        "pop {r4-r11, pc}\n"
+        "7:\n\t"                            /* a left shift: edgec_requantize_nonneg's shift >= 0 branch */
+        "mvn r12, r12\n\t"
+#define EDGEC_W16_FINISH_LEFT(a)                                                                                      \
+        "lsl lr, " a ", r12\n\t"                                                                                    \
+        "mov r4, #0x40000000\n\t"                                                                                  \
+        "mov r10, #0\n\t"                                                                                          \
+        "smlal r4, r10, lr, r9\n\t"                                                                                \
+        "lsl lr, r10, #1\n\t"                                                                                      \
+        "orr lr, lr, r4, lsr #31\n\t"                                                                              \
+        "qadd lr, lr, r5\n\t"                                                                                      \
+        "ssat lr, #8, lr\n\t"
+        EDGEC_W16_FINISH_LEFT("r0")
+        "strb lr, [r6]\n\t"
+        EDGEC_W16_FINISH_LEFT("r1")
+        "strb lr, [r6, r8]\n\t"
+        "add r6, r6, r8, lsl #1\n\t"
+        EDGEC_W16_FINISH_LEFT("r2")
+        "strb lr, [r6]\n\t"
+        EDGEC_W16_FINISH_LEFT("r3")
+        "strb lr, [r6, r8]\n\t"
+        "b 8b\n\t"
+        ".size edgec_conv_w16_channels_s8, . - edgec_conv_w16_channels_s8\n\t"
+        ".popsection");
+#undef EDGEC_W16_CHUNK
+#undef EDGEC_W16_FINISH
+#undef EDGEC_W16_FINISH_LEFT
+#endif
+
+#endif /* EDGEC_CONV_QUAD_W16_H */
