@@ -71,16 +71,17 @@ def compile_program(model: str | Path | bytes, sram_budget: int | str | None = N
 
 
 def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False,
-                  sram_budget: int | str | None = None) -> Compiled:
+                  sram_budget: int | str | None = None, conv_weights: str = "auto") -> Compiled:
     """Write a self-contained C project for the target into outdir (replaced atomically).
 
     sram_budget: bytes the arena must fit in (tiling as needed), "min" for the smallest arena, or None.
+    conv_weights: "auto", "int8" or "int16", CONV_2D weights widened for the DSP path (compiler.conv_layout).
     """
     tgt = load_target(target)
     if tgt.is_board:
         raise UsageError(f"{tgt.name} is a board without an emulator: write a firmware project for it with "
                          f"`edgec firmware MODEL --board {tgt.name} -o DIR`")
-    program, plan = compile_program(model, sram_budget, tgt)
+    program, plan = compile_program(model, sram_budget, tgt, conv_weights)
     check_fit(plan, tgt, None if sram_budget == "min" else sram_budget)
     final = Path(outdir)
     contexts: list[ModelContext] = []
@@ -115,7 +116,7 @@ def write_output_dir(final: Path, force: bool, fill: Callable[[Path], None], mar
 
 def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
               check_reference: bool = True, sanitize: bool = False, sram_budget: int | str | None = None,
-              profile: bool = False) -> RunResult:
+              profile: bool = False, conv_weights: str = "auto") -> RunResult:
     """Compile, build, run one inference on the target (one array per model input), and measure it.
 
     ``profile`` also builds and runs the per-layer profiling program (compiler/profile.py) on QEMU
@@ -128,7 +129,8 @@ def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], 
 
     with tempfile.TemporaryDirectory(prefix="edgec-run-") as tmp:
         outdir = Path(workdir) if workdir is not None else Path(tmp) / "project"
-        compiled = compile_model(model, target, outdir, force=workdir is None, sram_budget=sram_budget)
+        compiled = compile_model(model, target, outdir, force=workdir is None, sram_budget=sram_budget,
+                                 conv_weights=conv_weights)
         program = compiled.program
         arrays = check_inputs(program, inputs)
         executable = build(outdir, compiled.target, werror=True, sanitize=sanitize)

@@ -159,3 +159,18 @@ def test_choice_by_target_and_flash() -> None:
     assert layouts(conv_layout.choose(p, ("dsp",), 0, "int16")) == ["w16", "w16", "ohwi"]  # forced
     with pytest.raises(ValueError):
         conv_layout.choose(p, ("dsp",), None, "int4")
+
+
+def test_for_target_keeps_int8_when_flash_is_short() -> None:
+    from compiler.targets import load_target
+
+    p = _program(27, 144)
+    m4 = load_target("mps2-an386")
+    assert [op.weight_layout for op in conv_layout.for_target(p, m4).ops] == ["w16", "w16"]
+    need = m4.boot_reserved_bytes + m4.harness_flash_bytes + p.constant_bytes + conv_layout.FLASH_MARGIN
+    short = dataclasses.replace(m4, flash_bytes=need + conv_layout.extra_bytes(p.ops[0]))
+    assert [op.weight_layout for op in conv_layout.for_target(p, short).ops] == ["w16", "ohwi"]
+    shorter = dataclasses.replace(m4, flash_bytes=need)
+    assert [op.weight_layout for op in conv_layout.for_target(p, shorter).ops] == ["ohwi", "ohwi"]
+    m3 = load_target("mps2-an385")
+    assert [op.weight_layout for op in conv_layout.for_target(p, m3, "int16").ops] == ["ohwi", "ohwi"]
