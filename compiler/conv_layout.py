@@ -41,6 +41,28 @@ def w16_weights(weights: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].ravel())
 
 
+FOLD_MAX_R1 = 22  # EDGEC_RQ_FOLD_MAX_R1 in edgec_fixedpoint.h
+
+
+def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int) -> np.ndarray:
+    """The kernel's per-channel table (its bias argument), int32 [OC * 5]: {bias, lo, hi, multiplier, r1} with
+    edgec_rq_right_fold_offset(edgec_rq_right_make(multiplier, shift), output_offset) for a right shift whose
+    r1 = -1 - shift is at most FOLD_MAX_R1; other channels {bias, 0, 0, multiplier, -1} (the kernel then makes the
+    constants from shift and multiplier at run time)."""
+    rows = []
+    for b, m, sh in zip(bias.tolist(), multiplier.tolist(), shift.tolist()):
+        r1 = -1 - sh
+        if sh < 0 and r1 <= FOLD_MAX_R1:
+            t = 1 << r1
+            lo = (0x40000000 | (t << 31)) & 0xFFFFFFFF
+            hi = ((t >> 1) + (output_offset << r1)) & 0xFFFFFFFF
+            rows.append([b, lo, hi, m, r1])
+        else:
+            rows.append([b, 0, 0, m, 0xFFFFFFFF])
+    words = np.array(rows, dtype=np.int64).reshape(-1) & 0xFFFFFFFF
+    return words.astype(np.uint32).view(np.int32)
+
+
 def eligible(op: ir.Op, features: tuple[str, ...]) -> bool:
     return (isinstance(op, ir.Conv2D) and op.weight_bits == 8 and "dsp" in features and "mve" not in features
             and int(np.prod(op.weights.shape[1:])) <= TAPS)

@@ -149,13 +149,14 @@ class Conv2D(Op):
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        if self.weight_layout == "w16":
-            from .conv_layout import w16_weights
+        if self.weight_layout == "w16":  # compiler/conv_layout.py: int16 weights, bias and rescale as one table
+            from .conv_layout import w16_table, w16_weights
 
-            weights = w16_weights(self.weights)
-        else:
-            weights = stored_weights(self.weights, self.weight_bits)
-        return {"weights": weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
+            return {"weights": w16_weights(self.weights),
+                    "bias": w16_table(self.bias, self.multiplier, self.shift, self.output_offset),
+                    "multiplier": self.multiplier, "shift": self.shift}
+        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
+                "multiplier": self.multiplier, "shift": self.shift}
 
     @property
     def macs(self) -> int:

@@ -26,12 +26,13 @@ EDGEC_ARG_ERROR = -1
 def _run(runtime: Any, case: Case) -> np.ndarray:
     ffi, lib = runtime
     call = CCall(runtime, case)
-    w16 = conv_layout.w16_weights(case.op.weights)
-    keep = np.ascontiguousarray(w16)
+    op = case.op
+    keep = [np.ascontiguousarray(conv_layout.w16_weights(op.weights)),
+            np.ascontiguousarray(conv_layout.w16_table(op.bias, op.multiplier, op.shift, op.output_offset))]
     status = lib.edgec_convolve_w16_s8(call.args["params"], call.args["quant"], call.args["input_dims"],
                                       call.args["input"], call.args["filter_dims"],
-                                      ffi.from_buffer("int16_t[]", keep), call.args["bias"], call.args["output_dims"],
-                                      call.args["output"])
+                                      ffi.from_buffer("int16_t[]", keep[0]), ffi.from_buffer("int32_t[]", keep[1]),
+                                      call.args["output_dims"], call.args["output"])
     assert status == EDGEC_OK
     return call.output
 
@@ -114,11 +115,11 @@ def test_w16_rejects_windows_above_the_limit(runtime: Any) -> None:
     ffi, lib = runtime
     case = _conv(np.random.default_rng(3), 1, 3, 3, 72, 2, (3, 3), padding=(1, 1))  # K = 648
     call = CCall(runtime, case)
-    keep = np.zeros(2 * 648, dtype=np.int16)
+    keep = [np.zeros(2 * 648, dtype=np.int16), np.zeros(2 * 5, dtype=np.int32)]
     status = lib.edgec_convolve_w16_s8(call.args["params"], call.args["quant"], call.args["input_dims"],
                                       call.args["input"], call.args["filter_dims"],
-                                      ffi.from_buffer("int16_t[]", keep), call.args["bias"], call.args["output_dims"],
-                                      call.args["output"])
+                                      ffi.from_buffer("int16_t[]", keep[0]), ffi.from_buffer("int32_t[]", keep[1]),
+                                      call.args["output_dims"], call.args["output"])
     assert status == EDGEC_ARG_ERROR
 
 
@@ -174,3 +175,32 @@ def test_for_target_keeps_int8_when_flash_is_short() -> None:
     assert [op.weight_layout for op in conv_layout.for_target(p, shorter).ops] == ["ohwi", "ohwi"]
     m3 = load_target("mps2-an385")
     assert [op.weight_layout for op in conv_layout.for_target(p, m3, "int16").ops] == ["ohwi", "ohwi"]
+
+
+def _table_result(acc: int, lo: int, hi: int, m: int, r1: int) -> int:
+    """edgec_conv_w16_table_s8's requantization in Python integers: AND/ADDS/ADC, SMLAL, ASR, SSAT #8."""
+    lo, hi = lo & 0xFFFFFFFF, hi & 0xFFFFFFFF
+    base = (hi << 32) + lo + ((acc & 0x80000000) if acc < 0 else 0) + (((1 << 32) - 1) << 32 if acc < 0 else 0)
+    y = (base + acc * m) & ((1 << 64) - 1)
+    high = (y >> 32) - ((1 << 32) if y >> 63 else 0)
+    return max(-128, min(127, high >> r1))
+
+
+def test_w16_table_matches_the_reference_requantization() -> None:
+    """The folded table entries give requantize(acc) + offset, clamped, for every foldable shift, extreme
+    accumulators and offsets; other shifts are marked r1 = -1."""
+    from compiler.fixedpoint import requantize
+
+    rng = np.random.default_rng(5)
+    accs = [-(2**31), -(2**31) + 1, -1, 0, 1, 2**31 - 1, *rng.integers(-(2**31), 2**31, size=40).tolist()]
+    for shift in range(-31, 2):
+        for m in (0, 1 << 30, (1 << 31) - 1, int(rng.integers(1 << 30, 1 << 31))):
+            for offset in (-128, 0, 127):
+                t = conv_layout.w16_table(np.zeros(1, np.int32), np.array([m], np.int32), np.array([shift], np.int32),
+                                          offset)
+                if not (shift < 0 and -1 - shift <= conv_layout.FOLD_MAX_R1):
+                    assert int(t[4]) == -1
+                    continue
+                for acc in accs:
+                    want = int(requantize(np.array([acc], np.int32), m, shift, offset, -128, 127)[0])
+                    assert _table_result(int(acc), int(t[1]), int(t[2]), int(t[3]), int(t[4])) == want

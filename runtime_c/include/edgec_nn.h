@@ -176,14 +176,17 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
  * offline for the DSP extension (compiler/conv_layout.py): per output channel Kp = K rounded up to a multiple of 8
  * int16 values (K = KH * KW * IC, the taps past K zero), each group of four taps 4c..4c+3 stored as
  * (w[4c], w[4c+2], w[4c+1], w[4c+3]), the order of the quad buffer's SXTB16 pairs. Twice the int8 weights'
- * flash, for 11 instead of 13 instructions per 16 MACs and no K % 4 tail. K at most EDGEC_CONV_W16_TAPS, else
+ * flash, for 11 instead of 13 instructions per 16 MACs and no K % 4 tail. table (in place of bias): per channel
+ * five int32 {bias, lo, hi, multiplier, r1}: for a right shift with r1 = -1 - shift <= EDGEC_RQ_FOLD_MAX_R1 the
+ * edgec_rq_right constants with params->output_offset folded in (edgec_rq_right_fold_offset), else r1 = -1
+ * (then the kernel makes them from quant). K at most EDGEC_CONV_W16_TAPS, else
  * EDGEC_ARG_ERROR. Portable C off the DSP extension (the compiler chooses it only on DSP targets without Helium).
  * Stack: about 5.2 KiB (the quad buffer and one window copy).
  */
 #define EDGEC_CONV_W16_TAPS 576
 edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                    const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
-                                   const int16_t *filter, const int32_t *bias, const edgec_dims *output_dims,
+                                   const int16_t *filter, const int32_t *table, const edgec_dims *output_dims,
                                    int8_t *output);
 
 /**

@@ -20,7 +20,7 @@
 typedef struct {
     const int32_t *quad;  /*  0: the quad buffer */
     const int16_t *w;     /*  4: the next channel's weight row (advances by Kp halfwords) */
-    const int32_t *bias;  /*  8: the next channel's bias */
+    const int32_t *table; /*  8: the next channel's table entry (edgec_convolve_w16_s8's bias argument) */
     uint32_t row_bytes;   /* 12: bytes of the quad buffer: Kp / 8 * 64 (at least 64) */
     const int32_t *shift; /* 16: the next channel's shift */
     const int32_t *mult;  /* 20: the next channel's multiplier */
@@ -32,7 +32,8 @@ typedef struct {
 
 /* For every channel left: the four sums over Kp taps and edgec_requantize_nonneg plus the offset, saturated to
  * int8 (the full output range), all in registers. r7 holds the state; AAPCS: r4-r11 saved. The requantization
- * is edgec_conv_quad_s8.h's (edgec_rq_right's constants for a right shift, the shift >= 0 branch apart). */
+ * is edgec_conv_quad_s8.h's (edgec_rq_right's constants made per channel from shift and multiplier for a right
+ * shift, the shift >= 0 branch apart): the general loop, for layers whose table is not all folded. */
 void edgec_conv_w16_channels_s8(edgec_w16_channels *st);
 __asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
         ".syntax unified\n\t"
@@ -47,7 +48,7 @@ __asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
         "mov r7, r0\n"
         "1:\n\t"
         "ldm r7, {r4, r5, r6, r12}\n\t"     /* quad, w, bias, row_bytes */
-        "ldr r0, [r6], #4\n\t"
+        "ldr r0, [r6], #20\n\t"          /* bias: word 0 of the channel's table entry */
         "str r6, [r7, #8]\n\t"
         "mov r1, r0\n\t"
         "mov r2, r0\n\t"
@@ -132,6 +133,88 @@ __asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
         "b 8b\n\t"
         ".size edgec_conv_w16_channels_s8, . - edgec_conv_w16_channels_s8\n\t"
         ".popsection");
+
+/* The state of edgec_conv_w16_table_s8 and edgec_conv_w16_table_odd_s8 (word offsets fixed). */
+typedef struct {
+    const int32_t *quad;  /*  0: the quad buffer */
+    const int16_t *w;     /*  4: the next channel's weight row */
+    uint32_t row_bytes;   /*  8: bytes of the quad buffer: Kp / 8 * 64 */
+    const int32_t *table; /* 12: the next channel's entry {bias, lo, hi, multiplier, r1}, offset folded */
+    int8_t *out;          /* 16: the next channel's output at the first position (advances by 1) */
+    uint32_t stride;      /* 20: bytes from one position's outputs to the next (OC) */
+    uint32_t count;       /* 24: channels left (at least 1) */
+} edgec_w16_table;
+
+/* As edgec_conv_w16_channels_s8 with every channel's right-shift constants taken from its table entry (the output
+ * offset folded in, edgec_rq_right_fold_offset: no QADD) in one LDM, and four chunks per loop step; ENTRY "b 3f"
+ * enters the loop in its middle when Kp / 8 is odd. About 48 instructions per channel besides the chunks. */
+#define EDGEC_W16_TABLE_ASM(NAME, ENTRY)                                                                              \
+__asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                                                             \
+        ".syntax unified\n\t"                                                                                          \
+        ".thumb\n\t"                                                                                                   \
+        ".balign 4\n\t"                                                                                                \
+        ".global " NAME "\n\t"                                                                                         \
+        ".hidden " NAME "\n\t"                                                                                         \
+        ".type " NAME ", %function\n\t"                                                                                \
+        ".thumb_func\n"                                                                                                 \
+        NAME ":\n\t"                                                                                                   \
+        "push {r4-r11, lr}\n\t"                                                                                        \
+        "mov r7, r0\n"                                                                                                  \
+        "1:\n\t"                                                                                                       \
+        "ldm r7, {r4, r5, r12, lr}\n\t"   /* quad, w, row_bytes, table */                                              \
+        "ldr r0, [lr]\n\t"                /* bias */                                                                   \
+        "mov r1, r0\n\t"                                                                                               \
+        "mov r2, r0\n\t"                                                                                               \
+        "mov r3, r0\n\t"                                                                                               \
+        "add lr, r4, r12\n\t"                                                                                          \
+        ENTRY                                                                                                          \
+        "2:\n\t"                                                                                                       \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        "3:\n\t"                                                                                                       \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        "cmp r4, lr\n\t"                                                                                               \
+        "bne 2b\n\t"                                                                                                   \
+        "str r5, [r7, #4]\n\t"                                                                                         \
+        "ldr lr, [r7, #12]\n\t"                                                                                        \
+        "ldmia lr!, {r4, r9, r10, r11, r12}\n\t" /* bias (done with), lo, hi, multiplier, r1 */                         \
+        "str lr, [r7, #12]\n\t"                                                                                        \
+        "add r4, r7, #16\n\t"                                                                                          \
+        "ldm r4, {r6, r8}\n\t"            /* out, stride */                                                            \
+        "adds r4, r6, #1\n\t"                                                                                          \
+        "str r4, [r7, #16]\n\t"                                                                                        \
+        EDGEC_W16_FINISH_TABLE("r0")                                                                                   \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_W16_FINISH_TABLE("r1")                                                                                   \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
+        EDGEC_W16_FINISH_TABLE("r2")                                                                                   \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_W16_FINISH_TABLE("r3")                                                                                   \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "ldr r4, [r7, #24]\n\t"                                                                                        \
+        "subs r4, r4, #1\n\t"                                                                                          \
+        "str r4, [r7, #24]\n\t"                                                                                        \
+        "bne 1b\n\t"                                                                                                   \
+        "pop {r4-r11, pc}\n\t"                                                                                         \
+        ".size " NAME ", . - " NAME "\n\t"                                                                             \
+        ".popsection");
+/* One output: edgec_requantize_right with the folded constant (value plus offset), SSAT to int8. */
+#define EDGEC_W16_FINISH_TABLE(a)                                                                                     \
+        "and r4, " a ", #0x80000000\n\t"                                                                             \
+        "adds r4, r4, r9\n\t"                                                                                        \
+        "adc lr, r10, " a ", asr #31\n\t"                                                                            \
+        "smlal r4, lr, " a ", r11\n\t"                                                                               \
+        "asr lr, lr, r12\n\t"                                                                                        \
+        "ssat lr, #8, lr\n\t"
+
+void edgec_conv_w16_table_s8(edgec_w16_table *st);     /* Kp / 8 even */
+void edgec_conv_w16_table_odd_s8(edgec_w16_table *st); /* Kp / 8 odd */
+EDGEC_W16_TABLE_ASM("edgec_conv_w16_table_s8", "")
+EDGEC_W16_TABLE_ASM("edgec_conv_w16_table_odd_s8", "b 3f\n\t")
+#undef EDGEC_W16_TABLE_ASM
+#undef EDGEC_W16_FINISH_TABLE
 #undef EDGEC_W16_CHUNK
 #undef EDGEC_W16_FINISH
 #undef EDGEC_W16_FINISH_LEFT

@@ -11,8 +11,10 @@
  * unpacked straight from the input rows; others are copied first with out-of-bounds taps set to pad_value.
  * With at least four positions a last partial group is the last four positions again (the outputs written
  * twice are the same values); with fewer, the missing pixels repeat the last one and only the real ones are
- * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function
- * (edgec_conv_w16_channels_s8); otherwise a C loop (SMLAD where there is one) with the general clamp.
+ * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function:
+ * edgec_conv_w16_table_s8 when every channel's table entry holds its folded right-shift constants, else
+ * edgec_conv_w16_channels_s8 (constants made per channel from quant); otherwise a C loop (SMLAD where there is
+ * one) with the general clamp. The table (the bias argument): per channel {bias, lo, hi, multiplier, r1}.
  * Stack: the quad buffer (8 words per 4 taps, 4608 bytes at 576 taps) and one 576-byte window copy.
  */
 #include <stddef.h>
@@ -56,6 +58,14 @@ static inline void unpack4(const int8_t *x, int32_t *dst)
 /* chunks 4-tap chunks of one pixel from x to dst (that pixel's words of its first chunk); returns dst past them. */
 static inline int32_t *unpack_chunks(const int8_t *x, size_t chunks, int32_t *dst)
 {
+    for (; chunks >= 4u; chunks -= 4u) { /* four chunks per step: the loads and stores paired by the compiler */
+        unpack4(x, dst);
+        unpack4(x + 4, dst + 8);
+        unpack4(x + 8, dst + 16);
+        unpack4(x + 12, dst + 24);
+        x += 16;
+        dst += 32;
+    }
     for (size_t c = 0; c < chunks; ++c) {
         unpack4(x + 4u * c, dst);
         dst += 8;
@@ -158,13 +168,13 @@ static void dot4_w16(const int32_t *q, const int16_t *w, size_t kp, int32_t init
 }
 
 /* Every channel of the four pixels in quad, the first n (1..4) stored at out, out + out_c, ... */
-static void channels_c(const int32_t *quad, const int16_t *filter, size_t kp, const int32_t *bias,
+static void channels_c(const int32_t *quad, const int16_t *filter, size_t kp, const int32_t *table,
                        const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
                        int8_t *out)
 {
     for (int32_t oc = 0; oc < out_c; ++oc) {
         uint32_t sums[4];
-        dot4_w16(quad, filter + (size_t)oc * kp, kp, bias[oc], sums);
+        dot4_w16(quad, filter + (size_t)oc * kp, kp, table[5 * oc], sums);
         for (int p = 0; p < n; ++p) {
             out[(size_t)p * (size_t)out_c + (size_t)oc] =
                 finish(sums[p], quant->multiplier[oc], quant->shift[oc], params);
@@ -186,10 +196,10 @@ static inline void next_position(const w16_geometry *g, int32_t *b, int32_t *oy,
 
 edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                    const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
-                                   const int16_t *filter, const int32_t *bias, const edgec_dims *output_dims,
+                                   const int16_t *filter, const int32_t *table, const edgec_dims *output_dims,
                                    int8_t *output)
 {
-    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, (const int8_t *)filter, bias, output_dims,
+    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, (const int8_t *)filter, table, output_dims,
                           output)) {
         return EDGEC_ARG_ERROR;
     }
@@ -217,11 +227,17 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
                 next_position(&g, &b, &oy, &ox);
             }
         }
-        channels_c(quad, filter, kp, bias, quant, params, (int32_t)out_c, (int)positions, output);
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, (int)positions, output);
         return EDGEC_OK;
     }
 #if defined(EDGEC_CONV_W16_ASM)
     const int all_asm = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
+    int folded = 1; /* every channel's table entry holds its folded right-shift constants */
+    for (size_t oc = 0; oc < out_c; ++oc) {
+        folded &= (uint32_t)table[5u * oc + 4u] <= EDGEC_RQ_FOLD_MAX_R1;
+    }
+    void (*const table_loop)(edgec_w16_table *) = (kp / 8u) % 2u ? edgec_conv_w16_table_odd_s8
+                                                                  : edgec_conv_w16_table_s8;
 #endif
     int32_t b = 0, oy = 0, ox = 0;
     for (size_t done = 0; done < positions; done += 4u) {
@@ -238,15 +254,21 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         }
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
+        if (all_asm && folded) {
+            edgec_w16_table st = {quad, filter, (uint32_t)(kp / 8u * 64u), table, out, (uint32_t)out_c,
+                                  (uint32_t)out_c};
+            table_loop(&st);
+            continue;
+        }
         if (all_asm) {
-            edgec_w16_channels st = {quad,         filter,           bias, (uint32_t)(kp / 8u * 64u),
+            edgec_w16_channels st = {quad,         filter,           table, (uint32_t)(kp / 8u * 64u),
                                      quant->shift, quant->multiplier, out, (uint32_t)out_c,
                                      (uint32_t)out_c, params->output_offset};
             edgec_conv_w16_channels_s8(&st);
             continue;
         }
 #endif
-        channels_c(quad, filter, kp, bias, quant, params, (int32_t)out_c, 4, out);
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 4, out);
     }
     return EDGEC_OK;
 }
