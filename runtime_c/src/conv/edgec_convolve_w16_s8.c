@@ -8,7 +8,9 @@
  * K rounded up to Kp, a multiple of 8, by zero taps: the padded chunk words are written once per call (direct
  * unpacks never touch them) or come from the zero tail of the window copy, so nothing reads uninitialised memory
  * and the zero weights make them add nothing. Interior windows whose kernel rows are whole 4-tap chunks are
- * unpacked straight from the input rows; others are copied first with out-of-bounds taps set to pad_value.
+ * unpacked straight from the input rows, other windows of whole-chunk taps (IC a multiple of 4) tap by tap with
+ * the pad value's words for out-of-bounds taps; the rest are copied first with out-of-bounds taps set to
+ * pad_value.
  * With at least four positions a last partial group is the last four positions again (the outputs written
  * twice are the same values); with fewer, the missing pixels repeat the last one and only the real ones are
  * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function:
@@ -112,12 +114,36 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
         return;
     }
     const size_t tap = (size_t)g->in_c;
+    if (tap % 4u == 0u) { /* whole chunks per tap: unpacked from the input, the pad value's words elsewhere */
+        const uint32_t half_pad = (uint32_t)(uint16_t)(int16_t)g->pad_value;
+        const int32_t pad_word = (int32_t)(half_pad | (half_pad << 16));
+        int32_t *q = quad + 2 * p;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            const int row_in = iy >= 0 && iy < g->in_h;
+            const int8_t *row = row_in ? in_batch + (size_t)iy * g->row_stride : in_batch;
+            for (int32_t kx = 0; kx < g->k_w; ++kx) {
+                const int32_t ix = origin_x + kx * g->dil_w;
+                if (row_in && ix >= 0 && ix < g->in_w) {
+                    q = unpack_chunks(row + (size_t)ix * tap, tap / 4u, q);
+                } else {
+                    for (size_t c = 0; c < tap / 4u; ++c) {
+                        q[0] = pad_word;
+                        q[1] = pad_word;
+                        q += 8;
+                    }
+                }
+            }
+        }
+        return;
+    }
     for (int32_t ky = 0; ky < g->k_h; ++ky) {
         const int32_t iy = origin_y + ky * g->dil_h;
-        const int8_t *row = in_batch + (size_t)iy * g->row_stride;
+        const int row_in = iy >= 0 && iy < g->in_h;
+        const int8_t *row = row_in ? in_batch + (size_t)iy * g->row_stride : in_batch;
         for (int32_t kx = 0; kx < g->k_w; ++kx) {
             const int32_t ix = origin_x + kx * g->dil_w;
-            if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w) {
+            if (row_in && ix >= 0 && ix < g->in_w) {
                 const int8_t *src = row + (size_t)ix * tap;
                 for (size_t i = 0; i < tap; ++i) {
                     dst[i] = src[i];
