@@ -7,11 +7,15 @@ and SXTB16 ROR 8 of four input bytes). The inner step then needs no sign extensi
 instructions per 16 MACs) and no K % 4 tail loop; the weights take 2 * Kp instead of K bytes per channel.
 
 Rule (:func:`choose`): only on targets with the DSP extension and without Helium (the Cortex-M4/M7/M33 path;
-the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the quad buffer). ``conv_weights="int8"``
-keeps every layer int8; ``"int16"`` widens every eligible layer; ``"auto"`` (the default) widens eligible
-layers, smallest K first (there the int8 path's per-chunk sign extension and tail cost most), while boot stage
-plus weights plus harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled)
-stay within the target's flash and the flash budget, when one is given. Reports name the layout per layer.
+the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the quad buffer). ``conv_weights="int8"`` keeps
+every layer int8; ``"int16"`` widens every layer the target and K allow; ``"auto"`` (the default) also leaves
+outputs of fewer than 16 positions that are not a multiple of 4 in int8 (:func:`eligible`) and widens the rest,
+smallest K first (there the int8 path's per-chunk sign extension and tail cost most), while boot stage plus
+weights plus harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled) stay
+within the target's flash. Reports name the layout per layer (``weight_layout``).
+
+Table (:func:`w16_table`, the kernel's bias argument): per channel the bias and the right-shift constants of
+edgec_rq_right with the output offset folded in, so the assembly loads them with one LDM and needs no QADD.
 """
 
 from __future__ import annotations
@@ -47,8 +51,8 @@ FOLD_MAX_R1 = 22  # EDGEC_RQ_FOLD_MAX_R1 in edgec_fixedpoint.h
 def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int) -> np.ndarray:
     """The kernel's per-channel table (its bias argument), int32 [OC * 5]: {bias, lo, hi, multiplier, r1} with
     edgec_rq_right_fold_offset(edgec_rq_right_make(multiplier, shift), output_offset) for a right shift whose
-    r1 = -1 - shift is at most FOLD_MAX_R1; other channels {bias, 0, 0, multiplier, -1} (the kernel then makes the
-    constants from shift and multiplier at run time)."""
+    r1 = -1 - shift is at most FOLD_MAX_R1; other channels (left shifts, r1 > 22) {bias, shift, 0, multiplier, -1}
+    (the kernel then makes the constants from shift and multiplier at run time)."""
     rows = []
     for b, m, sh in zip(bias.tolist(), multiplier.tolist(), shift.tolist()):
         r1 = -1 - sh
@@ -58,14 +62,22 @@ def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, outpu
             hi = ((t >> 1) + (output_offset << r1)) & 0xFFFFFFFF
             rows.append([b, lo, hi, m, r1])
         else:
-            rows.append([b, 0, 0, m, 0xFFFFFFFF])
+            rows.append([b, sh, 0, m, 0xFFFFFFFF])
     words = np.array(rows, dtype=np.int64).reshape(-1) & 0xFFFFFFFF
     return words.astype(np.uint32).view(np.int32)
 
 
-def eligible(op: ir.Op, features: tuple[str, ...]) -> bool:
+MIN_POSITIONS = 16  # below this, a position count that is not a multiple of 4 keeps int8 (see eligible)
+
+
+def eligible(op: ir.Op, features: tuple[str, ...], positions: int = MIN_POSITIONS) -> bool:
+    """Whether op may take the int16 layout on a target with these features; positions: its output positions
+    (N * OH * OW). The kernel runs every position four at a time, a last partial group as the last four again, so a
+    small output whose count is not a multiple of 4 (VWW's 3x3 layers: 12 computed for 9) keeps the int8 kernel,
+    whose leftover positions cost less."""
     return (isinstance(op, ir.Conv2D) and op.weight_bits == 8 and "dsp" in features and "mve" not in features
-            and int(np.prod(op.weights.shape[1:])) <= TAPS)
+            and int(np.prod(op.weights.shape[1:])) <= TAPS
+            and (positions >= MIN_POSITIONS or positions % 4 == 0))
 
 
 def extra_bytes(op: ir.Conv2D) -> int:
@@ -81,7 +93,12 @@ def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | Non
         raise ValueError(f"conv weights must be one of {', '.join(CHOICES)}, not {mode!r}")
     if mode == "int8":
         return program
-    candidates = sorted((i for i, op in enumerate(program.ops) if eligible(op, features)),
+    def positions(op: ir.Op) -> int:
+        shape = program.value(op.outputs[0]).shape
+        return int(np.prod(shape[:-1]))
+
+    candidates = sorted((i for i, op in enumerate(program.ops)
+                         if eligible(op, features, positions(op) if mode == "auto" else MIN_POSITIONS)),
                         key=lambda i: int(np.prod(program.ops[i].weights.shape[1:])))
     room = None if mode == "int16" or flash_free is None else flash_free - FLASH_MARGIN
     chosen = set()

@@ -133,7 +133,8 @@ def test_w16_layout() -> None:
     assert conv_layout.w16_weights(w).dtype == np.int16
 
 
-def _program(*ks: int) -> ir.Program:
+def _program(*ks: int, out_hw: tuple[int, int] = (4, 4)) -> ir.Program:
+    values = (ir.Value(0, "in", (1, *out_hw, 4), ir.DType.INT8), ir.Value(1, "out", (1, *out_hw, 4), ir.DType.INT8))
     ops = []
     for i, k in enumerate(ks):
         weights = np.ones((4, 1, 1, k), dtype=np.int8)
@@ -141,7 +142,7 @@ def _program(*ks: int) -> ir.Program:
                              multiplier=np.ones(4, np.int32), shift=np.zeros(4, np.int32), stride=(1, 1),
                              dilation=(1, 1), padding=(0, 0), pad_value=0, output_offset=0, act_min=-128,
                              act_max=127))
-    return ir.Program("p", (), tuple(ops), (), (), "")
+    return ir.Program("p", values, tuple(ops), (0,), (1,), "")
 
 
 def test_choice_by_target_and_flash() -> None:
@@ -158,6 +159,11 @@ def test_choice_by_target_and_flash() -> None:
     assert layouts(conv_layout.choose(p, ("dsp",), room)) == ["w16", "ohwi", "ohwi"]
     assert layouts(conv_layout.choose(p, ("dsp",), conv_layout.FLASH_MARGIN - 1)) == ["ohwi"] * 3
     assert layouts(conv_layout.choose(p, ("dsp",), 0, "int16")) == ["w16", "w16", "ohwi"]  # forced
+    # Few positions, not a multiple of 4 (3x3 = 9): int8; 2x2 = 4 and 4x5 = 20 positions: int16.
+    assert layouts(conv_layout.choose(_program(144, out_hw=(3, 3)), ("dsp",), None)) == ["ohwi"]
+    assert layouts(conv_layout.choose(_program(144, out_hw=(3, 3)), ("dsp",), None, "int16")) == ["w16"]
+    assert layouts(conv_layout.choose(_program(144, out_hw=(2, 2)), ("dsp",), None)) == ["w16"]
+    assert layouts(conv_layout.choose(_program(144, out_hw=(4, 5)), ("dsp",), None)) == ["w16"]
     with pytest.raises(ValueError):
         conv_layout.choose(p, ("dsp",), None, "int4")
 
@@ -199,7 +205,7 @@ def test_w16_table_matches_the_reference_requantization() -> None:
                 t = conv_layout.w16_table(np.zeros(1, np.int32), np.array([m], np.int32), np.array([shift], np.int32),
                                           offset)
                 if not (shift < 0 and -1 - shift <= conv_layout.FOLD_MAX_R1):
-                    assert int(t[4]) == -1
+                    assert int(t[4]) == -1 and int(t[1]) == shift and int(t[3]) == m
                     continue
                 for acc in accs:
                     want = int(requantize(np.array([acc], np.int32), m, shift, offset, -128, 127)[0])

@@ -178,8 +178,8 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
  * (w[4c], w[4c+2], w[4c+1], w[4c+3]), the order of the quad buffer's SXTB16 pairs. Twice the int8 weights'
  * flash, for 11 instead of 13 instructions per 16 MACs and no K % 4 tail. table (in place of bias): per channel
  * five int32 {bias, lo, hi, multiplier, r1}: for a right shift with r1 = -1 - shift <= EDGEC_RQ_FOLD_MAX_R1 the
- * edgec_rq_right constants with params->output_offset folded in (edgec_rq_right_fold_offset), else r1 = -1
- * (then the kernel makes them from quant). K at most EDGEC_CONV_W16_TAPS, else
+ * edgec_rq_right constants with params->output_offset folded in (edgec_rq_right_fold_offset), else
+ * {bias, shift, 0, multiplier, -1} (the kernel then makes them per channel from the shift). K at most EDGEC_CONV_W16_TAPS, else
  * EDGEC_ARG_ERROR. Portable C off the DSP extension (the compiler chooses it only on DSP targets without Helium).
  * Stack: about 5.2 KiB (the quad buffer and one window copy).
  */

@@ -16,45 +16,7 @@
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EDGEC_CONV_W16_ASM 1
 
-/* The state of edgec_conv_w16_channels_s8 (word offsets fixed: the assembly reads them). */
-typedef struct {
-    const int32_t *quad;  /*  0: the quad buffer */
-    const int16_t *w;     /*  4: the next channel's weight row (advances by Kp halfwords) */
-    const int32_t *table; /*  8: the next channel's table entry (edgec_convolve_w16_s8's bias argument) */
-    uint32_t row_bytes;   /* 12: bytes of the quad buffer: Kp / 8 * 64 (at least 64) */
-    const int32_t *shift; /* 16: the next channel's shift */
-    const int32_t *mult;  /* 20: the next channel's multiplier */
-    int8_t *out;          /* 24: the next channel's output at the first position (advances by 1) */
-    uint32_t stride;      /* 28: bytes from one position's outputs to the next (OC) */
-    uint32_t count;       /* 32: channels left (at least 1) */
-    int32_t offset;       /* 36: the output offset */
-} edgec_w16_channels;
-
-/* For every channel left: the four sums over Kp taps and edgec_requantize_nonneg plus the offset, saturated to
- * int8 (the full output range), all in registers. r7 holds the state; AAPCS: r4-r11 saved. The requantization
- * is edgec_conv_quad_s8.h's (edgec_rq_right's constants made per channel from shift and multiplier for a right
- * shift, the shift >= 0 branch apart): the general loop, for layers whose table is not all folded. */
-void edgec_conv_w16_channels_s8(edgec_w16_channels *st);
-__asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
-        ".syntax unified\n\t"
-        ".thumb\n\t"
-        ".balign 4\n\t"
-        ".global edgec_conv_w16_channels_s8\n\t"
-        ".hidden edgec_conv_w16_channels_s8\n\t"
-        ".type edgec_conv_w16_channels_s8, %function\n\t"
-        ".thumb_func\n"
-        "edgec_conv_w16_channels_s8:\n\t"
-        "push {r4-r11, lr}\n\t"
-        "mov r7, r0\n"
-        "1:\n\t"
-        "ldm r7, {r4, r5, r6, r12}\n\t"     /* quad, w, bias, row_bytes */
-        "ldr r0, [r6], #20\n\t"          /* bias: word 0 of the channel's table entry */
-        "str r6, [r7, #8]\n\t"
-        "mov r1, r0\n\t"
-        "mov r2, r0\n\t"
-        "mov r3, r0\n\t"
-        "add lr, r4, r12\n"
-        "2:\n\t"
+/* One chunk: two weight words (four int16 taps), two LDM of the buffer, eight SMLAD. */
 #define EDGEC_W16_CHUNK                                                                                               \
         "ldrd r6, r12, [r5], #8\n\t"                                                                                 \
         "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
@@ -67,26 +29,8 @@ __asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
         "smlad r2, r9, r12, r2\n\t"                                                                                  \
         "smlad r3, r10, r6, r3\n\t"                                                                                  \
         "smlad r3, r11, r12, r3\n\t"
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        "cmp r4, lr\n\t"
-        "bne 2b\n\t"
-        "str r5, [r7, #4]\n\t"
-        "add lr, r7, #16\n\t"
-        "ldm lr, {r4, r5, r6, r8}\n\t"      /* shift, mult, out, stride */
-        "ldr r12, [r4], #4\n\t"
-        "ldr r9, [r5], #4\n\t"              /* multiplier */
-        "stm lr, {r4, r5}\n\t"
-        "adds r4, r6, #1\n\t"
-        "str r4, [r7, #24]\n\t"
-        "ldr r5, [r7, #36]\n\t"             /* output offset */
-        "mvns r12, r12\n\t"                 /* r - 1 = -1 - shift */
-        "bmi 7f\n\t"                        /* shift >= 0 */
-        "movs r10, #1\n\t"
-        "lsl r10, r10, r12\n\t"             /* t = 2^(r-1) */
-        "lsl r11, r10, #31\n\t"
-        "orr r11, r11, #0x40000000\n\t"     /* lo = 2^30 | t << 31 */
-        "lsr r10, r10, #1\n\t"              /* hi = t >> 1 */
+/* One output from constants made at run time (r11 lo, r10 hi, r9 multiplier, r12 r - 1), the offset (r5) added
+ * with saturation, SSAT to int8: edgec_conv_quad_s8.h's EDGEC_QUAD_FINISH_FIXED. */
 #define EDGEC_W16_FINISH(a)                                                                                           \
         "and r4, " a ", #0x80000000\n\t"                                                                             \
         "adds r4, r4, r11\n\t"                                                                                       \
@@ -95,23 +39,7 @@ __asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
         "asr lr, lr, r12\n\t"                                                                                        \
         "qadd lr, lr, r5\n\t"                                                                                        \
         "ssat lr, #8, lr\n\t"
-        EDGEC_W16_FINISH("r0")
-        "strb lr, [r6]\n\t"
-        EDGEC_W16_FINISH("r1")
-        "strb lr, [r6, r8]\n\t"
-        "add r6, r6, r8, lsl #1\n\t"
-        EDGEC_W16_FINISH("r2")
-        "strb lr, [r6]\n\t"
-        EDGEC_W16_FINISH("r3")
-        "strb lr, [r6, r8]\n"
-        "8:\n\t"
-        "ldr r4, [r7, #32]\n\t"
-        "subs r4, r4, #1\n\t"
-        "str r4, [r7, #32]\n\t"
-        "bne 1b\n\t"
-        "pop {r4-r11, pc}\n"
-        "7:\n\t"                            /* a left shift: edgec_requantize_nonneg's shift >= 0 branch */
-        "mvn r12, r12\n\t"
+/* One output for a left shift (r12 the shift): edgec_requantize_nonneg's shift >= 0 branch. */
 #define EDGEC_W16_FINISH_LEFT(a)                                                                                      \
         "lsl lr, " a ", r12\n\t"                                                                                    \
         "mov r4, #0x40000000\n\t"                                                                                  \
@@ -121,18 +49,7 @@ __asm__(".pushsection .text.edgec_conv_w16_channels_s8,\"ax\",%progbits\n\t"
         "orr lr, lr, r4, lsr #31\n\t"                                                                              \
         "qadd lr, lr, r5\n\t"                                                                                      \
         "ssat lr, #8, lr\n\t"
-        EDGEC_W16_FINISH_LEFT("r0")
-        "strb lr, [r6]\n\t"
-        EDGEC_W16_FINISH_LEFT("r1")
-        "strb lr, [r6, r8]\n\t"
-        "add r6, r6, r8, lsl #1\n\t"
-        EDGEC_W16_FINISH_LEFT("r2")
-        "strb lr, [r6]\n\t"
-        EDGEC_W16_FINISH_LEFT("r3")
-        "strb lr, [r6, r8]\n\t"
-        "b 8b\n\t"
-        ".size edgec_conv_w16_channels_s8, . - edgec_conv_w16_channels_s8\n\t"
-        ".popsection");
+
 
 /* The state of edgec_conv_w16_table_s8 and edgec_conv_w16_table_odd_s8 (word offsets fixed). */
 typedef struct {
@@ -143,6 +60,7 @@ typedef struct {
     int8_t *out;          /* 16: the next channel's output at the first position (advances by 1) */
     uint32_t stride;      /* 20: bytes from one position's outputs to the next (OC) */
     uint32_t count;       /* 24: channels left (at least 1) */
+    int32_t offset;       /* 28: the output offset (for the channels whose entry is not folded) */
 } edgec_w16_table;
 
 /* As edgec_conv_w16_channels_s8 with every channel's right-shift constants taken from its table entry (the output
@@ -156,10 +74,10 @@ __asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                      
         ".global " NAME "\n\t"                                                                                         \
         ".hidden " NAME "\n\t"                                                                                         \
         ".type " NAME ", %function\n\t"                                                                                \
-        ".thumb_func\n"                                                                                                 \
+        ".thumb_func\n"                                                                                                \
         NAME ":\n\t"                                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
-        "mov r7, r0\n"                                                                                                  \
+        "mov r7, r0\n"                                                                                                 \
         "1:\n\t"                                                                                                       \
         "ldm r7, {r4, r5, r12, lr}\n\t"   /* quad, w, row_bytes, table */                                              \
         "ldr r0, [lr]\n\t"                /* bias */                                                                   \
@@ -178,12 +96,14 @@ __asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                      
         "bne 2b\n\t"                                                                                                   \
         "str r5, [r7, #4]\n\t"                                                                                         \
         "ldr lr, [r7, #12]\n\t"                                                                                        \
-        "ldmia lr!, {r4, r9, r10, r11, r12}\n\t" /* bias (done with), lo, hi, multiplier, r1 */                         \
+        "ldmia lr!, {r4, r9, r10, r11, r12}\n\t" /* bias (done with), lo, hi, multiplier, r1 */                        \
         "str lr, [r7, #12]\n\t"                                                                                        \
         "add r4, r7, #16\n\t"                                                                                          \
         "ldm r4, {r6, r8}\n\t"            /* out, stride */                                                            \
         "adds r4, r6, #1\n\t"                                                                                          \
         "str r4, [r7, #16]\n\t"                                                                                        \
+        "cmp r12, #22\n\t"                                                                                             \
+        "bhi 7f\n\t"                      /* not folded: {bias, shift, -, multiplier, -1} */                           \
         EDGEC_W16_FINISH_TABLE("r0")                                                                                   \
         "strb lr, [r6]\n\t"                                                                                            \
         EDGEC_W16_FINISH_TABLE("r1")                                                                                   \
@@ -192,12 +112,46 @@ __asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                      
         EDGEC_W16_FINISH_TABLE("r2")                                                                                   \
         "strb lr, [r6]\n\t"                                                                                            \
         EDGEC_W16_FINISH_TABLE("r3")                                                                                   \
-        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "strb lr, [r6, r8]\n"                                                                                          \
+        "8:\n\t"                                                                                                       \
         "ldr r4, [r7, #24]\n\t"                                                                                        \
         "subs r4, r4, #1\n\t"                                                                                          \
         "str r4, [r7, #24]\n\t"                                                                                        \
         "bne 1b\n\t"                                                                                                   \
-        "pop {r4-r11, pc}\n\t"                                                                                         \
+        "pop {r4-r11, pc}\n"                                                                                           \
+        "7:\n\t"                          /* edgec_conv_w16_channels_s8's requantization from shift, multiplier */     \
+        "mov r12, r9\n\t"                                                                                              \
+        "mov r9, r11\n\t"                                                                                              \
+        "ldr r5, [r7, #28]\n\t"                                                                                        \
+        "mvns r12, r12\n\t"               /* r - 1 = -1 - shift */                                                     \
+        "bmi 6f\n\t"                      /* shift >= 0 */                                                             \
+        "movs r10, #1\n\t"                                                                                             \
+        "lsl r10, r10, r12\n\t"                                                                                        \
+        "lsl r11, r10, #31\n\t"                                                                                        \
+        "orr r11, r11, #0x40000000\n\t"                                                                                \
+        "lsr r10, r10, #1\n\t"                                                                                         \
+        EDGEC_W16_FINISH("r0")                                                                                         \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_W16_FINISH("r1")                                                                                         \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
+        EDGEC_W16_FINISH("r2")                                                                                         \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_W16_FINISH("r3")                                                                                         \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "b 8b\n"                                                                                                       \
+        "6:\n\t"                                                                                                       \
+        "mvn r12, r12\n\t"                                                                                             \
+        EDGEC_W16_FINISH_LEFT("r0")                                                                                    \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_W16_FINISH_LEFT("r1")                                                                                    \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
+        EDGEC_W16_FINISH_LEFT("r2")                                                                                    \
+        "strb lr, [r6]\n\t"                                                                                            \
+        EDGEC_W16_FINISH_LEFT("r3")                                                                                    \
+        "strb lr, [r6, r8]\n\t"                                                                                        \
+        "b 8b\n\t"                                                                                                     \
         ".size " NAME ", . - " NAME "\n\t"                                                                             \
         ".popsection");
 /* One output: edgec_requantize_right with the folded constant (value plus offset), SSAT to int8. */

@@ -13,10 +13,10 @@
  * pad_value.
  * With at least four positions a last partial group is the last four positions again (the outputs written
  * twice are the same values); with fewer, the missing pixels repeat the last one and only the real ones are
- * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function:
- * edgec_conv_w16_table_s8 when every channel's table entry holds its folded right-shift constants, else
- * edgec_conv_w16_channels_s8 (constants made per channel from quant); otherwise a C loop (SMLAD where there is
- * one) with the general clamp. The table (the bias argument): per channel {bias, lo, hi, multiplier, r1}.
+ * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function
+ * (edgec_conv_w16_table_s8, its odd variant when Kp / 8 is odd); otherwise a C loop (SMLAD where there is one)
+ * with the general clamp. The table (the bias argument): per channel {bias, lo, hi, multiplier, r1}, see
+ * edgec_nn.h.
  * Stack: the quad buffer (8 words per 4 taps, 4608 bytes at 576 taps) and one 576-byte window copy.
  */
 #include <stddef.h>
@@ -258,10 +258,6 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     }
 #if defined(EDGEC_CONV_W16_ASM)
     const int all_asm = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
-    int folded = 1; /* every channel's table entry holds its folded right-shift constants */
-    for (size_t oc = 0; oc < out_c; ++oc) {
-        folded &= (uint32_t)table[5u * oc + 4u] <= EDGEC_RQ_FOLD_MAX_R1;
-    }
     void (*const table_loop)(edgec_w16_table *) = (kp / 8u) % 2u ? edgec_conv_w16_table_odd_s8
                                                                   : edgec_conv_w16_table_s8;
 #endif
@@ -280,17 +276,10 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         }
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
-        if (all_asm && folded) {
-            edgec_w16_table st = {quad, filter, (uint32_t)(kp / 8u * 64u), table, out, (uint32_t)out_c,
-                                  (uint32_t)out_c};
-            table_loop(&st);
-            continue;
-        }
         if (all_asm) {
-            edgec_w16_channels st = {quad,         filter,           table, (uint32_t)(kp / 8u * 64u),
-                                     quant->shift, quant->multiplier, out, (uint32_t)out_c,
-                                     (uint32_t)out_c, params->output_offset};
-            edgec_conv_w16_channels_s8(&st);
+            edgec_w16_table st = {quad, filter, (uint32_t)(kp / 8u * 64u), table, out, (uint32_t)out_c,
+                                  (uint32_t)out_c, params->output_offset};
+            table_loop(&st);
             continue;
         }
 #endif
