@@ -118,11 +118,21 @@ def _budget(args: argparse.Namespace) -> int | str | None:
     return budget
 
 
+def _weight_budget(args: argparse.Namespace) -> int | None:
+    """--flash-budget (bytes of weights, a quantize option) when given: the widened conv weights stay within it."""
+    if getattr(args, "flash_budget", None) is None:
+        return None
+    from .quantize.command import options_from
+
+    return options_from(args).flash_budget
+
+
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
     compiled = compile_model(model_source(args), _target(args), args.output_dir, force=args.force,
-                             sram_budget=_budget(args), conv_weights=args.conv_weights)
+                             sram_budget=_budget(args), conv_weights=args.conv_weights,
+                             weight_budget=_weight_budget(args))
     _print_warnings(compiled.program)
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "

@@ -12,7 +12,8 @@ every layer int8; ``"int16"`` widens every layer the target and K allow; ``"auto
 outputs of fewer than 16 positions that are not a multiple of 4 in int8 (:func:`eligible`) and widens the rest,
 smallest K first (there the int8 path's per-chunk sign extension and tail cost most), while boot stage plus
 weights plus harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled) stay
-within the target's flash. Reports name the layout per layer (``weight_layout``).
+within the target's flash, and the weights within the quantizer's ``--flash-budget`` when compile or run is given
+one. Reports name the layout per layer (``weight_layout``).
 
 Table (:func:`w16_table`, the kernel's bias argument): per channel the bias and the right-shift constants of
 edgec_rq_right with the output offset folded in, so the assembly loads them with one LDM and needs no QADD.
@@ -81,9 +82,10 @@ def eligible(op: ir.Op, features: tuple[str, ...], positions: int = MIN_POSITION
 
 
 def extra_bytes(op: ir.Conv2D) -> int:
+    """Flash the int16 layout adds: the widened, padded weights and the table's four words per channel."""
     oc = op.weights.shape[0]
     k = int(np.prod(op.weights.shape[1:]))
-    return 2 * oc * padded_taps(k) - oc * k
+    return 2 * oc * padded_taps(k) - oc * k + 16 * oc
 
 
 def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | None, mode: str = "auto") -> ir.Program:
@@ -116,9 +118,13 @@ def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | Non
     return dataclasses.replace(program, ops=ops)
 
 
-def for_target(program: ir.Program, target, mode: str = "auto") -> ir.Program:
-    """:func:`choose` for a compiler.targets.Target, its flash as the limit."""
+def for_target(program: ir.Program, target, mode: str = "auto", weight_budget: int | None = None) -> ir.Program:
+    """:func:`choose` for a compiler.targets.Target, its flash as the limit; weight_budget (the quantizer's
+    --flash-budget: bytes the weights may take) limits auto further."""
     free = None
     if target.flash_bytes is not None:
         free = target.flash_bytes - target.boot_reserved_bytes - target.harness_flash_bytes - program.constant_bytes
+    if weight_budget is not None:
+        room = weight_budget - program.constant_bytes + FLASH_MARGIN  # choose takes the margin off again
+        free = room if free is None else min(free, room)
     return choose(program, tuple(target.features), free, mode)

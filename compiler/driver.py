@@ -56,7 +56,7 @@ class RunResult:
 
 
 def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None, target: Target | None = None,
-                    conv_weights: str = "auto") -> tuple[ir.Program, Plan]:
+                    conv_weights: str = "auto", weight_budget: int | None = None) -> tuple[ir.Program, Plan]:
     """Read, optimise (graph passes), lower, order for the least peak, choose the conv weight layout for the
     target (compiler.conv_layout; none without one), plan; with a budget (bytes or "min") tile to fit
     (compiler.fit)."""
@@ -65,23 +65,25 @@ def compile_program(model: str | Path | bytes, sram_budget: int | str | None = N
     if target is not None:
         from .conv_layout import for_target
 
-        program = for_target(program, target, conv_weights)
+        program = for_target(program, target, conv_weights, weight_budget)
     plan = plan_for_budget(program, sram_budget)
     return program, plan
 
 
 def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False,
-                  sram_budget: int | str | None = None, conv_weights: str = "auto") -> Compiled:
+                  sram_budget: int | str | None = None, conv_weights: str = "auto",
+                  weight_budget: int | None = None) -> Compiled:
     """Write a self-contained C project for the target into outdir (replaced atomically).
 
     sram_budget: bytes the arena must fit in (tiling as needed), "min" for the smallest arena, or None.
-    conv_weights: "auto", "int8" or "int16", CONV_2D weights widened for the DSP path (compiler.conv_layout).
+    conv_weights: "auto", "int8" or "int16", CONV_2D weights widened for the DSP path (compiler.conv_layout);
+    weight_budget: bytes the weights may take (auto widens only within it).
     """
     tgt = load_target(target)
     if tgt.is_board:
         raise UsageError(f"{tgt.name} is a board without an emulator: write a firmware project for it with "
                          f"`edgec firmware MODEL --board {tgt.name} -o DIR`")
-    program, plan = compile_program(model, sram_budget, tgt, conv_weights)
+    program, plan = compile_program(model, sram_budget, tgt, conv_weights, weight_budget)
     check_fit(plan, tgt, None if sram_budget == "min" else sram_budget)
     final = Path(outdir)
     contexts: list[ModelContext] = []

@@ -153,7 +153,7 @@ def test_choice_by_target_and_flash() -> None:
     assert layouts(conv_layout.choose(p, ("dsp", "fpu", "mve"), None)) == ["ohwi"] * 3  # Helium
     assert layouts(conv_layout.choose(p, ("dsp",), None, "int8")) == ["ohwi"] * 3
     extra27 = conv_layout.extra_bytes(p.ops[0])
-    assert extra27 == 2 * 4 * 32 - 4 * 27
+    assert extra27 == 2 * 4 * 32 - 4 * 27 + 16 * 4
     # Flash for the small-K layer only (smallest K first), then for none: the int8 fallback.
     room = conv_layout.FLASH_MARGIN + extra27
     assert layouts(conv_layout.choose(p, ("dsp",), room)) == ["w16", "ohwi", "ohwi"]
@@ -210,3 +210,14 @@ def test_w16_table_matches_the_reference_requantization() -> None:
                 for acc in accs:
                     want = int(requantize(np.array([acc], np.int32), m, shift, offset, -128, 127)[0])
                     assert _table_result(int(acc), int(t[1]), int(t[2]), int(t[3]), int(t[4])) == want
+
+
+def test_for_target_keeps_the_weights_within_the_flash_budget() -> None:
+    from compiler.targets import load_target
+
+    p = _program(27, 144)
+    m4 = load_target("mps2-an386")
+    budget = p.constant_bytes + conv_layout.extra_bytes(p.ops[0])
+    assert [op.weight_layout for op in conv_layout.for_target(p, m4, weight_budget=budget).ops] == ["w16", "ohwi"]
+    assert [op.weight_layout for op in conv_layout.for_target(p, m4, weight_budget=budget - 1).ops] == ["ohwi"] * 2
+    assert conv_layout.for_target(p, m4, weight_budget=budget).constant_bytes == budget
