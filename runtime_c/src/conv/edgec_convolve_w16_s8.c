@@ -261,18 +261,31 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     void (*const table_loop)(edgec_w16_table *) = (kp / 8u) % 2u ? edgec_conv_w16_table_odd_s8
                                                                   : edgec_conv_w16_table_s8;
 #endif
+    /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
+    const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+                      g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.in_c % 4 == 0;
     int32_t b = 0, oy = 0, ox = 0;
     for (size_t done = 0; done < positions; done += 4u) {
-        if (done + 4u > positions) { /* the last four positions again */
-            done = positions - 4u;
-            const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
-            b = (int32_t)(done / per_image);
-            oy = (int32_t)(done % per_image / (size_t)g.out_w);
-            ox = (int32_t)(done % (size_t)g.out_w);
-        }
-        for (int p = 0; p < 4; ++p) {
-            unpack_position(&g, b, oy, ox, p, patch, kp, quad);
-            next_position(&g, &b, &oy, &ox);
+        if (dense) {
+            if (done + 4u > positions) {
+                done = positions - 4u;
+            }
+            const int8_t *src = input + done * (size_t)g.in_c;
+            for (int p = 0; p < 4; ++p) {
+                unpack_chunks(src + (size_t)p * (size_t)g.in_c, (size_t)g.in_c / 4u, quad + 2 * p);
+            }
+        } else {
+            if (done + 4u > positions) { /* the last four positions again */
+                done = positions - 4u;
+                const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
+                b = (int32_t)(done / per_image);
+                oy = (int32_t)(done % per_image / (size_t)g.out_w);
+                ox = (int32_t)(done % (size_t)g.out_w);
+            }
+            for (int p = 0; p < 4; ++p) {
+                unpack_position(&g, b, oy, ox, p, patch, kp, quad);
+                next_position(&g, &b, &oy, &ox);
+            }
         }
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
