@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--sram-budget", default=None,
                    help="bytes of SRAM the arena must fit in (tiling layers into row bands as needed), or min")
     c.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    c.add_argument("--conv-weights", choices=("auto", "int8", "int16"), default="auto",
+                   help="CONV_2D weights on DSP targets (Cortex-M4/M7/M33): int16, widened for the fast loop "
+                        "(twice the flash), int8, or auto: int16 while the flash allows (default)")
     add_quantize_options(c)
 
     r = sub.add_parser("run", help="compile, build, run one inference on the target, report")
@@ -44,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--report", metavar="R.json",
                    help="write report.json here (with several targets: a JSON list of reports)")
     r.add_argument("--sram-budget", default=None, help="as for compile")
+    r.add_argument("--conv-weights", choices=("auto", "int8", "int16"), default="auto",
+                   help="as for compile (one target only)")
     r.add_argument("--keep", metavar="DIR",
                    help="keep the generated project in DIR (with several targets: DIR/<target>)")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
@@ -113,11 +118,21 @@ def _budget(args: argparse.Namespace) -> int | str | None:
     return budget
 
 
+def _weight_budget(args: argparse.Namespace) -> int | None:
+    """--flash-budget (bytes of weights, a quantize option) when given: the widened conv weights stay within it."""
+    if getattr(args, "flash_budget", None) is None:
+        return None
+    from .quantize.command import options_from
+
+    return options_from(args).flash_budget
+
+
 def _cmd_compile(args: argparse.Namespace) -> int:
     from .driver import compile_model
 
     compiled = compile_model(model_source(args), _target(args), args.output_dir, force=args.force,
-                             sram_budget=_budget(args))
+                             sram_budget=_budget(args), conv_weights=args.conv_weights,
+                             weight_budget=_weight_budget(args))
     _print_warnings(compiled.program)
     p = compiled.program
     print(f"wrote {compiled.outdir}/ for {compiled.target.name}: {len(p.ops)} layers, {p.macs:,} MACs, "
@@ -160,10 +175,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     model = model_source(args)
     arrays = _load_inputs(args.input, model)
     if len(names) > 1:
+        if args.conv_weights != "auto":
+            raise UsageError("--conv-weights applies to one target at a time")
         return run_targets(model, names, arrays, keep=args.keep, report_path=args.report, outputs=args.output,
                            check_reference=not args.no_check, sram_budget=_budget(args))
     result = run_model(model, names[0], arrays, workdir=args.keep, check_reference=not args.no_check,
-                       sram_budget=_budget(args), profile=not args.no_profile)
+                       sram_budget=_budget(args), profile=not args.no_profile, conv_weights=args.conv_weights)
     for path, output in zip(args.output or [], result.outputs):
         np.save(path, output)
     if args.report:

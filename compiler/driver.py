@@ -55,26 +55,35 @@ class RunResult:
         return all(np.array_equal(a, b) for a, b in zip(self.outputs, self.reference))
 
 
-def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None) -> tuple[ir.Program, Plan]:
-    """Read, optimise (graph passes), lower, order for the least peak, plan; with a budget (bytes or "min") tile to
-    fit (compiler.fit)."""
+def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None, target: Target | None = None,
+                    conv_weights: str = "auto", weight_budget: int | None = None) -> tuple[ir.Program, Plan]:
+    """Read, optimise (graph passes), lower, order for the least peak, choose the conv weight layout for the
+    target (compiler.conv_layout; none without one), plan; with a budget (bytes or "min") tile to fit
+    (compiler.fit)."""
     graph = optimize(read_tflite(model))
     program = reorder(lower(graph))
+    if target is not None:
+        from .conv_layout import for_target
+
+        program = for_target(program, target, conv_weights, weight_budget)
     plan = plan_for_budget(program, sram_budget)
     return program, plan
 
 
 def compile_model(model: str | Path | bytes, target: str, outdir: str | Path, *, force: bool = False,
-                  sram_budget: int | str | None = None) -> Compiled:
+                  sram_budget: int | str | None = None, conv_weights: str = "auto",
+                  weight_budget: int | None = None) -> Compiled:
     """Write a self-contained C project for the target into outdir (replaced atomically).
 
     sram_budget: bytes the arena must fit in (tiling as needed), "min" for the smallest arena, or None.
+    conv_weights: "auto", "int8" or "int16", CONV_2D weights widened for the DSP path (compiler.conv_layout);
+    weight_budget: bytes the weights may take (auto widens only within it).
     """
     tgt = load_target(target)
     if tgt.is_board:
         raise UsageError(f"{tgt.name} is a board without an emulator: write a firmware project for it with "
                          f"`edgec firmware MODEL --board {tgt.name} -o DIR`")
-    program, plan = compile_program(model, sram_budget)
+    program, plan = compile_program(model, sram_budget, tgt, conv_weights, weight_budget)
     check_fit(plan, tgt, None if sram_budget == "min" else sram_budget)
     final = Path(outdir)
     contexts: list[ModelContext] = []
@@ -109,7 +118,7 @@ def write_output_dir(final: Path, force: bool, fill: Callable[[Path], None], mar
 
 def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], *, workdir: str | Path | None = None,
               check_reference: bool = True, sanitize: bool = False, sram_budget: int | str | None = None,
-              profile: bool = False) -> RunResult:
+              profile: bool = False, conv_weights: str = "auto") -> RunResult:
     """Compile, build, run one inference on the target (one array per model input), and measure it.
 
     ``profile`` also builds and runs the per-layer profiling program (compiler/profile.py) on QEMU
@@ -122,7 +131,8 @@ def run_model(model: str | Path | bytes, target: str, inputs: list[np.ndarray], 
 
     with tempfile.TemporaryDirectory(prefix="edgec-run-") as tmp:
         outdir = Path(workdir) if workdir is not None else Path(tmp) / "project"
-        compiled = compile_model(model, target, outdir, force=workdir is None, sram_budget=sram_budget)
+        compiled = compile_model(model, target, outdir, force=workdir is None, sram_budget=sram_budget,
+                                 conv_weights=conv_weights)
         program = compiled.program
         arrays = check_inputs(program, inputs)
         executable = build(outdir, compiled.target, werror=True, sanitize=sanitize)

@@ -140,7 +140,7 @@ def write_firmware(model: str | Path | bytes, board: str, outdir: str | Path, *,
     from .build import build as run_make
 
     tgt = _board(board)
-    program, plan = compile_program(model)
+    program, plan = compile_program(model, target=tgt)
     check_fit(plan, tgt, None)
     need = demand(plan, tgt)
     model_name = model_label(model) if isinstance(model, bytes) else Path(model).name

@@ -143,11 +143,18 @@ class Conv2D(Op):
     act_max: int
     macs_: int = 0
     weight_bits: int = 8  # 4: the values are in [-8, 7] and are stored packed (see stored_weights)
+    weight_layout: str = "ohwi"  # "w16": widened to int16 for edgec_convolve_w16_s8 (compiler/conv_layout.py)
 
     kind = OpKind.CONV_2D
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
+        if self.weight_layout == "w16":  # compiler/conv_layout.py: int16 weights, bias and rescale as one table
+            from .conv_layout import w16_table, w16_weights
+
+            return {"weights": w16_weights(self.weights),
+                    "bias": w16_table(self.bias, self.multiplier, self.shift, self.output_offset),
+                    "multiplier": self.multiplier, "shift": self.shift}
         return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
                 "multiplier": self.multiplier, "shift": self.shift}
 

@@ -7,7 +7,8 @@ model with its kernels and the simulation main with start-up and libc}, ``sram_b
 ``layers`` (per op: name, op, macs, arena_bytes = bytes of the arena in use during the op, the
 union of the buffers alive then, instructions = measured per layer by a profiling run
 (compiler/profile.py; null otherwise), weight_bytes = the op's constants in flash,
-instructions_per_mac, output_shape), and ``arena`` (the memory plan: bytes, graph-order live-set
+instructions_per_mac, output_shape, weight_layout = a CONV_2D's weights: "ohwi" int8 or "w16" widened to int16,
+compiler/conv_layout.py; null for other ops), and ``arena`` (the memory plan: bytes, graph-order live-set
 bound, placement strategy, the op at the peak, kernel calls, each tiled segment with its band,
 order and line buffers, and ``buffers``: per buffer the values stored in it (none for a line
 buffer: ``line_of`` names the value whose rows it holds), offset, bytes, first and last op; first
@@ -37,7 +38,8 @@ def build_report(program: ir.Program, plan: Plan, target: Target, model: str, *,
     layers = [
         {"name": op.name, "op": op.kind.name, "macs": op.macs, "arena_bytes": plan.live_bytes(step),
          "instructions": None, "weight_bytes": sum(a.nbytes for a in op.constants.values()),
-         "instructions_per_mac": None, "output_shape": list(program.value(op.outputs[0]).shape)}
+         "instructions_per_mac": None, "output_shape": list(program.value(op.outputs[0]).shape),
+         "weight_layout": op.weight_layout if isinstance(op, ir.Conv2D) else None}
         for step, op in enumerate(program.ops)
     ]
     if profile is not None:

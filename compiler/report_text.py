@@ -96,7 +96,8 @@ def layer_table(report: dict[str, Any], name_width: int = 40) -> str:
         share = f"{instr / total * 100:5.1f}%" if instr is not None and total else "-"
         shape = "x".join(str(d) for d in layer.get("output_shape", []))
         name = layer["name"] if len(layer["name"]) <= name_width else layer["name"][:name_width - 3] + "..."
-        rows.append(f"{mark} {i:3d} {layer['op']:18s} {shape:14s} {layer['macs']:12,} {_num(layer.get('weight_bytes')):>10} "
+        op = layer["op"] + (" w16" if layer.get("weight_layout") == "w16" else "")
+        rows.append(f"{mark} {i:3d} {op:18s} {shape:14s} {layer['macs']:12,} {_num(layer.get('weight_bytes')):>10} "
                     f"{layer['arena_bytes']:9,} {_num(instr):>13} {share:>6} {_num(layer.get('instructions_per_mac')):>9}  {name}")
     rows.append(_footer(report, top, peak))
     return "\n".join(rows)

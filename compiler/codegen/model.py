@@ -29,7 +29,8 @@ from .loops import Group, loop_groups
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int32): "int32_t", np.dtype(np.float64): "double",
-           np.dtype(np.uint8): "uint8_t"}  # uint8: 4-bit weights packed two per byte
+           np.dtype(np.uint8): "uint8_t",  # uint8: 4-bit weights packed two per byte
+           np.dtype(np.int16): "int16_t"}  # int16: widened conv weights (compiler/conv_layout.py)
 
 
 def header_line(program: ir.Program) -> str:
@@ -207,6 +208,8 @@ _FAST_S8 = {"edgec_convolve_s8": "edgec_convolve_fast_s8", "edgec_fully_connecte
 def kernel_name(op: ir.Op) -> str:
     """The op kind's C kernel; the _s4 variant for 4-bit weights (edgec_convolve_s8 -> edgec_convolve_s4); for int8
     weights the fast variant where one exists (depthwise only with depth multiplier 1: it vectorises channels)."""
+    if getattr(op, "weight_layout", "ohwi") == "w16":  # compiler/conv_layout.py
+        return "edgec_convolve_w16_s8"
     if getattr(op, "weight_bits", 8) == 4:
         return op.kind.kernel.removesuffix("_s8") + "_s4"
     if isinstance(op, ir.DepthwiseConv2D) and op.depth_multiplier == 1:  # 3x3: offline pairs, compiler/dw_layout.py

@@ -172,6 +172,24 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
                                     const edgec_dims *output_dims, int8_t *output);
 
 /**
+ * 2-D convolution as edgec_convolve_fast_s8 (same arguments and results) over weights the compiler widened
+ * offline for the DSP extension (compiler/conv_layout.py): per output channel Kp = K rounded up to a multiple of 8
+ * int16 values (K = KH * KW * IC, the taps past K zero), each group of four taps 4c..4c+3 stored as
+ * (w[4c], w[4c+2], w[4c+1], w[4c+3]), the order of the quad buffer's SXTB16 pairs. Twice the int8 weights'
+ * flash, for 11 instead of 13 instructions per 16 MACs and no K % 4 tail. table (in place of bias): per channel
+ * five int32 {bias, lo, hi, multiplier, r1}: for a right shift with r1 = -1 - shift <= EDGEC_RQ_FOLD_MAX_R1 the
+ * edgec_rq_right constants with params->output_offset folded in (edgec_rq_right_fold_offset), else
+ * {bias, shift, 0, multiplier, -1} (the kernel then makes them per channel from the shift). K at most EDGEC_CONV_W16_TAPS, else
+ * EDGEC_ARG_ERROR. Portable C off the DSP extension (the compiler chooses it only on DSP targets without Helium).
+ * Stack: about 5.2 KiB (the quad buffer and one window copy).
+ */
+#define EDGEC_CONV_W16_TAPS 576
+edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                   const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                                   const int16_t *filter, const int32_t *table, const edgec_dims *output_dims,
+                                   int8_t *output);
+
+/**
  * Depthwise 2-D convolution, fast path for depth_multiplier 1: the arguments, layouts and results of
  * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Off Helium a 3x3 undilated window with
  * horizontal stride 1 or 2 and output rows of at least 6 goes through a channel-major int16 copy of each band of

@@ -1,0 +1,302 @@
+/*
+ * edgec runtime: int8 2-D convolution over weights the compiler widened to int16 (see edgec_convolve_w16_s8 in
+ * edgec_nn.h; the layout is compiler/conv_layout.py's).
+ *
+ * Every output position goes four at a time (consecutive in (batch, y, x) order, across rows and batches): the
+ * four windows are unpacked into an int16 quad buffer (edgec_conv_quad_w16.h's layout: per chunk of four taps
+ * eight words, pixel p's halfword pairs (4c, 4c+2) and (4c+1, 4c+3) at words 2p and 2p + 1), each window with
+ * K rounded up to Kp, a multiple of 8, by zero taps: the padded chunk words are written once per call (direct
+ * unpacks never touch them) or come from the zero tail of the window copy, so nothing reads uninitialised memory
+ * and the zero weights make them add nothing. Interior windows whose kernel rows are whole 4-tap chunks are
+ * unpacked straight from the input rows, other windows of whole-chunk taps (IC a multiple of 4) tap by tap with
+ * the pad value's words for out-of-bounds taps; the rest are copied first with out-of-bounds taps set to
+ * pad_value.
+ * With at least four positions a last partial group is the last four positions again (the outputs written
+ * twice are the same values); with fewer, the missing pixels repeat the last one and only the real ones are
+ * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function
+ * (edgec_conv_w16_table_s8, its odd variant when Kp / 8 is odd); otherwise a C loop (SMLAD where there is one)
+ * with the general clamp. The table (the bias argument): per channel {bias, lo, hi, multiplier, r1}, see
+ * edgec_nn.h.
+ * Stack: the quad buffer (8 words per 4 taps, 4608 bytes at 576 taps) and one 576-byte window copy.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "edgec_conv_common.h"
+#include "edgec_conv_quad_w16.h"
+#include "edgec_nn.h"
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#endif
+
+#define W16_QUAD_WORDS (EDGEC_CONV_W16_TAPS * 2) /* 8 words per 4 taps */
+
+typedef struct {
+    const int8_t *input;
+    int32_t in_h, in_w, in_c, k_h, k_w, out_h, out_w;
+    int32_t stride_h, stride_w, dil_h, dil_w, pad_top, pad_left, pad_value;
+    size_t k;           /* KH * KW * IC taps of one window */
+    size_t row_stride;  /* bytes of one input row */
+    size_t image_bytes; /* bytes of one input image */
+} w16_geometry;
+
+/* The four taps at x as the two words of the quad buffer: halfword pairs (x0, x2) and (x1, x3). */
+static inline void unpack4(const int8_t *x, int32_t *dst)
+{
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    int32_t v;
+    memcpy(&v, x, sizeof v);
+    int32_t odd;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(odd) : "r"(v));
+    dst[0] = __sxtb16(v);
+    dst[1] = odd;
+#else
+    dst[0] = (int32_t)(((uint32_t)(uint16_t)x[0]) | ((uint32_t)(uint16_t)x[2] << 16));
+    dst[1] = (int32_t)(((uint32_t)(uint16_t)x[1]) | ((uint32_t)(uint16_t)x[3] << 16));
+#endif
+}
+
+/* chunks 4-tap chunks of one pixel from x to dst (that pixel's words of its first chunk); returns dst past them. */
+static inline int32_t *unpack_chunks(const int8_t *x, size_t chunks, int32_t *dst)
+{
+    for (; chunks >= 4u; chunks -= 4u) { /* four chunks per step: the loads and stores paired by the compiler */
+        unpack4(x, dst);
+        unpack4(x + 4, dst + 8);
+        unpack4(x + 8, dst + 16);
+        unpack4(x + 12, dst + 24);
+        x += 16;
+        dst += 32;
+    }
+    for (size_t c = 0; c < chunks; ++c) {
+        unpack4(x + 4u * c, dst);
+        dst += 8;
+    }
+    return dst;
+}
+
+/* The window of position (b, oy, ox) as pixel p of the quad buffer (taps past K are zero or left as set). */
+static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_t ox, int p, int8_t *patch,
+                            size_t kp, int32_t *quad)
+{
+    const size_t row_bytes = (size_t)g->k_w * (size_t)g->in_c;
+    const int32_t origin_y = oy * g->stride_h - g->pad_top;
+    const int32_t origin_x = ox * g->stride_w - g->pad_left;
+    const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
+    const int inside = origin_y >= 0 && origin_x >= 0 && origin_y + (g->k_h - 1) * g->dil_h < g->in_h &&
+                       origin_x + (g->k_w - 1) * g->dil_w < g->in_w;
+    if (inside && g->dil_w == 1 && row_bytes % 4u == 0u) {
+        const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+        const size_t step = (size_t)g->dil_h * g->row_stride;
+        int32_t *dst = quad + 2 * p;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            dst = unpack_chunks(src, row_bytes / 4u, dst);
+            src += step;
+        }
+        return;
+    }
+    int8_t *dst = patch;
+    if (inside && g->dil_w == 1) { /* rows of other lengths (e.g. 3x3 over 3 channels): one copy per row */
+        const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+        const size_t step = (size_t)g->dil_h * g->row_stride;
+        const size_t words = row_bytes / 4u;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            for (size_t i = 0; i < words; ++i) {
+                memcpy(dst + 4u * i, src + 4u * i, 4u);
+            }
+            for (size_t i = 4u * words; i < row_bytes; ++i) {
+                dst[i] = src[i];
+            }
+            dst += row_bytes;
+            src += step;
+        }
+        unpack_chunks(patch, kp / 4u, quad + 2 * p);
+        return;
+    }
+    const size_t tap = (size_t)g->in_c;
+    if (tap % 4u == 0u) { /* whole chunks per tap: unpacked from the input, the pad value's words elsewhere */
+        const uint32_t half_pad = (uint32_t)(uint16_t)(int16_t)g->pad_value;
+        const int32_t pad_word = (int32_t)(half_pad | (half_pad << 16));
+        int32_t *q = quad + 2 * p;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            const int row_in = iy >= 0 && iy < g->in_h;
+            const int8_t *row = row_in ? in_batch + (size_t)iy * g->row_stride : in_batch;
+            for (int32_t kx = 0; kx < g->k_w; ++kx) {
+                const int32_t ix = origin_x + kx * g->dil_w;
+                if (row_in && ix >= 0 && ix < g->in_w) {
+                    q = unpack_chunks(row + (size_t)ix * tap, tap / 4u, q);
+                } else {
+                    for (size_t c = 0; c < tap / 4u; ++c) {
+                        q[0] = pad_word;
+                        q[1] = pad_word;
+                        q += 8;
+                    }
+                }
+            }
+        }
+        return;
+    }
+    for (int32_t ky = 0; ky < g->k_h; ++ky) {
+        const int32_t iy = origin_y + ky * g->dil_h;
+        const int row_in = iy >= 0 && iy < g->in_h;
+        const int8_t *row = row_in ? in_batch + (size_t)iy * g->row_stride : in_batch;
+        for (int32_t kx = 0; kx < g->k_w; ++kx) {
+            const int32_t ix = origin_x + kx * g->dil_w;
+            if (row_in && ix >= 0 && ix < g->in_w) {
+                const int8_t *src = row + (size_t)ix * tap;
+                for (size_t i = 0; i < tap; ++i) {
+                    dst[i] = src[i];
+                }
+            } else {
+                for (size_t i = 0; i < tap; ++i) {
+                    dst[i] = (int8_t)g->pad_value;
+                }
+            }
+            dst += tap;
+        }
+    }
+    unpack_chunks(patch, kp / 4u, quad + 2 * p);
+}
+
+/* The halfword h (0 low, 1 high) of a quad buffer word as a signed value. */
+static inline int32_t half(int32_t word, int h)
+{
+    const uint32_t u = ((uint32_t)word >> (16 * h)) & 0xFFFFu;
+    return (int32_t)(u ^ 0x8000u) - 0x8000;
+}
+
+/* sums[p] = init + the dot product of pixel p's Kp taps with the weight row w, modulo 2^32. */
+static void dot4_w16(const int32_t *q, const int16_t *w, size_t kp, int32_t init, uint32_t sums[4])
+{
+    for (int p = 0; p < 4; ++p) {
+        sums[p] = (uint32_t)init;
+    }
+    for (size_t c = 0; c < kp / 4u; ++c) {
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+        int32_t w0, w1;
+        memcpy(&w0, w, sizeof w0);
+        memcpy(&w1, w + 2, sizeof w1);
+        for (int p = 0; p < 4; ++p) {
+            sums[p] = (uint32_t)__smlad(q[2 * p + 1], w1, __smlad(q[2 * p], w0, (int32_t)sums[p]));
+        }
+#else
+        for (int p = 0; p < 4; ++p) {
+            const int32_t e = q[2 * p];
+            const int32_t o = q[2 * p + 1];
+            sums[p] += (uint32_t)(half(e, 0) * w[0]) + (uint32_t)(half(e, 1) * w[1]) +
+                       (uint32_t)(half(o, 0) * w[2]) + (uint32_t)(half(o, 1) * w[3]);
+        }
+#endif
+        q += 8;
+        w += 4;
+    }
+}
+
+/* Every channel of the four pixels in quad, the first n (1..4) stored at out, out + out_c, ... */
+static void channels_c(const int32_t *quad, const int16_t *filter, size_t kp, const int32_t *table,
+                       const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
+                       int8_t *out)
+{
+    for (int32_t oc = 0; oc < out_c; ++oc) {
+        uint32_t sums[4];
+        dot4_w16(quad, filter + (size_t)oc * kp, kp, table[5 * oc], sums);
+        for (int p = 0; p < n; ++p) {
+            out[(size_t)p * (size_t)out_c + (size_t)oc] =
+                finish(sums[p], quant->multiplier[oc], quant->shift[oc], params);
+        }
+    }
+}
+
+/* The next output position in (b, oy, ox) order. */
+static inline void next_position(const w16_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
+{
+    if (++*ox == g->out_w) {
+        *ox = 0;
+        if (++*oy == g->out_h) {
+            *oy = 0;
+            ++*b;
+        }
+    }
+}
+
+edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                   const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
+                                   const int16_t *filter, const int32_t *table, const edgec_dims *output_dims,
+                                   int8_t *output)
+{
+    if (!convolve_args_ok(params, quant, input_dims, input, filter_dims, (const int8_t *)filter, table, output_dims,
+                          output)) {
+        return EDGEC_ARG_ERROR;
+    }
+    w16_geometry g = {input, input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
+                      output_dims->h, output_dims->w, params->stride_h, params->stride_w, params->dilation_h,
+                      params->dilation_w, params->pad_top, params->pad_left, params->pad_value, 0, 0, 0};
+    g.k = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
+    if (g.k > EDGEC_CONV_W16_TAPS) {
+        return EDGEC_ARG_ERROR;
+    }
+    g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
+    g.image_bytes = (size_t)g.in_h * g.row_stride;
+    const size_t kp = (g.k + 7u) & ~(size_t)7u;
+    const size_t out_c = (size_t)filter_dims->n;
+    const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
+    int8_t patch[EDGEC_CONV_W16_TAPS];
+    int32_t quad[W16_QUAD_WORDS];
+    memset(patch + g.k, 0, kp - g.k);
+    memset(quad + 8u * (g.k / 4u), 0, (kp / 4u - g.k / 4u) * 8u * sizeof quad[0]);
+    if (positions < 4u) {
+        int32_t b = 0, oy = 0, ox = 0;
+        for (int p = 0; p < 4; ++p) {
+            unpack_position(&g, b, oy, ox, p, patch, kp, quad);
+            if ((size_t)p + 1u < positions) {
+                next_position(&g, &b, &oy, &ox);
+            }
+        }
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, (int)positions, output);
+        return EDGEC_OK;
+    }
+#if defined(EDGEC_CONV_W16_ASM)
+    const int all_asm = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
+    void (*const table_loop)(edgec_w16_table *) = (kp / 8u) % 2u ? edgec_conv_w16_table_odd_s8
+                                                                  : edgec_conv_w16_table_s8;
+#endif
+    /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
+    const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+                      g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.in_c % 4 == 0;
+    int32_t b = 0, oy = 0, ox = 0;
+    for (size_t done = 0; done < positions; done += 4u) {
+        if (dense) {
+            if (done + 4u > positions) {
+                done = positions - 4u;
+            }
+            const int8_t *src = input + done * (size_t)g.in_c;
+            for (int p = 0; p < 4; ++p) {
+                unpack_chunks(src + (size_t)p * (size_t)g.in_c, (size_t)g.in_c / 4u, quad + 2 * p);
+            }
+        } else {
+            if (done + 4u > positions) { /* the last four positions again */
+                done = positions - 4u;
+                const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
+                b = (int32_t)(done / per_image);
+                oy = (int32_t)(done % per_image / (size_t)g.out_w);
+                ox = (int32_t)(done % (size_t)g.out_w);
+            }
+            for (int p = 0; p < 4; ++p) {
+                unpack_position(&g, b, oy, ox, p, patch, kp, quad);
+                next_position(&g, &b, &oy, &ox);
+            }
+        }
+        int8_t *out = output + done * out_c;
+#if defined(EDGEC_CONV_W16_ASM)
+        if (all_asm) {
+            edgec_w16_table st = {quad, filter, (uint32_t)(kp / 8u * 64u), table, out, (uint32_t)out_c,
+                                  (uint32_t)out_c, params->output_offset};
+            table_loop(&st);
+            continue;
+        }
+#endif
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 4, out);
+    }
+    return EDGEC_OK;
+}

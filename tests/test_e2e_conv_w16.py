@@ -1,0 +1,56 @@
+"""CONV_2D over int16 weights widened offline (edgec_convolve_w16_s8, compiler/conv_layout.py) end to end on QEMU.
+
+On the DSP targets (Cortex-M4 an386, Cortex-M33 an505) the compiler widens every CONV_2D with K <= 576 by default,
+so the cases of tests/test_e2e_conv_fast.py already run this path there; these add what is particular to it:
+K of 1..9 and other sizes that are not a multiple of 8 (zero taps up to Kp), dilation, position counts below and
+around multiples of four (the last group recomputed), a tiny output scale (left shifts in the assembly), ReLU6
+(the C loop), a nonzero input zero point with padding, and the int8 kernel forced with --conv-weights int8 on the
+same targets. Each run checks which kernel the generated model calls and that outputs equal TFLite's reference
+interpreter and the IR interpreter bit for bit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from e2e import Built, assert_bit_identical
+
+from compiler import modelbuilder as mb
+from compiler.build import build
+from compiler.driver import compile_model
+
+CASES: dict[str, bytes] = {
+    "pw_k1": mb.conv2d_model(input_shape=(1, 3, 7, 1), out_channels=5, kernel=(1, 1), seed=61),
+    "pw_k3_two_positions": mb.conv2d_model(input_shape=(1, 1, 2, 3), out_channels=7, kernel=(1, 1), seed=62),
+    "pw_k5": mb.conv2d_model(input_shape=(1, 3, 6, 5), out_channels=9, kernel=(1, 1), seed=63),
+    "pw_k9_relu6": mb.conv2d_model(input_shape=(1, 2, 8, 9), out_channels=6, kernel=(1, 1), activation="RELU6",
+                                   seed=64),
+    "pw_k12": mb.conv2d_model(input_shape=(1, 4, 5, 12), out_channels=7, kernel=(1, 1), seed=65),
+    "c3x3_ic3_s2": mb.conv2d_model(input_shape=(1, 11, 9, 3), out_channels=8, kernel=(3, 3), stride=(2, 2),
+                                   padding="SAME", input_qparams=(0.05, 13), seed=66),
+    "c3x3_ic3_dil2": mb.conv2d_model(input_shape=(1, 9, 9, 3), out_channels=5, kernel=(3, 3), dilation=(2, 2),
+                                     padding="SAME", input_qparams=(0.05, -20), seed=67),
+    "pw_s2_ic16": mb.conv2d_model(input_shape=(1, 9, 9, 16), out_channels=12, kernel=(1, 1), stride=(2, 2),
+                                  seed=68),
+    "pw_left_shift_k7": mb.conv2d_model(input_shape=(1, 4, 4, 7), out_channels=6, kernel=(1, 1),
+                                        input_qparams=(0.05, -7), output_qparams=(2e-5, 5), seed=69),
+}
+
+pytestmark = pytest.mark.qemu
+
+# Two positions: auto keeps int8 (compiler/conv_layout.eligible), int16 forced runs the kernel's short group.
+RUNS = [(name, "mps2-an386", "int16" if name == "pw_k3_two_positions" else "auto") for name in sorted(CASES)] + [
+    ("c3x3_ic3_s2", "mps2-an505", "auto"), ("pw_left_shift_k7", "mps2-an505", "auto"),
+    ("c3x3_ic3_s2", "mps2-an386", "int8"), ("pw_k9_relu6", "mps2-an386", "int8"),
+    ("c3x3_ic3_s2", "mps2-an385", "int16"),  # no DSP: the choice is ignored, int8 OHWI stays
+]
+
+
+@pytest.mark.parametrize(("name", "target", "mode"), RUNS)
+def test_conv_w16_bit_identical(name: str, target: str, mode: str, tmp_path) -> None:
+    model = CASES[name]
+    compiled = compile_model(model, target, tmp_path / "project", conv_weights=mode)
+    source = (compiled.outdir / "model.c").read_text()
+    widened = mode != "int8" and target != "mps2-an385"
+    assert ("edgec_convolve_w16_s8(" in source) == widened
+    assert ("edgec_convolve_fast_s8(" in source) != widened
+    assert_bit_identical(model, Built(compiled, build(compiled.outdir, compiled.target, werror=True)), range(2))
