@@ -7,10 +7,12 @@
  * both over all 256 values (tables[0][x + 128] and tables[1][x + 128]) and this kernel requantizes only the sum:
  * the results are those of edgec_add_s8 for every input whose tables were made from the same parameters.
  * With a right output shift (every ADD the compiler has met) the sum takes edgec_requantize_right with constants
- * made once per call. Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
+ * made once per call; on Armv7-M / Armv8-M Mainline an assembly loop (edgec_add_table_dsp.h) takes the usual
+ * case of that. Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
  */
 #include "edgec_nn.h"
 
+#include "edgec_add_table_dsp.h"
 #include "edgec_elementwise_common.h"
 
 /* The sum's requantization with the output offset folded in (edgec_rq_right_fold_offset), for a right output
@@ -45,6 +47,12 @@ edgec_status edgec_add_table_s8(const edgec_add_params *params, const int32_t *t
     const int32_t hi = params->act_max;
     /* Tables made from accepted params hold terms below 2^30 in magnitude, so the sum is exact; any other table
      * wraps modulo 2^32 (as the compiler's interpreter does) instead of overflowing. */
+#if defined(EDGEC_ADD_TABLE_ASM) /* Armv7-M / Armv8-M Mainline: edgec_add_table_dsp.h */
+    if (edgec_add_table_asm_ok(params)) {
+        edgec_add_table_asm(params, table1, table2, input1, input2, size, output);
+        return EDGEC_OK;
+    }
+#endif
     if (params->output_shift < 0 && -1 - params->output_shift <= EDGEC_RQ_FOLD_MAX_R1) {
         add_folded(params, table1, table2, input1, input2, size, output);
         return EDGEC_OK;
