@@ -7,10 +7,12 @@
  * both over all 256 values (tables[0][x + 128] and tables[1][x + 128]) and this kernel requantizes only the sum:
  * the results are those of edgec_add_s8 for every input whose tables were made from the same parameters.
  * With a right output shift (every ADD the compiler has met) the sum takes edgec_requantize_right with constants
- * made once per call. Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
+ * made once per call; on Armv7-M / Armv8-M Mainline an assembly loop (edgec_add_table_dsp.h) takes the usual
+ * case of that. Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
  */
 #include "edgec_nn.h"
 
+#include "edgec_add_table_dsp.h"
 #include "edgec_elementwise_common.h"
 
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
@@ -52,6 +54,11 @@ edgec_status edgec_add_table_s8(const edgec_add_params *params, const int32_t *t
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) /* Helium: edgec_add_mve_s8.h, any accepted shift */
     edgec_add_table_mve_s8(params, table1, table2, input1, input2, size, output);
     return EDGEC_OK;
+#elif defined(EDGEC_ADD_TABLE_ASM) /* Armv7-M / Armv8-M Mainline: edgec_add_table_dsp.h */
+    if (edgec_add_table_asm_ok(params)) {
+        edgec_add_table_asm(params, table1, table2, input1, input2, size, output);
+        return EDGEC_OK;
+    }
 #endif
     if (params->output_shift < 0 && -1 - params->output_shift <= EDGEC_RQ_FOLD_MAX_R1) {
         add_folded(params, table1, table2, input1, input2, size, output);
