@@ -57,15 +57,16 @@ class RunResult:
 
 def compile_program(model: str | Path | bytes, sram_budget: int | str | None = None, target: Target | None = None,
                     conv_weights: str = "auto", weight_budget: int | None = None) -> tuple[ir.Program, Plan]:
-    """Read, optimise (graph passes), lower, order for the least peak, choose the conv weight layout for the
-    target (compiler.conv_layout; none without one), plan; with a budget (bytes or "min") tile to fit
-    (compiler.fit)."""
+    """Read, optimise (graph passes), lower, order for the least peak, choose the depthwise and conv weight layouts
+    for the target (compiler.dw_layout, compiler.conv_layout; none without one), plan; with a budget (bytes or
+    "min") tile to fit (compiler.fit)."""
     graph = optimize(read_tflite(model))
     program = reorder(lower(graph))
     if target is not None:
-        from .conv_layout import for_target
+        from . import conv_layout, dw_layout
 
-        program = for_target(program, target, conv_weights, weight_budget)
+        program = dw_layout.for_target(program, target)  # first: the conv rule counts the pairs' flash
+        program = conv_layout.for_target(program, target, conv_weights, weight_budget)
     plan = plan_for_budget(program, sram_budget)
     return program, plan
 

@@ -7,11 +7,20 @@ per channel) costs about as much as the channel's multiply-accumulates on short 
 of one output row); :func:`pair_table` builds it once here, for ``edgec_depthwise_conv3x3_pairs_s8``: channel c's
 six words at 6c.. in the order A_0, A_1, A_2, B_0, B_1, B_2 (24 bytes a channel next to the 9 of the int8 filter,
 which the kernel keeps for the shapes the band path declines).
+
+Rule (:func:`for_target`): the pairs are emitted only where the band path runs, so only on targets without Helium
+(whose depthwise is edgec_depthwise_mve_s8.h) and outside Armv6-M and Armv8-M Baseline (no band path there:
+EDGEC_DW3_BAND in edgec_dw3x3_band_s8.h); elsewhere the layer keeps the int8 filter alone and
+``edgec_depthwise_conv_fast_s8``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+
+from . import ir
 
 PAIR_WORDS = 6
 
@@ -32,3 +41,22 @@ def pair_table(weights: np.ndarray) -> np.ndarray:
     b = lo(w[:, 1, :]) | (lo(w[:, 2, :]) << 16)
     words = np.concatenate([a, b], axis=0).T  # [C, 6]
     return np.ascontiguousarray(words.astype(np.uint32).view(np.int32).ravel())
+
+
+NO_BAND_ARCHS = ("armv6-m", "armv8-m.base")  # no band path: the Cortex-M0/M0+/M23 take the general depthwise
+
+
+def runs_band(target) -> bool:
+    """Whether the target's build takes the band path (EDGEC_DW3_BAND in edgec_dw3x3_band_s8.h)."""
+    return "mve" not in target.features and target.arch not in NO_BAND_ARCHS
+
+
+def for_target(program: ir.Program, target) -> ir.Program:
+    """The program with the depthwise layers the band path takes on this target set to weight_layout "pairs"."""
+    if not runs_band(target):
+        return program
+    ops = tuple(dataclasses.replace(op, weight_layout="pairs")
+                if isinstance(op, ir.DepthwiseConv2D)
+                and wants_pairs(op.weights.shape[:2], op.stride, op.dilation, op.depth_multiplier, op.weight_bits)
+                else op for op in program.ops)
+    return dataclasses.replace(program, ops=ops)

@@ -179,17 +179,19 @@ class DepthwiseConv2D(Op):
     act_max: int
     macs_: int = 0
     weight_bits: int = 8  # 4: the values are in [-8, 7] and are stored packed (see stored_weights)
+    weight_layout: str = "hwc"  # "pairs": plus int16 weight pairs for the 3x3 band kernel (compiler/dw_layout.py)
 
     kind = OpKind.DEPTHWISE_CONV_2D
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        """Plus, where the 3x3 band kernel takes the layer, its int16 weight pairs (compiler/dw_layout.py)."""
-        from .dw_layout import pair_table, wants_pairs
-
+        """Plus, where the 3x3 band kernel takes the layer on the target, its int16 weight pairs
+        (compiler/dw_layout.py)."""
         consts = {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
                   "multiplier": self.multiplier, "shift": self.shift}
-        if wants_pairs(self.weights.shape[:2], self.stride, self.dilation, self.depth_multiplier, self.weight_bits):
+        if self.weight_layout == "pairs":
+            from .dw_layout import pair_table
+
             consts["pairs"] = pair_table(self.weights)
         return consts
 
