@@ -10,8 +10,8 @@ which the kernel keeps for the shapes the band path declines).
 
 Rule (:func:`for_target`): the pairs are emitted only where the band path runs, so only on targets without Helium
 (whose depthwise is edgec_depthwise_mve_s8.h) and outside Armv6-M and Armv8-M Baseline (no band path there:
-EDGEC_DW3_BAND in edgec_dw3x3_band_s8.h); elsewhere the layer keeps the int8 filter alone and
-``edgec_depthwise_conv_fast_s8``.
+EDGEC_DW3_BAND in edgec_dw3x3_band_s8.h), and for output rows at least MIN_WIDTH wide (below); elsewhere the
+layer keeps the int8 filter alone and ``edgec_depthwise_conv_fast_s8``.
 """
 
 from __future__ import annotations
@@ -51,6 +51,13 @@ def runs_band(target) -> bool:
     return "mve" not in target.features and target.arch not in NO_BAND_ARCHS
 
 
+# Output rows narrower than this keep the general depthwise (EDGEC_DW3_MIN_WIDTH in edgec_dw3x3_band.h). The band
+# path with pairs takes them and is faster untiled (KWS's 5-wide layers: 7.5 -> 3.4 instructions per MAC on the
+# Cortex-M4), but it pays ~160 instructions per channel and call: KWS tiled to issue 4's 10,000-byte arena then
+# ran 11% over untiled, against the tiling contract of at most 10%. Until that set-up is cheaper they stay out.
+MIN_WIDTH = 6
+
+
 def for_target(program: ir.Program, target) -> ir.Program:
     """The program with the depthwise layers the band path takes on this target set to weight_layout "pairs"."""
     if not runs_band(target):
@@ -58,5 +65,6 @@ def for_target(program: ir.Program, target) -> ir.Program:
     ops = tuple(dataclasses.replace(op, weight_layout="pairs")
                 if isinstance(op, ir.DepthwiseConv2D)
                 and wants_pairs(op.weights.shape[:2], op.stride, op.dilation, op.depth_multiplier, op.weight_bits)
+                and program.value(op.outputs[0]).shape[2] >= MIN_WIDTH
                 else op for op in program.ops)
     return dataclasses.replace(program, ops=ops)
