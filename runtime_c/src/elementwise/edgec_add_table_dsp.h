@@ -67,6 +67,22 @@ static inline int edgec_add_table_asm_ok(const edgec_add_params *params)
            params->left_shift <= 21 && params->act_min == -128 && params->act_max == 127;
 }
 
+/* The temporaries of EDGEC_ADD_TABLE_STEP (the Cortex-M3's SMLAL takes a third). */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#define EDGEC_ADD_TABLE_TEMPS [a] "=&r"(a), [b] "=&r"(b)
+#else
+#define EDGEC_ADD_TABLE_TEMPS [a] "=&r"(a), [b] "=&r"(b), [h] "=&r"(h)
+#endif
+
+/* BODY (whole steps) repeated count > 0 times over edgec_add_table_asm's pointers and constants. */
+#define EDGEC_ADD_TABLE_LOOP(BODY, count)                                                                             \
+    __asm__ volatile("1:\n\t" BODY "subs   %[n], %[n], #1\n\t"                                                        \
+                     "bne    1b\n\t"                                                                                   \
+                     : [in1] "+r"(input1), [in2] "+r"(input2), [out] "+r"(output), [n] "+r"(count),                    \
+                       EDGEC_ADD_TABLE_TEMPS                                                                            \
+                     : [t1] "r"(table1), [t2] "r"(table2), [cst] "r"(cst), [m] "r"(m), [r] "r"(r)                      \
+                     : "cc", "memory")
+
 /* size >= 0 elements; table1 and table2 point at the entry of value 0 (indexed by the int8 value). */
 static inline void edgec_add_table_asm(const edgec_add_params *params, const int32_t *table1, const int32_t *table2,
                                        const int8_t *input1, const int8_t *input2, int32_t size, int8_t *output)
@@ -82,32 +98,16 @@ static inline void edgec_add_table_asm(const edgec_add_params *params, const int
     int32_t h;
 #endif
     if (quads > 0) {
-        __asm__ volatile("1:\n\t" EDGEC_ADD_TABLE_STEP EDGEC_ADD_TABLE_STEP EDGEC_ADD_TABLE_STEP
-                         EDGEC_ADD_TABLE_STEP
-                         "subs   %[n], %[n], #1\n\t"
-                         "bne    1b\n\t"
-                         : [in1] "+r"(input1), [in2] "+r"(input2), [out] "+r"(output), [n] "+r"(quads),
-                           [a] "=&r"(a), [b] "=&r"(b)
-#if !(defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP)
-                           , [h] "=&r"(h)
-#endif
-                         : [t1] "r"(table1), [t2] "r"(table2), [cst] "r"(cst), [m] "r"(m), [r] "r"(r)
-                         : "cc", "memory");
+        EDGEC_ADD_TABLE_LOOP(EDGEC_ADD_TABLE_STEP EDGEC_ADD_TABLE_STEP EDGEC_ADD_TABLE_STEP EDGEC_ADD_TABLE_STEP,
+                             quads);
     }
     if (tail > 0) {
-        __asm__ volatile("1:\n\t" EDGEC_ADD_TABLE_STEP
-                         "subs   %[n], %[n], #1\n\t"
-                         "bne    1b\n\t"
-                         : [in1] "+r"(input1), [in2] "+r"(input2), [out] "+r"(output), [n] "+r"(tail),
-                           [a] "=&r"(a), [b] "=&r"(b)
-#if !(defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP)
-                           , [h] "=&r"(h)
-#endif
-                         : [t1] "r"(table1), [t2] "r"(table2), [cst] "r"(cst), [m] "r"(m), [r] "r"(r)
-                         : "cc", "memory");
+        EDGEC_ADD_TABLE_LOOP(EDGEC_ADD_TABLE_STEP, tail);
     }
 }
 
+#undef EDGEC_ADD_TABLE_LOOP
+#undef EDGEC_ADD_TABLE_TEMPS
 #undef EDGEC_ADD_TABLE_STEP
 #endif
 
