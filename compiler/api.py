@@ -150,7 +150,8 @@ def compile(model: str | Path | bytes, output_dir: str | Path, *, target: str | 
     >>> (project.output_dir / "model.c").is_file(), project.arena_bytes, project.weight_bytes
     (True, 2560, 1472)
 
-    (1,280 bytes of weights: on the Cortex-M4 the CONV_2D weights are widened to int16, compiler/conv_layout.py.)
+    (On the Cortex-M4 the CONV_2D weights are widened to int16, compiler/conv_layout.py, and the 3x3 depthwise
+    layer also carries its int16 weight pairs, compiler/dw_layout.py.)
     """
     from .driver import compile_model
     from .report import read_report
