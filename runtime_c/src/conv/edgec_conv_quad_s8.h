@@ -18,6 +18,7 @@
 
 #include "edgec_dot_s8.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_thumb_func.h"
 
 #if defined(EDGEC_DOT_DSP)
 #define EDGEC_CONV_QUADS 1
@@ -174,15 +175,7 @@ typedef struct {
  * edgec_quad_finish_right, all in registers, in assembly (the compiler's version of this loop spills its state
  * around the inner loop). r7 holds the state throughout; AAPCS: r4-r11 saved. */
 void edgec_conv_quad_channels_s8(edgec_quad_channels *st);
-__asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
-        ".syntax unified\n\t"
-        ".thumb\n\t"
-        ".balign 4\n\t"
-        ".global edgec_conv_quad_channels_s8\n\t"
-        ".hidden edgec_conv_quad_channels_s8\n\t"
-        ".type edgec_conv_quad_channels_s8, %function\n\t"
-        ".thumb_func\n"
-        "edgec_conv_quad_channels_s8:\n\t"
+__asm__(EDGEC_THUMB_FUNC_BEGIN("edgec_conv_quad_channels_s8")
         "push {r4-r11, lr}\n\t"
         "mov r7, r0\n"
         "1:\n\t"
@@ -290,8 +283,7 @@ __asm__(".pushsection .text.edgec_conv_quad_channels_s8,\"ax\",%progbits\n\t"
         EDGEC_QUAD_FINISH_LEFT("r3")
         "strb lr, [r6, r8]\n\t"
         "b 8b\n\t"
-        ".size edgec_conv_quad_channels_s8, . - edgec_conv_quad_channels_s8\n\t"
-        ".popsection");
+        EDGEC_THUMB_FUNC_END("edgec_conv_quad_channels_s8"));
 #undef EDGEC_QUAD_CHUNK_FIXED
 #undef EDGEC_QUAD_FINISH_FIXED
 #undef EDGEC_QUAD_FINISH_LEFT
@@ -417,15 +409,7 @@ typedef struct {
 
 /* The channel loop as assembly text: RUN_START and RUN_TAIL around the four-tap loop, which ends at STEP_END. */
 #define EDGEC_PACKED_CHANNELS_ASM(NAME, RUN_START, STEP_END, RUN_TAIL)                                                 \
-__asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                                                             \
-        ".syntax unified\n\t"                                                                                          \
-        ".thumb\n\t"                                                                                                   \
-        ".balign 4\n\t"                                                                                                \
-        ".global " NAME "\n\t"                                                                                         \
-        ".hidden " NAME "\n\t"                                                                                         \
-        ".type " NAME ", %function\n\t"                                                                                \
-        ".thumb_func\n"                                                                                                \
-        NAME ":\n\t"                                                                                                   \
+__asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                  \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "sub sp, sp, #16\n\t"                                                                                          \
         "mov r7, r0\n"                                                                                                 \
@@ -524,8 +508,7 @@ __asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                      
         EDGEC_PACKED_FINISH_LEFT("r3")                                                                                 \
         "strb lr, [r6, r8]\n\t"                                                                                        \
         "b 8b\n\t"                                                                                                     \
-        ".size " NAME ", . - " NAME "\n\t"                                                                             \
-        ".popsection");
+        EDGEC_THUMB_FUNC_END(NAME));
 
 void edgec_conv_quad_packed_channels_s8(edgec_quad_packed_channels *st);
 EDGEC_PACKED_CHANNELS_ASM("edgec_conv_quad_packed_channels_s8", "", "lr", "")

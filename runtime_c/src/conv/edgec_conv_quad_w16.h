@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include "edgec_thumb_func.h"
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EDGEC_CONV_W16_ASM 1
 
@@ -67,15 +69,7 @@ typedef struct {
  * offset folded in, edgec_rq_right_fold_offset: no QADD) in one LDM, and four chunks per loop step; ENTRY "b 3f"
  * enters the loop in its middle when Kp / 8 is odd. About 48 instructions per channel besides the chunks. */
 #define EDGEC_W16_TABLE_ASM(NAME, ENTRY)                                                                              \
-__asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                                                             \
-        ".syntax unified\n\t"                                                                                          \
-        ".thumb\n\t"                                                                                                   \
-        ".balign 4\n\t"                                                                                                \
-        ".global " NAME "\n\t"                                                                                         \
-        ".hidden " NAME "\n\t"                                                                                         \
-        ".type " NAME ", %function\n\t"                                                                                \
-        ".thumb_func\n"                                                                                                \
-        NAME ":\n\t"                                                                                                   \
+__asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                  \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "mov r7, r0\n"                                                                                                 \
         "1:\n\t"                                                                                                       \
@@ -152,8 +146,7 @@ __asm__(".pushsection .text." NAME ",\"ax\",%progbits\n\t"                      
         EDGEC_W16_FINISH_LEFT("r3")                                                                                    \
         "strb lr, [r6, r8]\n\t"                                                                                        \
         "b 8b\n\t"                                                                                                     \
-        ".size " NAME ", . - " NAME "\n\t"                                                                             \
-        ".popsection");
+        EDGEC_THUMB_FUNC_END(NAME));
 /* One output: edgec_requantize_right with the folded constant (value plus offset), SSAT to int8. */
 #define EDGEC_W16_FINISH_TABLE(a)                                                                                     \
         "and r4, " a ", #0x80000000\n\t"                                                                             \
