@@ -47,8 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--report", metavar="R.json",
                    help="write report.json here (with several targets: a JSON list of reports)")
     r.add_argument("--sram-budget", default=None, help="as for compile")
-    r.add_argument("--conv-weights", choices=("auto", "int8", "int16"), default="auto",
-                   help="as for compile (one target only)")
+    r.add_argument("--conv-weights", choices=("auto", "int8", "int16"), default="auto", help="as for compile")
     r.add_argument("--keep", metavar="DIR",
                    help="keep the generated project in DIR (with several targets: DIR/<target>)")
     r.add_argument("--no-check", action="store_true", help="skip the comparison with the TFLite reference interpreter")
@@ -74,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--check", action="store_true",
                    help="report per operator whether edgec supports it, without compiling (exit 3 if not all)")
     i.add_argument("--sram-budget", default=None, help="plan as for compile with this budget (bytes or min)")
+    i.add_argument("--target", default=None,
+                   help="lay out the weights as for this target (widened conv and depthwise weights on DSP targets "
+                        "take more flash); default: int8 weights as in the model, no target")
+    i.add_argument("--conv-weights", choices=("auto", "int8", "int16"), default="auto",
+                   help="as for compile (with --target)")
 
     rep = sub.add_parser("report", help="print the per-layer table of a report.json (or a compiled project)")
     rep.add_argument("report", metavar="DIR_OR_JSON", help="a report.json, or a directory holding one")
@@ -175,10 +179,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     model = model_source(args)
     arrays = _load_inputs(args.input, model)
     if len(names) > 1:
-        if args.conv_weights != "auto":
-            raise UsageError("--conv-weights applies to one target at a time")
         return run_targets(model, names, arrays, keep=args.keep, report_path=args.report, outputs=args.output,
-                           check_reference=not args.no_check, sram_budget=_budget(args))
+                           check_reference=not args.no_check, sram_budget=_budget(args),
+                           conv_weights=args.conv_weights)
     result = run_model(model, names[0], arrays, workdir=args.keep, check_reference=not args.no_check,
                        sram_budget=_budget(args), profile=not args.no_profile, conv_weights=args.conv_weights)
     for path, output in zip(args.output or [], result.outputs):
@@ -253,21 +256,35 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     if args.check:
         return _print_coverage(args.model)
-    program, plan = compile_program(args.model, _budget(args))
-    print(f"{program.name}: {len(program.ops)} layers, {program.macs:,} MACs, "
-          f"weights {program.constant_bytes:,} B, "
+    target = None
+    if args.target is not None:
+        from .targets import load_target
+
+        target = load_target(args.target)
+    elif args.conv_weights != "auto":
+        raise UsageError("--conv-weights needs --target: the weight layouts depend on the target's core")
+    program, plan = compile_program(args.model, _budget(args), target, args.conv_weights)
+    print(f"{program.name}{f' on {target.name}' if target else ''}: {len(program.ops)} layers, "
+          f"{program.macs:,} MACs, weights {program.constant_bytes:,} B, "
           f"arena {plan.arena_bytes:,} B (live-set bound {plan.live_bound:,} B)")
-    print(f"{'#':>3} {'op':18s} {'output shape':18s} {'MACs':>12} {'const B':>9} {'live B':>9}  name")
+    width = max(len("op"), *(len(_layer_kind(op)) for op in program.ops))
+    print(f"{'#':>3} {'op':{width}s} {'output shape':18s} {'MACs':>12} {'const B':>9} {'live B':>9}  name")
     for step, op in enumerate(program.ops):
         shape = "x".join(str(d) for d in program.value(op.outputs[0]).shape)
         consts = sum(a.nbytes for a in op.constants.values())
         name = op.name if len(op.name) <= 60 else op.name[:57] + "..."
-        print(f"{step:3d} {op.kind.name:18s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
+        print(f"{step:3d} {_layer_kind(op):{width}s} {shape:18s} {op.macs:12,} {consts:9,} {plan.live_bytes(step):9,}  {name}")
     from .timeline import memory_timeline
 
     print()
     print(memory_timeline(plan))
     return 0
+
+
+def _layer_kind(op) -> str:
+    """The op kind, with the widened weight layout a target gave it (w16 conv, pairs depthwise) after it."""
+    layout = getattr(op, "weight_layout", None)
+    return op.kind.name + (f" {layout}" if layout in ("w16", "pairs") else "")
 
 
 def _print_coverage(model: str) -> int:

@@ -33,7 +33,8 @@ def target_names(spec: str) -> list[str]:
 
 
 def run_targets(model: str | bytes, names: list[str], arrays: list[np.ndarray], *, keep: str | None, report_path: str | None,
-                outputs: list[str] | None, check_reference: bool, sram_budget: int | str | None) -> int:
+                outputs: list[str] | None, check_reference: bool, sram_budget: int | str | None,
+                conv_weights: str = "auto") -> int:
     """Run on each target, print the model x target table; --report writes the list of reports."""
     from .driver import run_model
     from .report_text import Progress, targets_table
@@ -48,7 +49,7 @@ def run_targets(model: str | bytes, names: list[str], arrays: list[np.ndarray], 
         workdir = Path(keep) / name if keep else None
         try:
             result = run_model(model, name, arrays, workdir=workdir, check_reference=check_reference,
-                               sram_budget=sram_budget)
+                               sram_budget=sram_budget, conv_weights=conv_weights)
         except CompilerError as exc:
             label = model_label(model)
             reports.append({"model": label, "target": name, "error": str(exc).splitlines()[0]})

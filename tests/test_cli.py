@@ -148,6 +148,28 @@ def test_inspect_prints_every_layer() -> None:
         assert op in done.stdout
 
 
+def _header_weight_bytes(stdout: str) -> int:
+    head = stdout.splitlines()[0]
+    return int(head.split("weights ")[1].split(" B")[0].replace(",", ""))
+
+
+def test_inspect_for_a_target_shows_its_weight_layouts_and_their_bytes(tmp_path: Path) -> None:
+    plain = edgec("inspect", str(TINY))
+    dsp = edgec("inspect", str(TINY), "--target", "mps2-an386")
+    int8 = edgec("inspect", str(TINY), "--target", "mps2-an386", "--conv-weights", "int8")
+    assert plain.returncode == dsp.returncode == int8.returncode == 0, (plain.stderr, dsp.stderr, int8.stderr)
+    assert "w16" not in plain.stdout and "pairs" not in plain.stdout
+    assert "CONV_2D w16" in dsp.stdout and "DEPTHWISE_CONV_2D pairs" in dsp.stdout
+    assert "w16" not in int8.stdout and "DEPTHWISE_CONV_2D pairs" in int8.stdout
+    assert _header_weight_bytes(plain.stdout) < _header_weight_bytes(int8.stdout) < _header_weight_bytes(dsp.stdout)
+    # The same bytes as the project `edgec compile` writes for that target.
+    out = tmp_path / "proj"
+    assert edgec("compile", str(TINY), "--target", "mps2-an386", "-o", str(out)).returncode == 0
+    report = json.loads((out / "report.json").read_text())
+    assert _header_weight_bytes(dsp.stdout) == report["flash_bytes"]["weights"]
+    assert_clean_error(edgec("inspect", str(TINY), "--conv-weights", "int16"), 5, "--conv-weights needs --target")
+
+
 def test_fit_checks_name_the_overflow(tmp_path: Path) -> None:
     import dataclasses
 

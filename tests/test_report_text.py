@@ -92,6 +92,17 @@ def test_run_on_several_targets_prints_one_table(tmp_path) -> None:
     assert again.returncode == 0 and again.stdout.splitlines()[1:] == rows
 
 
+@needs_qemu
+def test_run_on_several_targets_passes_the_conv_weight_layout_to_each(tmp_path) -> None:
+    done = edgec("run", str(TINY), "--target", "mps2-an386,mps2-an505", "--conv-weights", "int8",
+                 "--report", str(tmp_path / "all.json"))
+    assert done.returncode == 0, done.stderr
+    reports = json.loads((tmp_path / "all.json").read_text())
+    layouts = {layer["weight_layout"] for r in reports for layer in r["layers"] if layer["op"] == "CONV_2D"}
+    assert layouts == {"ohwi"}  # auto would widen them to w16 on both DSP cores
+    assert all(r["outputs"][0]["matches_reference"] for r in reports)
+
+
 def test_run_on_several_targets_refuses_one_output(tmp_path) -> None:
     done = edgec("run", str(TINY), "--target", "host,mps2-an386", "--output", str(tmp_path / "y.npy"))
     assert done.returncode == 5 and "--output takes one target" in done.stderr
