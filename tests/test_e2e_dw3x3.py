@@ -36,6 +36,23 @@ CASES: dict[str, bytes] = {
                                                       activation="RELU", input_qparams=(0.05, 50), seed=50),
     "s2_valid_w2_c11_pairs": mb.depthwise_conv2d_model(input_shape=(1, 13, 5, 11), kernel=(3, 3), stride=(2, 2),
                                                        padding="VALID", input_qparams=(0.05, -128), seed=48),
+    # the fused line loops (edgec_dw3x3_band.h dw3_fused_* / dw3_fusede_*: stride 1 along the line, the full int8
+    # clamp, act_min at the output offset -128): transposed (narrow, tall) and not, odd and even lines, chunks of
+    # eight and tails, a vertical stride of 2
+    "s1_same_kws_fused": mb.depthwise_conv2d_model(input_shape=(1, 25, 5, 64), kernel=(3, 3), padding="SAME",
+                                                   activation="RELU", input_qparams=(0.1, -20),
+                                                   output_qparams=(0.05, -128), seed=51),
+    "s1_same_t8_c12_fusede": mb.depthwise_conv2d_model(input_shape=(1, 8, 5, 12), kernel=(3, 3), padding="SAME",
+                                                       input_qparams=(0.05, 7), output_qparams=(0.03, -128),
+                                                       seed=52),
+    "s1_same_w8_c20_fusede": mb.depthwise_conv2d_model(input_shape=(1, 6, 8, 20), kernel=(3, 3), padding="SAME",
+                                                       activation="RELU", input_qparams=(0.05, -128),
+                                                       output_qparams=(0.04, -128), seed=53),
+    "s21_same_w7_c9_fused": mb.depthwise_conv2d_model(input_shape=(1, 9, 7, 9), kernel=(3, 3), stride=(2, 1),
+                                                      padding="SAME", output_qparams=(0.05, -128), seed=54),
+    "s1_valid_t9_c6_fused": mb.depthwise_conv2d_model(input_shape=(1, 11, 5, 6), kernel=(3, 3), padding="VALID",
+                                                      activation="RELU", input_qparams=(0.05, 100),
+                                                      output_qparams=(0.05, -128), seed=55),
 }
 
 pytestmark = pytest.mark.qemu
