@@ -16,11 +16,26 @@
  *    host, other compilers) nine halfword loads and multiply-adds per output in C.
  * The accumulators of a group of rows go to a small stack array; a second loop requantizes them into the NHWC
  * output (one channel's outputs of consecutive rows are one run, a channel stride apart).
+ * With the compiler's table (compiler/dw_layout.py, edgec_depthwise_conv3x3_pairs_s8) the weights are doubled
+ * pairs and each channel has SMMLAR requantization constants (dw3_rq: SMMLAR, ASR, SSAT per output), nothing is
+ * packed per call, and:
+ *  - a transposed table (narrow tall maps, KWS's 25x5) swaps rows and columns throughout (dw3_geom's strides),
+ *    so lines run down the map: 5 lines of 25 instead of 25 lines of 5;
+ *  - with the DSP extension, the full int8 clamp and act_min at the output offset (EDGEC_DW3_T_NOSIGN), the
+ *    buffer rows are a fixed 8..128 halfwords apart and assembly loops do the multiply-accumulates and the
+ *    requantization of a line together, no accumulator array (dw3_fused_* for long stride-1 lines, unrolled by
+ *    two; dw3_fusede_* for an even number of pairs a line, every channel of a chunk in one statement, the tiled
+ *    bands' case; dw3_fusedc1_* / dw3_fusedc2_* for short stride-1 lines and every stride-2 line). Short calls
+ *    copy eight channels a chunk. Costs on the Cortex-M4: KWS 1.97 instructions per MAC, its tiled bands of
+ *    four rows about 2.6; MobileNet's stride-1 layers 1.9-2.4, stride 2 3.2-4.6 (the copy of four inputs per
+ *    output is a third of it).
  * Stack: the buffer is 2 KiB when the shape's rows fit in it, else 4 KiB, plus 516 bytes of accumulators.
- * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there.
+ * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there, unless the
+ * fused loops take it.
  * Column j of the buffer is input column j - pad_left; a row of the buffer is Wp halfwords, Wp even, so that
  * each row starts word aligned. The sums are those of the reference (raw input times weight plus the bias, the
- * pad value at padded taps), wrapping like its int32 accumulator; the requantization is finish()'s.
+ * pad value at padded taps), wrapping like its int32 accumulator (with the table, twice that, which the compiler
+ * bounds so nothing wraps); the requantization is finish()'s, or the table's equivalent.
  */
 #ifndef EDGEC_DW3X3_BAND_H
 #define EDGEC_DW3X3_BAND_H
@@ -686,7 +701,8 @@ static EDGEC_DW3_INLINE int32_t dw3_rq(int32_t x2, int32_t m, int32_t kc, int32_
 #if defined(EDGEC_DOT_DSP) && defined(__GNUC__)
     __asm__("smmlar %0, %1, %2, %3" : "=r"(t) : "r"(x2), "r"(m), "r"(kc));
 #else
-    t = (int32_t)(((int64_t)kc * 4294967296LL + (int64_t)x2 * m + 2147483648LL) >> 32);
+    /* K only adds to the high word: K + floor((x2 m + 2^31) / 2^32), one SMULL and a 64-bit add of 2^31 */
+    t = kc + (int32_t)(((int64_t)x2 * m + 2147483648LL) >> 32);
 #endif
     if (sign) {
         t -= (int32_t)((uint32_t)x2 >> 31);
@@ -1050,17 +1066,196 @@ EDGEC_DW3_FUSED_LINE(8)
 EDGEC_DW3_FUSED_LINE(16)
 EDGEC_DW3_FUSED_LINE(32)
 EDGEC_DW3_FUSED_LINE(64)
+/* One pair of outputs of a stride-2 line (columns 4k..4k + 4; B_r's top half is w2): the three rows' LDRD and
+ * LDR, the multiply-accumulates, then the requantization and stores of EDGEC_DW3_PAIR_ASM. */
+#define EDGEC_DW3_PAIR_S2_ASM                                                                                      \
+    "ldrd %[x0], %[x1], [%[p]], #8\n\t"                                                                            \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[a0], %[bias]\n\t"                                                                       \
+    "ldr %[x0], [%[p]]\n\t"                                                                                        \
+    "smlabt %[s1], %[x0], %[b0], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]-8]\n\t"                                                                        \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[a1], %[s1]\n\t"                                                                         \
+    "ldr %[x0], [%[p], %[q]]\n\t"                                                                                  \
+    "smlabt %[s1], %[x0], %[b1], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]*2-8]\n\t"                                                                      \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[a2], %[s1]\n\t"                                                                         \
+    "ldr %[x0], [%[p], %[q]*2]\n\t"                                                                                \
+    "smlabt %[s1], %[x0], %[b2], %[s1]\n\t"                                                                        \
+    EDGEC_DW3_RQ2_ASM
+
+/* The same for stride 1 (columns 2k..2k + 3). */
+#define EDGEC_DW3_PAIR_S1_ASM                                                                                      \
+    "ldrd %[x0], %[x1], [%[p]], #4\n\t"                                                                            \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[b0], %[bias]\n\t"                                                                       \
+    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]-4]\n\t"                                                                        \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[b1], %[s1]\n\t"                                                                         \
+    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]*2-4]\n\t"                                                                      \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[b2], %[s1]\n\t"                                                                         \
+    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"                                                                        \
+    EDGEC_DW3_RQ2_ASM
+
+/* Requantization and stores of a pair (s0, s1): (m, K) and (s, output stride) from the stack. */
+#define EDGEC_DW3_RQ2_ASM                                                                                          \
+    "ldrd %[x0], %[x1], %[mk]\n\t"                                                                                 \
+    "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                        \
+    "smmlar %[s1], %[s1], %[x0], %[x1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], %[sc]\n\t"                                                                                 \
+    "asr %[s0], %[s0], %[x0]\n\t"                                                                                  \
+    "asr %[s1], %[s1], %[x0]\n\t"                                                                                  \
+    "ssat %[s0], #8, %[s0]\n\t"                                                                                    \
+    "ssat %[s1], #8, %[s1]\n\t"                                                                                    \
+    "strb %[s0], [%[o]]\n\t"                                                                                       \
+    "strb %[s1], [%[o], %[x1]]\n\t"                                                                                \
+    "add %[o], %[o], %[x1], lsl #1\n\t"
+
+/* A line's single last output (either stride: x[j] w0 + x[j + 1] w1 + x[j + 2] w2 per row), requantized. */
+#define EDGEC_DW3_TAIL_ASM                                                                                         \
+    "ldrd %[x0], %[x1], [%[p]]\n\t"                                                                                \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]]\n\t"                                                                          \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]*2]\n\t"                                                                        \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], %[mk]\n\t"                                                                                 \
+    "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                        \
+    "ldr %[x0], %[sc]\n\t"                                                                                         \
+    "asr %[s0], %[s0], %[x0]\n\t"                                                                                  \
+    "ssat %[s0], #8, %[s0]\n\t"                                                                                    \
+    "strb %[s0], [%[o]]\n\t"
+
+/* Every channel of a chunk and every line in one assembly statement, for any line length and stride S (1 or 2):
+ * like dw3_fusede_<P> plus a mode word (bit 0: an odd last output, EDGEC_DW3_TAIL_ASM; bit 1: no pairs, lines of
+ * one output). Small maps (MobileNet's 6x6 and 3x3) and stride 2 pay about 28 instructions a channel and 16 a
+ * line besides their outputs. */
+#define EDGEC_DW3_FUSED_CH(P, S)                                                                                   \
+    static EDGEC_DW3_NOINLINE void dw3_fusedc##S##_##P(const int16_t *buf, int32_t plane, int32_t nch,           \
+                                                       int32_t lines, int32_t n, size_t row_step,                  \
+                                                       const int32_t *rec, int8_t *out, size_t out_col,            \
+                                                       size_t out_row)                                             \
+    {                                                                                                              \
+        const int32_t pairs = n >> 1;                                                                              \
+        int32_t st[11];                                                                                            \
+        int64_t mk = 0, sc = 0;                                                                                    \
+        {                                                                                                          \
+            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
+            memcpy(&sc, sc_w, sizeof sc);                                                                          \
+        }                                                                                                          \
+        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
+        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
+        st[2] = (int32_t)(uintptr_t)out;                                                                           \
+        st[3] = nch;                                                                                               \
+        st[4] = lines;                                                                                             \
+        st[5] = lines;                                                                                             \
+        st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
+        st[7] = (int32_t)(2 * row_step) - 4 * (S) * pairs;                                                         \
+        st[8] = (int32_t)out_row - st[6];                                                                          \
+        st[9] = 2 * plane;                                                                                         \
+        st[10] = (n & 1) | (pairs == 0 ? 2 : 0);                                                                   \
+        if (lines <= 0 || n <= 0 || nch <= 0) {                                                                    \
+            return;                                                                                                \
+        }                                                                                                          \
+        const int16_t *p;                                                                                          \
+        int8_t *o, *end;                                                                                           \
+        int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
+        __asm__ volatile(                                                                                          \
+            "0:\n\t"                                                                                               \
+            "ldr %[x0], %[rec]\n\t"                                                                                \
+            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
+            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
+            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
+            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
+            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
+            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
+            "str %[x1], %[sc]\n\t"                                                                                 \
+            "add %[x0], %[x0], #40\n\t"                                                                            \
+            "str %[x0], %[rec]\n\t"                                                                                \
+            "ldr %[p], %[bufp]\n\t"                                                                                \
+            "ldr %[o], %[outp]\n\t"                                                                                \
+            "ldr %[x0], %[nlines]\n\t"                                                                             \
+            "str %[x0], %[left]\n\t"                                                                               \
+            "2:\n\t"                                                                                               \
+            "ldr %[x0], %[span]\n\t"                                                                               \
+            "add %[end], %[o], %[x0]\n\t"                                                                          \
+            "ldr %[x0], %[mode]\n\t"                                                                               \
+            "tst %[x0], #2\n\t"                                                                                    \
+            "bne 5f\n\t"                                                                                           \
+            "1:\n\t"                                                                                               \
+            EDGEC_DW3_PAIR_S##S##_ASM                                                                              \
+            "cmp %[o], %[end]\n\t"                                                                                 \
+            "bne 1b\n\t"                                                                                           \
+            "5:\n\t"                                                                                               \
+            "ldr %[x0], %[mode]\n\t"                                                                               \
+            "tst %[x0], #1\n\t"                                                                                    \
+            "beq 3f\n\t"                                                                                           \
+            EDGEC_DW3_TAIL_ASM                                                                                     \
+            "3:\n\t"                                                                                               \
+            "ldr %[x0], %[pstep]\n\t"                                                                              \
+            "add %[p], %[p], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[ostep]\n\t"                                                                              \
+            "add %[o], %[o], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[left]\n\t"                                                                               \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[left]\n\t"                                                                               \
+            "bne 2b\n\t"                                                                                           \
+            "ldr %[x0], %[bufp]\n\t"                                                                               \
+            "ldr %[x1], %[pbytes]\n\t"                                                                             \
+            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
+            "str %[x0], %[bufp]\n\t"                                                                               \
+            "ldr %[x0], %[outp]\n\t"                                                                               \
+            "add %[x0], %[x0], #1\n\t"                                                                             \
+            "str %[x0], %[outp]\n\t"                                                                               \
+            "ldr %[x0], %[nch]\n\t"                                                                                \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[nch]\n\t"                                                                                \
+            "bne 0b\n\t"                                                                                           \
+            : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
+              [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
+              [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                   \
+            /* st[], mk and sc are written too (see dw3_fusede_<P>) */                                             \
+            : [rec] "m"(st[0]), [bufp] "m"(st[1]), [outp] "m"(st[2]), [nch] "m"(st[3]), [left] "m"(st[4]),         \
+              [mk] "m"(mk), [sc] "m"(sc), [nlines] "m"(st[5]), [span] "m"(st[6]), [pstep] "m"(st[7]),              \
+              [ostep] "m"(st[8]), [pbytes] "m"(st[9]), [mode] "m"(st[10]), [q] "i"(2 * (P))                        \
+            : "cc", "memory");                                                                                     \
+    }
+EDGEC_DW3_FUSED_CH(8, 1)
+EDGEC_DW3_FUSED_CH(16, 1)
+EDGEC_DW3_FUSED_CH(8, 2)
+EDGEC_DW3_FUSED_CH(16, 2)
+EDGEC_DW3_FUSED_CH(32, 2)
+EDGEC_DW3_FUSED_CH(64, 2)
+EDGEC_DW3_FUSED_CH(128, 2)
+
 #define EDGEC_DW3_FUSED 1
 #else
 #define EDGEC_DW3_FUSED 0
 #endif
 
 /* The fixed row pitch (halfwords) of the fused line loop for lines of out_w outputs, or 0 when none fits. */
-static inline int32_t dw3_fused_pitch(int32_t out_w)
+static inline int32_t dw3_fused_pitch(int32_t out_w, int32_t stride_w)
 {
-    const int32_t need = ((out_w + 1) & ~1) + 2;
+    const int32_t need = stride_w * ((out_w + 1) & ~1) + 2;
     if (out_w < 1) {
         return 0;
+    }
+    if (stride_w == 2) {
+        return need <= 8 ? 8 : (need <= 16 ? 16 : (need <= 32 ? 32 : (need <= 64 ? 64 : (need <= 128 ? 128 : 0))));
     }
     return need <= 8 ? 8 : (need <= 16 ? 16 : (need <= 32 ? 32 : (need <= 64 ? 64 : 0)));
 }
@@ -1110,7 +1305,26 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
 #if EDGEC_DW3_FUSED
             if (g->fused) { /* the chunk's channels in one call */
                 const int32_t *rec = table + EDGEC_DW3_T_HEADER + (size_t)c0 * EDGEC_DW3_T_WORDS;
-                if (!(out_w & 3)) { /* an even number of pairs a line and no odd output: dw3_fusede_<wp> */
+#define EDGEC_DW3_CALL(f) f(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col, g->out_row)
+                if (stride2) { /* dw3_fusedc2_<wp> */
+                    if (g->wp == 8) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_8);
+                    } else if (g->wp == 16) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_16);
+                    } else if (g->wp == 32) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_32);
+                    } else if (g->wp == 64) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_64);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusedc2_128);
+                    }
+                } else if ((out_w & 3) && g->wp <= 16) { /* short lines, odd pairs or an odd output */
+                    if (g->wp == 8) {
+                        EDGEC_DW3_CALL(dw3_fusedc1_8);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusedc1_16);
+                    }
+                } else if (!(out_w & 3)) { /* an even number of pairs a line and no odd output: dw3_fusede_<wp> */
                     if (g->wp == 8) {
                         dw3_fusede_8(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
                                      g->out_row);
@@ -1137,6 +1351,7 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                     dw3_fused_64(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
                                  g->out_row);
                 }
+#undef EDGEC_DW3_CALL
                 (void)pl;
                 continue;
             }
@@ -1254,16 +1469,16 @@ static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_q
 #else
     const int32_t few = 36;
 #endif
-    if (table == NULL && g.stride_w == 2 && (int64_t)g.out_h * g.out_w <= few) {
+    if ((table == NULL || !EDGEC_DW3_FUSED) && g.stride_w == 2 && (int64_t)g.out_h * g.out_w <= few) {
         return 0;
     }
     const int32_t out_w_even = (g.out_w + 1) & ~1;
     int64_t wp64 = (int64_t)g.stride_w * out_w_even + 2;
     /* The fused line loop (stride 1, the table, NOSIGN, the full int8 clamp) at its fixed row pitch. */
-    g.fused = EDGEC_DW3_FUSED && table != NULL && g.stride_w == 1 && (table[0] & EDGEC_DW3_T_NOSIGN) &&
-              params->act_min == -128 && params->act_max == 127 && dw3_fused_pitch(g.out_w) != 0;
+    g.fused = EDGEC_DW3_FUSED && table != NULL && (table[0] & EDGEC_DW3_T_NOSIGN) && params->act_min == -128 &&
+              params->act_max == 127 && dw3_fused_pitch(g.out_w, g.stride_w) != 0;
     if (g.fused) {
-        wp64 = dw3_fused_pitch(g.out_w);
+        wp64 = dw3_fused_pitch(g.out_w, g.stride_w);
     }
     if (wp64 * 3 > EDGEC_DW3_LARGE || g.out_w > EDGEC_DW3_ACC) {
         return 0;
