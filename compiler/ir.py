@@ -179,20 +179,22 @@ class DepthwiseConv2D(Op):
     act_max: int
     macs_: int = 0
     weight_bits: int = 8  # 4: the values are in [-8, 7] and are stored packed (see stored_weights)
-    weight_layout: str = "hwc"  # "pairs": plus int16 weight pairs for the 3x3 band kernel (compiler/dw_layout.py)
+    weight_layout: str = "hwc"  # "pairs"/"pairs_t": plus the 3x3 band kernel's table (compiler/dw_layout.py)
 
     kind = OpKind.DEPTHWISE_CONV_2D
 
     @property
     def constants(self) -> dict[str, np.ndarray]:
-        """Plus, where the 3x3 band kernel takes the layer on the target, its int16 weight pairs
-        (compiler/dw_layout.py)."""
+        """Plus, where the 3x3 band kernel takes the layer on the target, its table of int16 weight pairs and
+        requantization constants (compiler/dw_layout.py)."""
         consts = {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
                   "multiplier": self.multiplier, "shift": self.shift}
-        if self.weight_layout == "pairs":
-            from .dw_layout import pair_table
+        if self.weight_layout in ("pairs", "pairs_t"):
+            from .dw_layout import dw3_table
 
-            consts["pairs"] = pair_table(self.weights)
+            table = dw3_table(self, self.weight_layout == "pairs_t")
+            assert table is not None  # dw_layout.for_target sets the layout only where it exists
+            consts["pairs"] = table
         return consts
 
     @property

@@ -38,6 +38,38 @@ CASES: dict[str, bytes] = {
                                                        padding="VALID", input_qparams=(0.05, -128), seed=48),
 }
 
+# The fused line loops (edgec_dw3x3_band.h dw3_fused_*, dw3_fusede_*, dw3_fusedc*: stride 1 or 2 along the line, the
+# full int8 clamp, act_min at the output offset -128), DSP assembly only, so on the Cortex-M4 and (a few) the M33:
+# transposed (narrow, tall) and not, odd and even lines, lines of one pair and of fifty outputs, chunks of eight
+# and tails, a vertical stride of 2.
+FUSED: dict[str, bytes] = {
+    "s1_same_kws_fused": mb.depthwise_conv2d_model(input_shape=(1, 25, 5, 64), kernel=(3, 3), padding="SAME",
+                                                   activation="RELU", input_qparams=(0.1, -20),
+                                                   output_qparams=(0.05, -128), seed=51),
+    "s1_same_t8_c12_fusede": mb.depthwise_conv2d_model(input_shape=(1, 8, 5, 12), kernel=(3, 3), padding="SAME",
+                                                       input_qparams=(0.05, 7), output_qparams=(0.03, -128),
+                                                       seed=52),
+    "s1_same_w8_c20_fusede": mb.depthwise_conv2d_model(input_shape=(1, 6, 8, 20), kernel=(3, 3), padding="SAME",
+                                                       activation="RELU", input_qparams=(0.05, -128),
+                                                       output_qparams=(0.04, -128), seed=53),
+    "s21_same_w7_c9_fused": mb.depthwise_conv2d_model(input_shape=(1, 9, 7, 9), kernel=(3, 3), stride=(2, 1),
+                                                      padding="SAME", output_qparams=(0.05, -128), seed=54),
+    "s1_valid_t9_c6_fused": mb.depthwise_conv2d_model(input_shape=(1, 11, 5, 6), kernel=(3, 3), padding="VALID",
+                                                      activation="RELU", input_qparams=(0.05, 100),
+                                                      output_qparams=(0.05, -128), seed=55),
+    "s2_same_c12_fusedc2": mb.depthwise_conv2d_model(input_shape=(1, 12, 12, 12), kernel=(3, 3), stride=(2, 2),
+                                                     padding="SAME", activation="RELU", input_qparams=(0.05, -3),
+                                                     output_qparams=(0.05, -128), seed=56),
+    "s2_valid_w3_c9_fusedc2": mb.depthwise_conv2d_model(input_shape=(1, 7, 7, 9), kernel=(3, 3), stride=(2, 2),
+                                                        padding="VALID", output_qparams=(0.05, -128), seed=57),
+    "s2_same_w50_c4_fusedc2": mb.depthwise_conv2d_model(input_shape=(1, 5, 100, 4), kernel=(3, 3), stride=(2, 2),
+                                                        padding="SAME", input_qparams=(0.05, 20),
+                                                        output_qparams=(0.05, -128), seed=58),
+    "s1_same_6x6_c20_fusedc1": mb.depthwise_conv2d_model(input_shape=(1, 6, 6, 20), kernel=(3, 3), padding="SAME",
+                                                         activation="RELU", input_qparams=(0.05, -128),
+                                                         output_qparams=(0.04, -128), seed=59),
+}
+
 pytestmark = pytest.mark.qemu
 
 
@@ -46,3 +78,12 @@ pytestmark = pytest.mark.qemu
 def test_dw3x3_bit_identical(name: str, target: str, tmp_path) -> None:
     model = CASES[name]
     assert_bit_identical(model, build_model(model, target, tmp_path), range(2))
+
+
+@pytest.mark.parametrize("name", sorted(FUSED))
+def test_dw3x3_fused_bit_identical(name: str, tmp_path) -> None:
+    targets = ["mps2-an386"] + (["mps2-an505"] if name in ("s1_same_kws_fused", "s1_same_t8_c12_fusede",
+                                                           "s2_same_c12_fusedc2") else [])
+    for target in targets:
+        model = FUSED[name]
+        assert_bit_identical(model, build_model(model, target, tmp_path / target), range(2))

@@ -12,6 +12,8 @@ full-range and narrow clamps, wrapping accumulators. The DSP assembly is the sam
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 import numpy as np
@@ -81,37 +83,81 @@ def test_dw3x3_band_random(runtime: Any, seed: int) -> None:
         assert_c_matches_interp(runtime, case, fast=True)
 
 
-# edgec_depthwise_conv3x3_pairs_s8: the band path reading the compiler's offline int16 pairs
-# (compiler/dw_layout.py), which also takes output rows narrower than 6 and short row bands (tiled calls).
+# edgec_depthwise_conv3x3_pairs_s8: the band path reading the compiler's table (compiler/dw_layout.py: doubled
+# int16 pairs and the SMMLAR requantization constants), which also takes output rows narrower than 6 and short row
+# bands (tiled calls); in both orientations (the transposed table walks the map by columns).
 
-def _pairs_matches(runtime: Any, case: Case) -> None:
+def _tableable(case: Case) -> Case:
+    """case with right shifts only (r - 1 up to 22), |bias| < 2^22 and, by the case's seed, act_min at or above
+    the output offset (EDGEC_DW3_T_NOSIGN), so that compiler/dw_layout.py gives it a table."""
+    op = case.op
+    rng = np.random.default_rng(int(np.abs(op.bias).sum()) % 1000 + op.weights.shape[2])
+    c = op.weights.shape[2]
+    shift = rng.integers(-23, -1, size=c, endpoint=True).astype(np.int32)
+    shift[::4] = -1
+    bias = np.clip(op.bias.astype(np.int64), -(1 << 22), 1 << 22).astype(np.int32)
+    lo = op.act_min
+    if rng.random() < 0.5:
+        lo = max(op.act_min, op.output_offset)
+    return Case(dataclasses.replace(op, shift=shift, bias=bias, act_min=lo, act_max=max(lo, op.act_max)),
+                case.x, case.out)
+
+
+def _pairs_matches(runtime: Any, case: Case, transposed: bool | None = None) -> None:
+    """The kernel with the case's table in both orientations (or the general path where it has none), then the
+    same for the case made tableable."""
+    _pairs_matches1(runtime, case, transposed)
+    _pairs_matches1(runtime, _tableable(case), transposed, must=True)
+
+
+def _pairs_matches1(runtime: Any, case: Case, transposed: bool | None, must: bool = False) -> None:
     from test_kernels_conv import CCall
 
-    from compiler.dw_layout import pair_table
+    from compiler.dw_layout import dw3_table
 
     ffi, lib = runtime
     expected = run_op(case.op, [case.x], case.out)
-    call = CCall(runtime, case, fast=True)
-    pairs = np.ascontiguousarray(pair_table(case.op.weights))
-    a = call.args
-    status = lib.edgec_depthwise_conv3x3_pairs_s8(a["params"], a["quant"], a["input_dims"], a["input"],
-                                                  a["filter_dims"], a["filter"],
-                                                  ffi.from_buffer("int32_t[]", pairs), a["bias"],
-                                                  a["output_dims"], a["output"])
-    assert status == 0
-    np.testing.assert_array_equal(call.output, expected)
+    for t in ((False, True) if transposed is None else (transposed,)):
+        call = CCall(runtime, case, fast=True)
+        table = dw3_table(case.op, t)
+        assert table is not None or not must
+        a = call.args
+        status = lib.edgec_depthwise_conv3x3_pairs_s8(a["params"], a["quant"], a["input_dims"], a["input"],
+                                                      a["filter_dims"], a["filter"],
+                                                      ffi.NULL if table is None else
+                                                      ffi.from_buffer("int32_t[]", table), a["bias"],
+                                                      a["output_dims"], a["output"])
+        assert status == 0
+        np.testing.assert_array_equal(call.output, expected)
 
 
-def test_pair_table_layout() -> None:
-    from compiler.dw_layout import pair_table
+def test_dw3_table_layout() -> None:
+    from compiler.dw_layout import dw3_table
 
-    w = np.arange(-4, 5, dtype=np.int8).reshape(3, 3, 1) * np.array([1, -31], dtype=np.int8)  # [3, 3, 2]
-    t = pair_table(w).view(np.uint32).reshape(2, 6)
-    for c in range(2):
-        for r in range(3):
-            h = w[r, :, c].astype(np.int64) & 0xFFFF
-            assert t[c, r] == h[0] | (h[1] << 16)
-            assert t[c, 3 + r] == h[1] | (h[2] << 16)
+    q = ir.DepthwiseConv2D("dw", (0,), (1,), weights=(np.arange(-4, 5).reshape(3, 3, 1) * np.array([1, -31]))
+                           .astype(np.int8), depth_multiplier=1, stride=(1, 1), dilation=(1, 1), padding=(1, 1),
+                           pad_value=0, bias=np.array([5, -7], np.int32), multiplier=np.array([1 << 30, 1 << 30],
+                           np.int32), shift=np.array([-3, -1], np.int32), output_offset=-128, act_min=-128,
+                           act_max=127)
+    for transposed in (False, True):
+        t = dw3_table(q, transposed)
+        assert t is not None
+        assert t[0] == (1 if transposed else 0) | 2 and t[1] == 2
+        rec = t[2:].view(np.uint32).reshape(2, 10)
+        for c in range(2):
+            w = 2 * q.weights[:, :, c].astype(np.int64)
+            if transposed:
+                w = w.T
+            for r in range(3):
+                h = w[r] & 0xFFFF
+                assert rec[c, r] == h[0] | (h[1] << 16)
+                assert rec[c, 3 + r] == h[1] | (h[2] << 16)
+            r1 = -1 - int(q.shift[c])
+            assert rec[c, 6:].view(np.int32).tolist() == [2 * int(q.bias[c]), 1 << 30, (1 << r1) - 128 * (2 << r1),
+                                                          r1 + 1]
+    # No table where the requantization would not be exact: a left shift, or a bias near 2^29.
+    assert dw3_table(dataclasses.replace(q, shift=np.array([-3, 1], np.int32)), False) is None
+    assert dw3_table(dataclasses.replace(q, bias=np.array([1 << 29, 0], np.int32)), False) is None
 
 
 @pytest.mark.parametrize("stride_w", [1, 2])

@@ -213,7 +213,7 @@ def kernel_name(op: ir.Op) -> str:
     if getattr(op, "weight_bits", 8) == 4:
         return op.kind.kernel.removesuffix("_s8") + "_s4"
     if isinstance(op, ir.DepthwiseConv2D) and op.depth_multiplier == 1:  # 3x3: offline pairs, compiler/dw_layout.py
-        return "edgec_depthwise_conv3x3_pairs_s8" if op.weight_layout == "pairs" else "edgec_depthwise_conv_fast_s8"
+        return "edgec_depthwise_conv3x3_pairs_s8" if op.weight_layout in ("pairs", "pairs_t") else "edgec_depthwise_conv_fast_s8"
     return _FAST_S8.get(op.kind.kernel, op.kind.kernel)
 
 

@@ -202,12 +202,13 @@ edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const
                                           const int32_t *bias, const edgec_dims *output_dims, int8_t *output);
 
 /**
- * Depthwise 3x3 with the weights also given offline as int16 pairs: the arguments and results of
- * edgec_depthwise_conv_fast_s8, plus pairs, 6 int32 per channel (channel c's words 6c..6c+5): for kernel row r,
- * word r = (w[r][0], w[r][1]) and word 3 + r = (w[r][1], w[r][2]), int16 halves, the first in the low half
- * (compiler/dw_layout.py). Off Helium the band path reads them instead of packing per call, so it also takes
- * narrow output rows and short row bands (tiled calls); elsewhere (Helium, other shapes) it is
- * edgec_depthwise_conv_fast_s8 on filter.
+ * Depthwise 3x3 with the weights also given offline: the arguments and results of edgec_depthwise_conv_fast_s8,
+ * plus pairs, the compiler's table (compiler/dw_layout.py): flags and the channel count, then 10 int32 per
+ * channel: for kernel row r of 2 * w (of its transpose when flag 1 is set), word r = (w[r][0], w[r][1]) and word
+ * 3 + r = (w[r][1], w[r][2]), int16 halves, the first in the low half; 2 * bias; the SMMLAR requantization
+ * constants m, K, s. Off Helium the band path reads it instead of packing per call, so it also takes narrow
+ * output rows and short row bands (tiled calls); elsewhere (Helium, other shapes) it is
+ * edgec_depthwise_conv_fast_s8 on filter (quant, bias).
  */
 edgec_status edgec_depthwise_conv3x3_pairs_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                               const edgec_dims *input_dims, const int8_t *input,

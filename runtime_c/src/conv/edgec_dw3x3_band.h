@@ -16,11 +16,26 @@
  *    host, other compilers) nine halfword loads and multiply-adds per output in C.
  * The accumulators of a group of rows go to a small stack array; a second loop requantizes them into the NHWC
  * output (one channel's outputs of consecutive rows are one run, a channel stride apart).
+ * With the compiler's table (compiler/dw_layout.py, edgec_depthwise_conv3x3_pairs_s8) the weights are doubled
+ * pairs and each channel has SMMLAR requantization constants (dw3_rq: SMMLAR, ASR, SSAT per output), nothing is
+ * packed per call, and:
+ *  - a transposed table (narrow tall maps, KWS's 25x5) swaps rows and columns throughout (dw3_geom's strides),
+ *    so lines run down the map: 5 lines of 25 instead of 25 lines of 5;
+ *  - with the DSP extension, the full int8 clamp and act_min at the output offset (EDGEC_DW3_T_NOSIGN), the
+ *    buffer rows are a fixed 8..128 halfwords apart and assembly loops do the multiply-accumulates and the
+ *    requantization of a line together, no accumulator array (dw3_fused_* for long stride-1 lines, unrolled by
+ *    two; dw3_fusede_* for an even number of pairs a line, every channel of a chunk in one statement, the tiled
+ *    bands' case; dw3_fusedc1_* / dw3_fusedc2_* for short stride-1 lines and every stride-2 line). Short calls
+ *    copy eight channels a chunk. Costs on the Cortex-M4: KWS 1.97 instructions per MAC, its tiled bands of
+ *    four rows about 2.6; MobileNet's stride-1 layers 1.9-2.4, stride 2 3.2-4.6 (the copy of four inputs per
+ *    output is a third of it).
  * Stack: the buffer is 2 KiB when the shape's rows fit in it, else 4 KiB, plus 516 bytes of accumulators.
- * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there.
+ * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there, unless the
+ * fused loops take it.
  * Column j of the buffer is input column j - pad_left; a row of the buffer is Wp halfwords, Wp even, so that
  * each row starts word aligned. The sums are those of the reference (raw input times weight plus the bias, the
- * pad value at padded taps), wrapping like its int32 accumulator; the requantization is finish()'s.
+ * pad value at padded taps), wrapping like its int32 accumulator (with the table, twice that, which the compiler
+ * bounds so nothing wraps); the requantization is finish()'s, or the table's equivalent.
  */
 #ifndef EDGEC_DW3X3_BAND_H
 #define EDGEC_DW3X3_BAND_H
@@ -61,6 +76,9 @@ typedef struct {
     int32_t stride_h, stride_w, pad_top, pad_left;
     int32_t wp;           /* halfwords per buffer row (even) */
     int32_t conv_cols;    /* input columns copied: [0, conv_cols) */
+    size_t in_row, in_col;   /* bytes between input rows and between columns (swapped when transposed) */
+    size_t out_row, out_col; /* the same for the output */
+    int32_t fused;           /* the fused line loop (dw3_fused_<wp>) takes the call */
     int16_t pad;
 } dw3_geom;
 
@@ -86,8 +104,8 @@ static EDGEC_DW3_NOINLINE void dw3_copy4(const dw3_geom *g, int16_t *buf, int32_
                                          int32_t first_row, int32_t c0)
 {
     const size_t p = (size_t)plane;
-    const size_t pixel = (size_t)g->chans;
-    const size_t src_row = (size_t)g->in_w * pixel;
+    const size_t pixel = g->in_col;
+    const size_t src_row = g->in_row;
     const int32_t wp = g->wp;
     const int32_t pairs = g->conv_cols >> 1;
     const int odd = g->conv_cols & 1;
@@ -128,33 +146,106 @@ static EDGEC_DW3_NOINLINE void dw3_copy4(const dw3_geom *g, int16_t *buf, int32_
         dst_r += wp;
     }
 }
+
+/* dw3_copy4 for eight channels c0..c0 + 7 (the chunk of short calls, whose rows are few pixels: half the calls
+ * and row steps of two chunks of four). */
+static EDGEC_DW3_NOINLINE void dw3_copy8(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t r0, int32_t r1,
+                                         int32_t first_row, int32_t c0)
+{
+    const size_t p = (size_t)plane;
+    const size_t pixel = g->in_col;
+    const size_t src_row = g->in_row;
+    const int32_t wp = g->wp;
+    const int32_t pairs = g->conv_cols >> 1;
+    const int odd = g->conv_cols & 1;
+    const int8_t *src_r = g->input + (size_t)(first_row + r0) * src_row + (size_t)c0;
+    int16_t *dst_r = buf + (size_t)r0 * (size_t)wp + g->pad_left;
+    for (int32_t r = r0; r < r1; ++r) {
+        const int8_t *src = src_r;
+        int16_t *dst = dst_r;
+        for (int32_t k = 0; k < pairs; ++k) {
+            for (int32_t h = 0; h < 2; ++h) {
+                const int32_t a = edgec_load_s8x4(src + 4 * h);
+                const int32_t b = edgec_load_s8x4(src + pixel + 4 * h);
+                const int32_t ae = __sxtb16(a);
+                const int32_t be = __sxtb16(b);
+                const int32_t ao = edgec_sxtb16_odd(a);
+                const int32_t bo = edgec_sxtb16_odd(b);
+                int32_t v0, v1, v2, v3;
+                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
+                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
+                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
+                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
+                int16_t *d = dst + (size_t)(4 * h) * p;
+                dw3_store2(d, v0);
+                dw3_store2(d + p, v1);
+                dw3_store2(d + 2 * p, v2);
+                dw3_store2(d + 3 * p, v3);
+            }
+            src += 2 * pixel;
+            dst += 2;
+        }
+        if (odd) {
+            for (int32_t h = 0; h < 2; ++h) {
+                const int32_t a = edgec_load_s8x4(src + 4 * h);
+                const int32_t ae = __sxtb16(a);
+                const int32_t ao = edgec_sxtb16_odd(a);
+                int16_t *d = dst + (size_t)(4 * h) * p;
+                d[0] = (int16_t)ae;
+                d[p] = (int16_t)ao;
+                d[2 * p] = (int16_t)(ae >> 16);
+                d[3 * p] = (int16_t)(ao >> 16);
+            }
+        }
+        src_r += src_row;
+        dst_r += wp;
+    }
+}
 #endif
 
 /* Buffer rows [0, rows) of channels [c0, c0 + n) (n <= 4), buffer row r being input row first_row + r; plane is
  * the halfwords of one channel. Only the input columns are written in a row inside the input: the buffer starts
- * all pad (dw3_run), and no row ever writes the pad columns, so they stay pad. */
-static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows, int32_t first_row, int32_t c0,
-                          int32_t n)
+ * all pad (dw3_run), and no row ever writes the pad columns, so they stay pad. Rows outside the input are
+ * written (pad) only with repad. */
+static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t rows,
+                                             int32_t first_row, int32_t c0, int32_t n, int repad)
 {
     const int32_t wp = g->wp;
     const int16_t pad = g->pad;
     const int32_t left = g->pad_left;
     const int32_t cols = g->conv_cols;
-    const size_t pixel = (size_t)g->chans;
+    const size_t pixel = g->in_col;
 #if defined(EDGEC_DOT_DSP)
-    if (n == 4) { /* pad rows here, the rows inside the input (one run) by dw3_copy4 */
+    if (n == 4 || n == 8) { /* pad rows here, the rows inside the input (one run) by dw3_copy4 / dw3_copy8 */
         int32_t r0 = -first_row > 0 ? -first_row : 0;
         int32_t r1 = g->in_h - first_row < rows ? g->in_h - first_row : rows;
         r0 = r0 < rows ? r0 : rows;
         r1 = r1 > r0 ? r1 : r0;
+        if (!repad) { /* the pad rows stay: only the run */
+            if (r1 > r0) {
+                if (n == 8) {
+                    dw3_copy8(g, buf, plane, r0, r1, first_row, c0);
+                } else {
+                    dw3_copy4(g, buf, plane, r0, r1, first_row, c0);
+                }
+            }
+            return;
+        }
         for (int32_t r = 0; r < rows; ++r) {
             if (r == r0 && r1 > r0) {
-                dw3_copy4(g, buf, plane, r0, r1, first_row, c0);
+                if (n == 8) {
+                    dw3_copy8(g, buf, plane, r0, r1, first_row, c0);
+                } else {
+                    dw3_copy4(g, buf, plane, r0, r1, first_row, c0);
+                }
                 r = r1 - 1;
                 continue;
             }
+            if (!repad) {
+                continue;
+            }
             int16_t *row = buf + (size_t)r * (size_t)wp;
-            for (int32_t j = 0; j < 4; ++j) {
+            for (int32_t j = 0; j < n; ++j) {
                 int16_t *d = row + (size_t)j * (size_t)plane;
                 for (int32_t x = 0; x < wp; ++x) {
                     d[x] = pad;
@@ -168,7 +259,7 @@ static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, in
         const int32_t iy = first_row + r;
         int16_t *row = buf + (size_t)r * (size_t)wp;
         if (iy < 0 || iy >= g->in_h) {
-            for (int32_t j = 0; j < n; ++j) {
+            for (int32_t j = 0; j < n && repad; ++j) {
                 int16_t *d = row + (size_t)j * (size_t)plane;
                 for (int32_t x = 0; x < wp; ++x) {
                     d[x] = pad;
@@ -176,7 +267,7 @@ static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, in
             }
             continue;
         }
-        const int8_t *src = g->input + (size_t)iy * (size_t)g->in_w * pixel + (size_t)c0;
+        const int8_t *src = g->input + (size_t)iy * g->in_row + (size_t)c0;
         int16_t *dst = row + left;
         int32_t x = 0;
         for (; x < cols; ++x) {
@@ -563,6 +654,7 @@ typedef struct {
     int32_t row_step, wp, out_w; /* dw3_macs' geometry */
     int32_t offset, lo, hi;       /* dw3_requant's */
     size_t pixel;
+    size_t out_col, out_gap;      /* dw3_requant_t's: bytes between a line's outputs, from a line's end to the next */
 } dw3_shared;
 
 /* The specializations the band loop calls. */
@@ -592,8 +684,585 @@ static EDGEC_DW3_NOINLINE void dw3_requant_ch(const int32_t *acc, int32_t n, int
     }
 }
 
-/* Every band and chunk through buf. */
-static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const int32_t *pairs, const int32_t *bias,
+/* The compiler's table (compiler/dw_layout.py, edgec_depthwise_conv3x3_pairs_s8): a header of flags and the
+ * channel count, then per channel the six pair words of the doubled weights, the doubled bias, the multiplier m,
+ * the constant K (rounding and output offset) and the shift s. */
+#define EDGEC_DW3_T_HEADER 2
+#define EDGEC_DW3_T_WORDS 10
+#define EDGEC_DW3_T_TRANSPOSED 1 /* pairs of the transposed filter: the map is walked column by column */
+#define EDGEC_DW3_T_NOSIGN 2     /* act_min >= output offset: the negative-accumulator correction is moot */
+
+/* The requantized value (before the clamp, the output offset included) of a doubled accumulator x2 by the
+ * table's constants: (K + floor((x2 * m + 2^31) / 2^32) - [x2 < 0]) >> s, which compiler/dw_layout.py shows is
+ * the reference's edgec_requantize_right with the offset folded, and keeps inside int32. One SMMLAR with DSP. */
+static EDGEC_DW3_INLINE int32_t dw3_rq(int32_t x2, int32_t m, int32_t kc, int32_t s, int sign)
+{
+    int32_t t;
+#if defined(EDGEC_DOT_DSP) && defined(__GNUC__)
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(t) : "r"(x2), "r"(m), "r"(kc));
+#else
+    /* K only adds to the high word: K + floor((x2 m + 2^31) / 2^32), one SMULL and a 64-bit add of 2^31 */
+    t = kc + (int32_t)(((int64_t)x2 * m + 2147483648LL) >> 32);
+#endif
+    if (sign) {
+        t -= (int32_t)((uint32_t)x2 >> 31);
+    }
+    return t >> s;
+}
+
+/* rows lines of cols accumulators of one channel into out (line i at out + i * (cols * out_col + out_gap)). */
+static EDGEC_DW3_INLINE void dw3_requant_lines(const int32_t *acc, int32_t rows, int32_t cols, int8_t *out,
+                                               const dw3_shared *k, const int32_t *rec, int sign, int full)
+{
+    const int32_t m = rec[7], kc = rec[8], s = rec[9];
+    const int32_t lo = k->lo, hi = k->hi;
+    const size_t col = k->out_col, gap = k->out_gap;
+    for (int32_t r = 0; r < rows; ++r) {
+        int8_t *const end = out + (size_t)cols * col;
+#if EDGEC_DW3_ASM && defined(EDGEC_DOT_DSP)
+        if (full && cols >= 2) {
+            /* Two outputs a step: one LDRD, SMMLAR, ASR and SSAT each, the second store at out + col. */
+            int8_t *const end2 = out + (size_t)(cols & ~1) * col;
+            const size_t col2 = 2 * col;
+            int32_t x0, x1, t0, t1;
+            if (sign) {
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldrd %[x0], %[x1], [%[acc]], #8\n\t"
+                    "smmlar %[t0], %[x0], %[m], %[kc]\n\t"
+                    "smmlar %[t1], %[x1], %[m], %[kc]\n\t"
+                    "sub %[t0], %[t0], %[x0], lsr #31\n\t"
+                    "sub %[t1], %[t1], %[x1], lsr #31\n\t"
+                    "asr %[t0], %[t0], %[s]\n\t"
+                    "asr %[t1], %[t1], %[s]\n\t"
+                    "ssat %[t0], #8, %[t0]\n\t"
+                    "ssat %[t1], #8, %[t1]\n\t"
+                    "strb %[t0], [%[out]]\n\t"
+                    "strb %[t1], [%[out], %[col]]\n\t"
+                    "add %[out], %[out], %[col2]\n\t"
+                    "cmp %[out], %[end]\n\t"
+                    "bne 1b\n\t"
+                    : [acc] "+r"(acc), [out] "+r"(out), [x0] "=&r"(x0), [x1] "=&r"(x1), [t0] "=&r"(t0),
+                      [t1] "=&r"(t1)
+                    : [m] "r"(m), [kc] "r"(kc), [s] "r"(s), [col] "r"(col), [col2] "r"(col2), [end] "r"(end2)
+                    : "cc", "memory");
+            } else {
+                (void)t0;
+                (void)t1;
+                __asm__ volatile(
+                    "1:\n\t"
+                    "ldrd %[x0], %[x1], [%[acc]], #8\n\t"
+                    "smmlar %[x0], %[x0], %[m], %[kc]\n\t"
+                    "smmlar %[x1], %[x1], %[m], %[kc]\n\t"
+                    "asr %[x0], %[x0], %[s]\n\t"
+                    "asr %[x1], %[x1], %[s]\n\t"
+                    "ssat %[x0], #8, %[x0]\n\t"
+                    "ssat %[x1], #8, %[x1]\n\t"
+                    "strb %[x0], [%[out]]\n\t"
+                    "strb %[x1], [%[out], %[col]]\n\t"
+                    "add %[out], %[out], %[col2]\n\t"
+                    "cmp %[out], %[end]\n\t"
+                    "bne 1b\n\t"
+                    : [acc] "+r"(acc), [out] "+r"(out), [x0] "=&r"(x0), [x1] "=&r"(x1)
+                    : [m] "r"(m), [kc] "r"(kc), [s] "r"(s), [col] "r"(col), [col2] "r"(col2), [end] "r"(end2)
+                    : "cc", "memory");
+            }
+        }
+#endif
+        while (out != end) {
+            const int32_t v = dw3_rq(*acc++, m, kc, s, sign);
+            *out = (int8_t)(full ? dw3_sat8(v) : (v < lo ? lo : (v > hi ? hi : v)));
+            out += col;
+        }
+        out += gap;
+    }
+}
+
+static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, int32_t cols, int8_t *out,
+                                             const dw3_shared *k, const int32_t *rec, int32_t flags)
+{
+    const int full = k->lo == -128 && k->hi == 127;
+    if (flags & EDGEC_DW3_T_NOSIGN) {
+        if (full) {
+            dw3_requant_lines(acc, rows, cols, out, k, rec, 0, 1);
+        } else {
+            dw3_requant_lines(acc, rows, cols, out, k, rec, 0, 0);
+        }
+    } else if (full) {
+        dw3_requant_lines(acc, rows, cols, out, k, rec, 1, 1);
+    } else {
+        dw3_requant_lines(acc, rows, cols, out, k, rec, 1, 0);
+    }
+}
+
+#if EDGEC_DW3_ASM && defined(EDGEC_DOT_DSP)
+/* One pair of outputs of a line: the multiply-accumulates, the requantization and the two stores. */
+#define EDGEC_DW3_PAIR_ASM \
+    "ldrd %[x0], %[x1], [%[p]], #4\n\t" \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t" \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t" \
+    "smlad %[s1], %[x1], %[b0], %[bias]\n\t" \
+    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t" \
+    "ldrd %[x0], %[x1], [%[p], %[o1]]\n\t" \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t" \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t" \
+    "smlad %[s1], %[x1], %[b1], %[s1]\n\t" \
+    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t" \
+    "ldrd %[x0], %[x1], [%[p], %[o2]]\n\t" \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t" \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t" \
+    "smlad %[s1], %[x1], %[b2], %[s1]\n\t" \
+    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t" \
+    "ldrd %[x0], %[x1], %[mk]\n\t" \
+    "smmlar %[s0], %[s0], %[x0], %[x1]\n\t" \
+    "smmlar %[s1], %[s1], %[x0], %[x1]\n\t" \
+    "ldrd %[x0], %[x1], %[sc]\n\t" \
+    "asr %[s0], %[s0], %[x0]\n\t" \
+    "asr %[s1], %[s1], %[x0]\n\t" \
+    "ssat %[s0], #8, %[s0]\n\t" \
+    "ssat %[s1], #8, %[s1]\n\t" \
+    "strb %[s0], [%[o]]\n\t" \
+    "strb %[s1], [%[o], %[x1]]\n\t" \
+    "add %[o], %[o], %[x1], lsl #1\n\t"
+
+/* Stride 1 with the table, the full int8 clamp and EDGEC_DW3_T_NOSIGN (KWS, MobileNet): the multiply-accumulates
+ * and the requantization of a line in one assembly loop, no accumulator array. The buffer rows are a fixed
+ * EDGEC_DW3_FUSED_* halfwords apart, so one pointer reaches the three rows by immediate offsets and fourteen
+ * registers hold the six pair words, the bias, the row, output and end pointers and four temporaries; the
+ * requantization constants (m, K) and (s, output stride) are one LDRD each from the stack. Per pair of outputs:
+ * three LDRD, twelve SMLAxx, two SMMLAR, ASR and SSAT, two STRB and the loop (28 instructions for 18 MACs).
+ * An odd line's last output is a second, single-output block: a spare output would be stored outside the line. */
+#define EDGEC_DW3_FUSED_LINE(P)                                                                                    \
+    static EDGEC_DW3_NOINLINE void dw3_fused_##P(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines,  \
+                                                 int32_t n, size_t row_step, const int32_t *rec, int8_t *out,      \
+                                                 size_t out_col, size_t out_row)                                   \
+    {                                                                                                              \
+        const int32_t pairs = n >> 1;                                                                              \
+        /* per line: the bytes the pairs' stores span, the steps from a line's end to the next line's start */     \
+        const int32_t span_m = (int32_t)((size_t)(2 * pairs) * out_col);                                          \
+        const int32_t pstep_m = (int32_t)(2 * row_step) - 4 * pairs;                                               \
+        const int32_t ostep_m = (int32_t)out_row - span_m;                                                         \
+        const int32_t odd_m = (n & 1) | (pairs == 0 ? 2 : pairs & 1) << 1;                                         \
+        if (lines <= 0 || n <= 0) {                                                                                \
+            return;                                                                                                \
+        }                                                                                                          \
+        for (int32_t ch = 0; ch < nch; ++ch, rec += EDGEC_DW3_T_WORDS) {                                           \
+            dw3_fused1_##P(buf + (size_t)ch * (size_t)plane, lines, rec, out + ch, out_col, span_m, pstep_m,         \
+                           ostep_m, odd_m);                                                                        \
+        }                                                                                                          \
+    }
+#define EDGEC_DW3_FUSED_ONE(P)                                                                                     \
+    static EDGEC_DW3_NOINLINE void dw3_fused1_##P(const int16_t *p, int32_t lines_m, const int32_t *rec, int8_t *o, \
+                                                size_t out_col, int32_t span_m, int32_t pstep_m, int32_t ostep_m,  \
+                                                int32_t odd_m)                                                     \
+    {                                                                                                              \
+        /* 1: an odd number of pairs (the loop is entered at its second half), 2: none (lines of one output) */    \
+        const int32_t podd_m = odd_m >> 1;                                                                         \
+        const int32_t a0 = rec[0], a1 = rec[1], a2 = rec[2], b0 = rec[3], b1 = rec[4], b2 = rec[5];                \
+        const int32_t bias = rec[6];                                                                               \
+        int64_t mk, sc;                                                                                            \
+        const int32_t mk_w[2] = {rec[7], rec[8]};                                                                  \
+        const int32_t sc_w[2] = {rec[9], (int32_t)out_col};                                                        \
+        memcpy(&mk, mk_w, sizeof mk);                                                                              \
+        memcpy(&sc, sc_w, sizeof sc);                                                                              \
+        int8_t *end = o;                                                                                           \
+        int32_t s0, s1, x0, x1;                                                                                    \
+        __asm__ volatile(                                                                                          \
+            "2:\n\t"                                                                                               \
+            "ldr %[x0], %[span]\n\t"                                                                               \
+            "add %[end], %[o], %[x0]\n\t"                                                                          \
+            "ldr %[x0], %[podd]\n\t"                                                                               \
+            "cmp %[x0], #1\n\t"                                                                                    \
+            "beq 4f\n\t"                                                                                           \
+            "bhi 5f\n\t"                                                                                           \
+            "1:\n\t"                                                                                               \
+            "ldrd %[x0], %[x1], [%[p]], #4\n\t"                                                                    \
+            "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                               \
+            "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                \
+            "smlad %[s1], %[x1], %[b0], %[bias]\n\t"                                                               \
+            "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], [%[p], %[o1]]\n\t"                                                                 \
+            "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                 \
+            "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                \
+            "smlad %[s1], %[x1], %[b1], %[s1]\n\t"                                                                 \
+            "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], [%[p], %[o2]]\n\t"                                                                 \
+            "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                 \
+            "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                \
+            "smlad %[s1], %[x1], %[b2], %[s1]\n\t"                                                                 \
+            "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], %[mk]\n\t"                                                                         \
+            "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                \
+            "smmlar %[s1], %[s1], %[x0], %[x1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], %[sc]\n\t"                                                                         \
+            "asr %[s0], %[s0], %[x0]\n\t"                                                                          \
+            "asr %[s1], %[s1], %[x0]\n\t"                                                                          \
+            "ssat %[s0], #8, %[s0]\n\t"                                                                            \
+            "ssat %[s1], #8, %[s1]\n\t"                                                                            \
+            "strb %[s0], [%[o]]\n\t"                                                                               \
+            "strb %[s1], [%[o], %[x1]]\n\t"                                                                        \
+            "add %[o], %[o], %[x1], lsl #1\n\t"                                                                    \
+            "4:\n\t"                                                                                               \
+            "ldrd %[x0], %[x1], [%[p]], #4\n\t"                                                                    \
+            "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                               \
+            "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                \
+            "smlad %[s1], %[x1], %[b0], %[bias]\n\t"                                                               \
+            "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], [%[p], %[o1]]\n\t"                                                                 \
+            "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                 \
+            "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                \
+            "smlad %[s1], %[x1], %[b1], %[s1]\n\t"                                                                 \
+            "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], [%[p], %[o2]]\n\t"                                                                 \
+            "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                 \
+            "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                \
+            "smlad %[s1], %[x1], %[b2], %[s1]\n\t"                                                                 \
+            "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], %[mk]\n\t"                                                                         \
+            "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                \
+            "smmlar %[s1], %[s1], %[x0], %[x1]\n\t"                                                                \
+            "ldrd %[x0], %[x1], %[sc]\n\t"                                                                         \
+            "asr %[s0], %[s0], %[x0]\n\t"                                                                          \
+            "asr %[s1], %[s1], %[x0]\n\t"                                                                          \
+            "ssat %[s0], #8, %[s0]\n\t"                                                                            \
+            "ssat %[s1], #8, %[s1]\n\t"                                                                            \
+            "strb %[s0], [%[o]]\n\t"                                                                               \
+            "strb %[s1], [%[o], %[x1]]\n\t"                                                                        \
+            "add %[o], %[o], %[x1], lsl #1\n\t"                                                                    \
+            "cmp %[o], %[end]\n\t"                                                                                 \
+            "bne 1b\n\t"                                                                                           \
+            "5:\n\t"                                                                                               \
+            "ldr %[x0], %[odd]\n\t"                                                                                \
+            "tst %[x0], #1\n\t"                                                                                    \
+            "beq 3f\n\t"                                                                                           \
+            "ldrd %[x0], %[x1], [%[p]]\n\t"                                                                        \
+            "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                               \
+            "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                \
+            "ldrd %[x0], %[x1], [%[p], %[t1]]\n\t"                                                                 \
+            "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                 \
+            "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                \
+            "ldrd %[x0], %[x1], [%[p], %[t2]]\n\t"                                                                 \
+            "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                 \
+            "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                \
+            "ldrd %[x0], %[x1], %[mk]\n\t"                                                                         \
+            "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                \
+            "ldr %[x0], %[sc]\n\t"                                                                                 \
+            "asr %[s0], %[s0], %[x0]\n\t"                                                                          \
+            "ssat %[s0], #8, %[s0]\n\t"                                                                            \
+            "strb %[s0], [%[o]]\n\t"                                                                               \
+            "3:\n\t"                                                                                               \
+            "ldr %[x0], %[pstep]\n\t"                                                                              \
+            "add %[p], %[p], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[ostep]\n\t"                                                                              \
+            "add %[o], %[o], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[lines]\n\t"                                                                              \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[lines]\n\t"                                                                              \
+            "bne 2b\n\t"                                                                                           \
+            : [p] "+r"(p), [o] "+r"(o), [end] "+r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),         \
+              [x1] "=&r"(x1), [lines] "+m"(lines_m)                                                                \
+            : [a0] "r"(a0), [a1] "r"(a1), [a2] "r"(a2), [b0] "r"(b0), [b1] "r"(b1), [b2] "r"(b2),                 \
+              [bias] "r"(bias), [mk] "m"(mk), [sc] "m"(sc), [span] "m"(span_m), [pstep] "m"(pstep_m),              \
+              [ostep] "m"(ostep_m), [odd] "m"(odd_m), [podd] "m"(podd_m), [o1] "i"(2 * (P) - 4), [o2] "i"(4 * (P) - 4), [t1] "i"(2 * (P)),  \
+              [t2] "i"(4 * (P))                                                                                    \
+            : "cc", "memory");                                                                                     \
+    }
+/* dw3_fused_<P> for lines of an even number of outputs (KWS's tiled bands: lines of four), every channel of the
+ * chunk in one assembly statement: the channel's pair words, bias and constants are loaded from its table record
+ * at the top of the channel loop, and the line loop has no odd-pair entry or odd-output tail, so a short call
+ * pays about 28 instructions a channel and 10 a line besides its pairs. State the loops keep across channels and
+ * lines is in st[] on the stack: 0 record, 1 buffer plane, 2 output, 3 channels left, 4 lines left, 5 the lines,
+ * 6 the bytes the pairs of a line store, 7 / 8 the steps from a line's end to the next line's start (buffer,
+ * output), 9 the bytes between planes. */
+#define EDGEC_DW3_FUSED_EVEN(P)                                                                                    \
+    static EDGEC_DW3_NOINLINE void dw3_fusede_##P(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines, \
+                                                  int32_t n, size_t row_step, const int32_t *rec, int8_t *out,     \
+                                                  size_t out_col, size_t out_row)                                  \
+    {                                                                                                              \
+        const int32_t pairs = n >> 1;                                                                              \
+        int32_t st[10];                                                                                            \
+        int64_t mk = 0, sc = 0;                                                                                    \
+        {                                                                                                          \
+            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
+            memcpy(&sc, sc_w, sizeof sc);                                                                          \
+        }                                                                                                          \
+        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
+        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
+        st[2] = (int32_t)(uintptr_t)out;                                                                           \
+        st[3] = nch;                                                                                               \
+        st[4] = lines;                                                                                             \
+        st[5] = lines;                                                                                             \
+        st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
+        st[7] = (int32_t)(2 * row_step) - 4 * pairs;                                                               \
+        st[8] = (int32_t)out_row - st[6];                                                                          \
+        st[9] = 2 * plane;                                                                                         \
+        if (lines <= 0 || pairs <= 0 || nch <= 0) {                                                                \
+            return;                                                                                                \
+        }                                                                                                          \
+        const int16_t *p;                                                                                          \
+        int8_t *o, *end;                                                                                           \
+        int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
+        __asm__ volatile(                                                                                          \
+            "0:\n\t"                                                                                               \
+            "ldr %[x0], %[rec]\n\t"                                                                                \
+            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
+            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
+            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
+            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
+            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
+            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
+            "str %[x1], %[sc]\n\t"                                                                                 \
+            "add %[x0], %[x0], #40\n\t"                                                                            \
+            "str %[x0], %[rec]\n\t"                                                                                \
+            "ldr %[p], %[bufp]\n\t"                                                                                \
+            "ldr %[o], %[outp]\n\t"                                                                                \
+            "ldr %[x0], %[nlines]\n\t"                                                                             \
+            "str %[x0], %[left]\n\t"                                                                               \
+            "2:\n\t"                                                                                               \
+            "ldr %[x0], %[span]\n\t"                                                                               \
+            "add %[end], %[o], %[x0]\n\t"                                                                          \
+            "1:\n\t"                                                                                               \
+            EDGEC_DW3_PAIR_ASM                                                                                     \
+            "cmp %[o], %[end]\n\t"                                                                                 \
+            "bne 1b\n\t"                                                                                           \
+            "ldr %[x0], %[pstep]\n\t"                                                                              \
+            "add %[p], %[p], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[ostep]\n\t"                                                                              \
+            "add %[o], %[o], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[left]\n\t"                                                                               \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[left]\n\t"                                                                               \
+            "bne 2b\n\t"                                                                                           \
+            "ldr %[x0], %[bufp]\n\t"                                                                               \
+            "ldr %[x1], %[pbytes]\n\t"                                                                             \
+            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
+            "str %[x0], %[bufp]\n\t"                                                                               \
+            "ldr %[x0], %[outp]\n\t"                                                                               \
+            "add %[x0], %[x0], #1\n\t"                                                                             \
+            "str %[x0], %[outp]\n\t"                                                                               \
+            "ldr %[x0], %[nch]\n\t"                                                                                \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[nch]\n\t"                                                                                \
+            "bne 0b\n\t"                                                                                           \
+            : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
+              [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
+              [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                     \
+            /* st[], mk and sc are written too: memory operands, ordered by the "memory" clobber, as outputs they \
+             * would exceed GCC's 30 operands */                                                                   \
+            : [rec] "m"(st[0]), [bufp] "m"(st[1]), [outp] "m"(st[2]), [nch] "m"(st[3]), [left] "m"(st[4]),         \
+              [mk] "m"(mk), [sc] "m"(sc), [nlines] "m"(st[5]), [span] "m"(st[6]), [pstep] "m"(st[7]), [ostep] "m"(st[8]), [pbytes] "m"(st[9]), \
+              [o1] "i"(2 * (P) - 4), [o2] "i"(4 * (P) - 4)                                                         \
+            : "cc", "memory");                                                                                     \
+    }
+EDGEC_DW3_FUSED_EVEN(8)
+EDGEC_DW3_FUSED_EVEN(16)
+EDGEC_DW3_FUSED_EVEN(32)
+EDGEC_DW3_FUSED_EVEN(64)
+EDGEC_DW3_FUSED_ONE(8)
+EDGEC_DW3_FUSED_ONE(16)
+EDGEC_DW3_FUSED_ONE(32)
+EDGEC_DW3_FUSED_ONE(64)
+EDGEC_DW3_FUSED_LINE(8)
+EDGEC_DW3_FUSED_LINE(16)
+EDGEC_DW3_FUSED_LINE(32)
+EDGEC_DW3_FUSED_LINE(64)
+/* One pair of outputs of a stride-2 line (columns 4k..4k + 4; B_r's top half is w2): the three rows' LDRD and
+ * LDR, the multiply-accumulates, then the requantization and stores of EDGEC_DW3_PAIR_ASM. */
+#define EDGEC_DW3_PAIR_S2_ASM                                                                                      \
+    "ldrd %[x0], %[x1], [%[p]], #8\n\t"                                                                            \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[a0], %[bias]\n\t"                                                                       \
+    "ldr %[x0], [%[p]]\n\t"                                                                                        \
+    "smlabt %[s1], %[x0], %[b0], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]-8]\n\t"                                                                        \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[a1], %[s1]\n\t"                                                                         \
+    "ldr %[x0], [%[p], %[q]]\n\t"                                                                                  \
+    "smlabt %[s1], %[x0], %[b1], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]*2-8]\n\t"                                                                      \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[a2], %[s1]\n\t"                                                                         \
+    "ldr %[x0], [%[p], %[q]*2]\n\t"                                                                                \
+    "smlabt %[s1], %[x0], %[b2], %[s1]\n\t"                                                                        \
+    EDGEC_DW3_RQ2_ASM
+
+/* The same for stride 1 (columns 2k..2k + 3). */
+#define EDGEC_DW3_PAIR_S1_ASM                                                                                      \
+    "ldrd %[x0], %[x1], [%[p]], #4\n\t"                                                                            \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[b0], %[bias]\n\t"                                                                       \
+    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]-4]\n\t"                                                                        \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[b1], %[s1]\n\t"                                                                         \
+    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]*2-4]\n\t"                                                                      \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    "smlad %[s1], %[x1], %[b2], %[s1]\n\t"                                                                         \
+    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"                                                                        \
+    EDGEC_DW3_RQ2_ASM
+
+/* Requantization and stores of a pair (s0, s1): (m, K) and (s, output stride) from the stack. */
+#define EDGEC_DW3_RQ2_ASM                                                                                          \
+    "ldrd %[x0], %[x1], %[mk]\n\t"                                                                                 \
+    "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                        \
+    "smmlar %[s1], %[s1], %[x0], %[x1]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], %[sc]\n\t"                                                                                 \
+    "asr %[s0], %[s0], %[x0]\n\t"                                                                                  \
+    "asr %[s1], %[s1], %[x0]\n\t"                                                                                  \
+    "ssat %[s0], #8, %[s0]\n\t"                                                                                    \
+    "ssat %[s1], #8, %[s1]\n\t"                                                                                    \
+    "strb %[s0], [%[o]]\n\t"                                                                                       \
+    "strb %[s1], [%[o], %[x1]]\n\t"                                                                                \
+    "add %[o], %[o], %[x1], lsl #1\n\t"
+
+/* A line's single last output (either stride: x[j] w0 + x[j + 1] w1 + x[j + 2] w2 per row), requantized. */
+#define EDGEC_DW3_TAIL_ASM                                                                                         \
+    "ldrd %[x0], %[x1], [%[p]]\n\t"                                                                                \
+    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
+    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]]\n\t"                                                                          \
+    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], [%[p], %[q]*2]\n\t"                                                                        \
+    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
+    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    "ldrd %[x0], %[x1], %[mk]\n\t"                                                                                 \
+    "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                        \
+    "ldr %[x0], %[sc]\n\t"                                                                                         \
+    "asr %[s0], %[s0], %[x0]\n\t"                                                                                  \
+    "ssat %[s0], #8, %[s0]\n\t"                                                                                    \
+    "strb %[s0], [%[o]]\n\t"
+
+/* Every channel of a chunk and every line in one assembly statement, for any line length and stride S (1 or 2):
+ * like dw3_fusede_<P> plus a mode word (bit 0: an odd last output, EDGEC_DW3_TAIL_ASM; bit 1: no pairs, lines of
+ * one output). Small maps (MobileNet's 6x6 and 3x3) and stride 2 pay about 28 instructions a channel and 16 a
+ * line besides their outputs. */
+#define EDGEC_DW3_FUSED_CH(P, S)                                                                                   \
+    static EDGEC_DW3_NOINLINE void dw3_fusedc##S##_##P(const int16_t *buf, int32_t plane, int32_t nch,           \
+                                                       int32_t lines, int32_t n, size_t row_step,                  \
+                                                       const int32_t *rec, int8_t *out, size_t out_col,            \
+                                                       size_t out_row)                                             \
+    {                                                                                                              \
+        const int32_t pairs = n >> 1;                                                                              \
+        int32_t st[11];                                                                                            \
+        int64_t mk = 0, sc = 0;                                                                                    \
+        {                                                                                                          \
+            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
+            memcpy(&sc, sc_w, sizeof sc);                                                                          \
+        }                                                                                                          \
+        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
+        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
+        st[2] = (int32_t)(uintptr_t)out;                                                                           \
+        st[3] = nch;                                                                                               \
+        st[4] = lines;                                                                                             \
+        st[5] = lines;                                                                                             \
+        st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
+        st[7] = (int32_t)(2 * row_step) - 4 * (S) * pairs;                                                         \
+        st[8] = (int32_t)out_row - st[6];                                                                          \
+        st[9] = 2 * plane;                                                                                         \
+        st[10] = (n & 1) | (pairs == 0 ? 2 : 0);                                                                   \
+        if (lines <= 0 || n <= 0 || nch <= 0) {                                                                    \
+            return;                                                                                                \
+        }                                                                                                          \
+        const int16_t *p;                                                                                          \
+        int8_t *o, *end;                                                                                           \
+        int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
+        __asm__ volatile(                                                                                          \
+            "0:\n\t"                                                                                               \
+            "ldr %[x0], %[rec]\n\t"                                                                                \
+            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
+            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
+            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
+            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
+            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
+            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
+            "str %[x1], %[sc]\n\t"                                                                                 \
+            "add %[x0], %[x0], #40\n\t"                                                                            \
+            "str %[x0], %[rec]\n\t"                                                                                \
+            "ldr %[p], %[bufp]\n\t"                                                                                \
+            "ldr %[o], %[outp]\n\t"                                                                                \
+            "ldr %[x0], %[nlines]\n\t"                                                                             \
+            "str %[x0], %[left]\n\t"                                                                               \
+            "2:\n\t"                                                                                               \
+            "ldr %[x0], %[span]\n\t"                                                                               \
+            "add %[end], %[o], %[x0]\n\t"                                                                          \
+            "ldr %[x0], %[mode]\n\t"                                                                               \
+            "tst %[x0], #2\n\t"                                                                                    \
+            "bne 5f\n\t"                                                                                           \
+            "1:\n\t"                                                                                               \
+            EDGEC_DW3_PAIR_S##S##_ASM                                                                              \
+            "cmp %[o], %[end]\n\t"                                                                                 \
+            "bne 1b\n\t"                                                                                           \
+            "5:\n\t"                                                                                               \
+            "ldr %[x0], %[mode]\n\t"                                                                               \
+            "tst %[x0], #1\n\t"                                                                                    \
+            "beq 3f\n\t"                                                                                           \
+            EDGEC_DW3_TAIL_ASM                                                                                     \
+            "3:\n\t"                                                                                               \
+            "ldr %[x0], %[pstep]\n\t"                                                                              \
+            "add %[p], %[p], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[ostep]\n\t"                                                                              \
+            "add %[o], %[o], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[left]\n\t"                                                                               \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[left]\n\t"                                                                               \
+            "bne 2b\n\t"                                                                                           \
+            "ldr %[x0], %[bufp]\n\t"                                                                               \
+            "ldr %[x1], %[pbytes]\n\t"                                                                             \
+            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
+            "str %[x0], %[bufp]\n\t"                                                                               \
+            "ldr %[x0], %[outp]\n\t"                                                                               \
+            "add %[x0], %[x0], #1\n\t"                                                                             \
+            "str %[x0], %[outp]\n\t"                                                                               \
+            "ldr %[x0], %[nch]\n\t"                                                                                \
+            "subs %[x0], %[x0], #1\n\t"                                                                            \
+            "str %[x0], %[nch]\n\t"                                                                                \
+            "bne 0b\n\t"                                                                                           \
+            : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
+              [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
+              [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                   \
+            /* st[], mk and sc are written too (see dw3_fusede_<P>) */                                             \
+            : [rec] "m"(st[0]), [bufp] "m"(st[1]), [outp] "m"(st[2]), [nch] "m"(st[3]), [left] "m"(st[4]),         \
+              [mk] "m"(mk), [sc] "m"(sc), [nlines] "m"(st[5]), [span] "m"(st[6]), [pstep] "m"(st[7]),              \
+              [ostep] "m"(st[8]), [pbytes] "m"(st[9]), [mode] "m"(st[10]), [q] "i"(2 * (P))                        \
+            : "cc", "memory");                                                                                     \
+    }
+EDGEC_DW3_FUSED_CH(8, 1)
+EDGEC_DW3_FUSED_CH(16, 1)
+EDGEC_DW3_FUSED_CH(8, 2)
+EDGEC_DW3_FUSED_CH(16, 2)
+EDGEC_DW3_FUSED_CH(32, 2)
+EDGEC_DW3_FUSED_CH(64, 2)
+EDGEC_DW3_FUSED_CH(128, 2)
+
+#define EDGEC_DW3_FUSED 1
+#else
+#define EDGEC_DW3_FUSED 0
+#endif
+
+/* The fixed row pitch (halfwords) of the fused line loop for lines of out_w outputs, or 0 when none fits. */
+static inline int32_t dw3_fused_pitch(int32_t out_w, int32_t stride_w)
+{
+    const int32_t need = stride_w * ((out_w + 1) & ~1) + 2;
+    if (out_w < 1) {
+        return 0;
+    }
+    if (stride_w == 2) {
+        return need <= 8 ? 8 : (need <= 16 ? 16 : (need <= 32 ? 32 : (need <= 64 ? 64 : (need <= 128 ? 128 : 0))));
+    }
+    return need <= 8 ? 8 : (need <= 16 ? 16 : (need <= 32 ? 32 : (need <= 64 ? 64 : 0)));
+}
+
+/* Every band and chunk through buf. table: the compiler's (then filter is unused), or NULL to pack the int8
+ * filter per call and requantize by quant. */
+static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const int32_t *table, const int32_t *bias,
                     const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t chunk,
                     int32_t band_rows)
 {
@@ -603,46 +1272,115 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
     const int32_t group_rows = EDGEC_DW3_ACC / out_w;
     int32_t acc[EDGEC_DW3_ACC + 1]; /* + 1: the odd-width spare of dw3_macs */
     const dw3_shared k = {g->stride_h * g->wp, g->wp, out_w, params->output_offset, params->act_min,
-                          params->act_max, pixel};
+                          params->act_max, pixel, g->out_col, g->out_row - (size_t)out_w * g->out_col};
     const int32_t *const multiplier = quant->multiplier;
     const int32_t *const shift = quant->shift;
+    const int32_t flags = table != NULL ? table[0] : 0;
     /* One layout for every band (the rows of the tallest): the pad columns are written once, here. */
     const int32_t plane = ((band_rows - 1) * g->stride_h + 3) * g->wp;
     {
         const uint32_t pad2 = ((uint32_t)(uint16_t)g->pad << 16) | (uint16_t)g->pad;
+        const uint32_t pad8[4] = {pad2, pad2, pad2, pad2};
         const int32_t words = chunk * plane / 2;
-        for (int32_t i = 0; i < words; ++i) {
+        int32_t i = 0;
+        for (; i + 4 <= words; i += 4) { /* four words a step (short calls fill a buffer per call) */
+            memcpy(buf + 2 * i, pad8, sizeof pad8);
+        }
+        for (; i < words; ++i) {
             dw3_store2(buf + 2 * i, (int32_t)pad2);
         }
     }
     const size_t group_step = (size_t)group_rows * (size_t)k.row_step;
-    const size_t group_out = (size_t)group_rows * (size_t)out_w * pixel;
+    const size_t group_out = (size_t)group_rows * g->out_row;
     for (int32_t oy0 = 0; oy0 < g->out_h; oy0 += band_rows) {
         const int32_t band = g->out_h - oy0 < band_rows ? g->out_h - oy0 : band_rows;
         const int32_t rows = (band - 1) * g->stride_h + 3;
-        int8_t *const obase = g->output + (size_t)oy0 * (size_t)out_w * pixel;
+        int8_t *const obase = g->output + (size_t)oy0 * g->out_row;
         for (int32_t c0 = 0; c0 < g->chans; c0 += chunk) {
             const int32_t n = g->chans - c0 < chunk ? g->chans - c0 : chunk;
-            dw3_copy_rows(g, buf, plane, rows, oy0 * g->stride_h - g->pad_top, c0, n);
+            /* Pad rows: the initial fill holds for the first band; a later band's rows below the input held input
+             * rows of an earlier band, and are written again by its first chunk (the others see them as left). */
+            dw3_copy_rows(g, buf, plane, rows, oy0 * g->stride_h - g->pad_top, c0, n, oy0 > 0 && c0 == 0);
             const int16_t *pl = buf;
+#if EDGEC_DW3_FUSED
+            if (g->fused) { /* the chunk's channels in one call */
+                const int32_t *rec = table + EDGEC_DW3_T_HEADER + (size_t)c0 * EDGEC_DW3_T_WORDS;
+#define EDGEC_DW3_CALL(f) f(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col, g->out_row)
+                if (stride2) { /* dw3_fusedc2_<wp> */
+                    if (g->wp == 8) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_8);
+                    } else if (g->wp == 16) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_16);
+                    } else if (g->wp == 32) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_32);
+                    } else if (g->wp == 64) {
+                        EDGEC_DW3_CALL(dw3_fusedc2_64);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusedc2_128);
+                    }
+                } else if ((out_w & 3) && g->wp <= 16) { /* short lines, odd pairs or an odd output */
+                    if (g->wp == 8) {
+                        EDGEC_DW3_CALL(dw3_fusedc1_8);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusedc1_16);
+                    }
+                } else if (!(out_w & 3)) { /* an even number of pairs a line and no odd output: dw3_fusede_<wp> */
+                    if (g->wp == 8) {
+                        dw3_fusede_8(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                     g->out_row);
+                    } else if (g->wp == 16) {
+                        dw3_fusede_16(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                      g->out_row);
+                    } else if (g->wp == 32) {
+                        dw3_fusede_32(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                      g->out_row);
+                    } else {
+                        dw3_fusede_64(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                      g->out_row);
+                    }
+                } else if (g->wp == 8) {
+                    dw3_fused_8(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                g->out_row);
+                } else if (g->wp == 16) {
+                    dw3_fused_16(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                 g->out_row);
+                } else if (g->wp == 32) {
+                    dw3_fused_32(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                 g->out_row);
+                } else {
+                    dw3_fused_64(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col,
+                                 g->out_row);
+                }
+#undef EDGEC_DW3_CALL
+                (void)pl;
+                continue;
+            }
+#endif
             for (int32_t c = c0; c < c0 + n; ++c, pl += plane) {
                 int32_t local[EDGEC_DW3_PAIR_WORDS];
                 const int32_t *pk = local;
-                if (pairs != NULL) {
-                    pk = pairs + (size_t)c * EDGEC_DW3_PAIR_WORDS;
+                int32_t b = 0;
+                if (table != NULL) {
+                    pk = table + EDGEC_DW3_T_HEADER + (size_t)c * EDGEC_DW3_T_WORDS;
+                    b = pk[6];
                 } else {
                     dw3_pack(filter, pixel, c, local);
+                    b = bias[c];
                 }
                 const int16_t *gp = pl;
                 int8_t *op = obase + c;
                 for (int32_t left = band; left > 0; left -= group_rows) {
                     const int32_t nr = left < group_rows ? left : group_rows;
                     if (stride2) {
-                        dw3_macs_s2(gp, &k, nr, pk, bias[c], acc);
+                        dw3_macs_s2(gp, &k, nr, pk, b, acc);
                     } else {
-                        dw3_macs_s1(gp, &k, nr, pk, bias[c], acc);
+                        dw3_macs_s1(gp, &k, nr, pk, b, acc);
                     }
-                    dw3_requant_ch(acc, nr * out_w, op, &k, multiplier[c], shift[c]);
+                    if (table != NULL) {
+                        dw3_requant_t(acc, nr, out_w, op, &k, pk, flags);
+                    } else {
+                        dw3_requant_ch(acc, nr * out_w, op, &k, multiplier[c], shift[c]);
+                    }
                     gp += group_step;
                     op += group_out;
                 }
@@ -650,7 +1388,6 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
         }
     }
 }
-
 #define EDGEC_DW3_MIN_WIDTH 6 /* narrower output rows take the general path (see dw3x3_band) */
 #define EDGEC_DW3_SMALL 1024 /* halfwords: 2 KiB of stack */
 #define EDGEC_DW3_LARGE 2048 /* halfwords: 4 KiB of stack */
@@ -674,21 +1411,55 @@ static EDGEC_DW3_NOINLINE void dw3_run_large(const dw3_geom *g, const int8_t *fi
 }
 
 /* The band path for one batch when the shape suits it (3x3, undilated, stride_w 1 or 2, a buffer row of at
- * least three rows of one channel fits); returns 0 (nothing written) otherwise. pairs: the offline weight table
- * (EDGEC_DW3_PAIR_WORDS words per channel), or NULL to pack per call. */
+ * least three rows of one channel fits); returns 0 (nothing written) otherwise. table: the compiler's
+ * (compiler/dw_layout.py), or NULL to pack the int8 filter per call. A transposed table (narrow maps) swaps rows
+ * and columns throughout: the buffer's rows are input columns, so the kernel's lines run down the map. */
 static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_quant *quant, const int8_t *input,
-                      int32_t in_h, int32_t in_w, int32_t chans, const int8_t *filter, const int32_t *pairs,
+                      int32_t in_h, int32_t in_w, int32_t chans, const int8_t *filter, const int32_t *table,
                       const int32_t *bias, int8_t *output, int32_t out_h, int32_t out_w)
 {
-    if ((params->stride_w != 1 && params->stride_w != 2) || params->stride_h < 1 || params->stride_h > 4) {
+    const int transposed = table != NULL && (table[0] & EDGEC_DW3_T_TRANSPOSED);
+    if (table != NULL && table[1] != chans) {
         return 0;
     }
-    /* Rows narrower than EDGEC_DW3_MIN_WIDTH outputs keep the general path. Each call pays a per-channel set-up
-     * (weight packing, the calls of each group) that only wide rows or many rows amortise: on KWS's 5-wide rows,
-     * tiled into one output row per call (--sram-budget min), the band path cost 58% more than the untiled layer,
-     * where the tiling contract is at most 10%, and more than the general path itself. With the offline table
-     * (pairs) the packing is gone and narrow rows take the band path too. */
-    if (pairs == NULL && out_w < EDGEC_DW3_MIN_WIDTH) {
+    dw3_geom g;
+    g.input = input;
+    g.output = output;
+    g.chans = chans;
+    g.pad = (int16_t)params->pad_value;
+    if (transposed) {
+        g.in_h = in_w;
+        g.in_w = in_h;
+        g.out_h = out_w;
+        g.out_w = out_h;
+        g.stride_h = params->stride_w;
+        g.stride_w = params->stride_h;
+        g.pad_top = params->pad_left;
+        g.pad_left = params->pad_top;
+        g.in_row = (size_t)chans;
+        g.in_col = (size_t)in_w * (size_t)chans;
+        g.out_row = (size_t)chans;
+        g.out_col = (size_t)out_w * (size_t)chans;
+    } else {
+        g.in_h = in_h;
+        g.in_w = in_w;
+        g.out_h = out_h;
+        g.out_w = out_w;
+        g.stride_h = params->stride_h;
+        g.stride_w = params->stride_w;
+        g.pad_top = params->pad_top;
+        g.pad_left = params->pad_left;
+        g.in_row = (size_t)in_w * (size_t)chans;
+        g.in_col = (size_t)chans;
+        g.out_row = (size_t)out_w * (size_t)chans;
+        g.out_col = (size_t)chans;
+    }
+    if ((g.stride_w != 1 && g.stride_w != 2) || g.stride_h < 1 || g.stride_h > 4) {
+        return 0;
+    }
+    /* Without the table, rows narrower than EDGEC_DW3_MIN_WIDTH outputs keep the general path: each call pays a
+     * per-channel set-up (weight packing, the calls of each group) that only wide rows or many rows amortise. */
+    if (table == NULL && g.out_w < EDGEC_DW3_MIN_WIDTH) {
         return 0;
     }
     /* Stride 2 over few outputs: the copy (each input used by 2.25 MACs) and the per-channel set-up cost more
@@ -698,35 +1469,35 @@ static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_q
 #else
     const int32_t few = 36;
 #endif
-    if (params->stride_w == 2 && (int64_t)out_h * out_w <= few) {
+    if ((table == NULL || !EDGEC_DW3_FUSED) && g.stride_w == 2 && (int64_t)g.out_h * g.out_w <= few) {
         return 0;
     }
-    const int32_t out_w_even = (out_w + 1) & ~1;
-    const int64_t wp64 = (int64_t)params->stride_w * out_w_even + 2;
-    if (wp64 * 3 > EDGEC_DW3_LARGE || out_w > EDGEC_DW3_ACC) {
+    const int32_t out_w_even = (g.out_w + 1) & ~1;
+    int64_t wp64 = (int64_t)g.stride_w * out_w_even + 2;
+    /* The fused line loop (stride 1, the table, NOSIGN, the full int8 clamp) at its fixed row pitch. */
+    g.fused = EDGEC_DW3_FUSED && table != NULL && (table[0] & EDGEC_DW3_T_NOSIGN) && params->act_min == -128 &&
+              params->act_max == 127 && dw3_fused_pitch(g.out_w, g.stride_w) != 0;
+    if (g.fused) {
+        wp64 = dw3_fused_pitch(g.out_w, g.stride_w);
+    }
+    if (wp64 * 3 > EDGEC_DW3_LARGE || g.out_w > EDGEC_DW3_ACC) {
         return 0;
     }
-    dw3_geom g;
-    g.input = input;
-    g.output = output;
-    g.in_h = in_h;
-    g.in_w = in_w;
-    g.chans = chans;
-    g.out_h = out_h;
-    g.out_w = out_w;
-    g.stride_h = params->stride_h;
-    g.stride_w = params->stride_w;
-    g.pad_top = params->pad_top;
-    g.pad_left = params->pad_left;
     g.wp = (int32_t)wp64;
-    g.pad = (int16_t)params->pad_value;
     if (g.pad_left >= g.wp) {
         return 0;
     }
     /* Input columns inside the buffer row: [0, min(in_w, wp - pad_left)). */
-    g.conv_cols = in_w < g.wp - g.pad_left ? in_w : g.wp - g.pad_left;
-    const int32_t rows_all = (out_h - 1) * g.stride_h + 3;
+    g.conv_cols = g.in_w < g.wp - g.pad_left ? g.in_w : g.wp - g.pad_left;
+    const int32_t rows_all = (g.out_h - 1) * g.stride_h + 3;
     int32_t chunk = chans < 4 ? chans : 4;
+#if defined(EDGEC_DOT_DSP)
+    /* Short calls (the whole call in the small buffer eight channels at a time, e.g. tiled bands): chunks of
+     * eight halve the per-chunk and per-row costs. */
+    if (g.fused && chans >= 8 && (int64_t)8 * rows_all * g.wp <= EDGEC_DW3_SMALL) {
+        chunk = 8;
+    }
+#endif
     int32_t capacity = EDGEC_DW3_SMALL;
     if ((int64_t)chunk * rows_all * g.wp > EDGEC_DW3_SMALL) {
         capacity = EDGEC_DW3_LARGE;
@@ -737,15 +1508,15 @@ static int dw3x3_band(const edgec_conv_params *params, const edgec_per_channel_q
         rows_fit = capacity / (chunk * g.wp);
     }
     int32_t band_max = (rows_fit - 3) / g.stride_h + 1;
-    if (band_max > out_h) {
-        band_max = out_h;
+    if (band_max > g.out_h) {
+        band_max = g.out_h;
     }
-    const int32_t bands = (out_h + band_max - 1) / band_max;
-    const int32_t band_rows = (out_h + bands - 1) / bands;
+    const int32_t bands = (g.out_h + band_max - 1) / band_max;
+    const int32_t band_rows = (g.out_h + bands - 1) / bands;
     if (capacity == EDGEC_DW3_SMALL) {
-        dw3_run_small(&g, filter, pairs, bias, quant, params, chunk, band_rows);
+        dw3_run_small(&g, filter, table, bias, quant, params, chunk, band_rows);
     } else {
-        dw3_run_large(&g, filter, pairs, bias, quant, params, chunk, band_rows);
+        dw3_run_large(&g, filter, table, bias, quant, params, chunk, band_rows);
     }
     return 1;
 }
