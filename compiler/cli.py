@@ -282,9 +282,12 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _layer_kind(op) -> str:
-    """The op kind, with the widened weight layout a target gave it (w16 conv, pairs depthwise) after it."""
+    """The op kind, with the widened weight layout a target gave it (w16 conv; pairs or pairs_t, the transposed
+    walk, depthwise) after it."""
+    from .dw_layout import LAYOUTS
+
     layout = getattr(op, "weight_layout", None)
-    return op.kind.name + (f" {layout}" if layout in ("w16", "pairs") else "")
+    return op.kind.name + (f" {layout}" if layout == "w16" or layout in LAYOUTS else "")
 
 
 def _print_coverage(model: str) -> int:
