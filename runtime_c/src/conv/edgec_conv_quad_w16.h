@@ -16,7 +16,7 @@
  * (8 - Kp / 4 % 8) % 8 by a computed branch (every chunk instruction is 32-bit: 40 bytes a chunk), which is
  * what lets Kp be a multiple of 4 rather than 8 (K = 27: 7 chunks, not 8). After the chunks each output is the
  * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB; about 40 instructions
- * of each pass go to the four outputs and their bookkeeping.
+ * of each pass go to the four outputs and their bookkeeping (two more a channel to check it is folded).
  */
 #ifndef EDGEC_CONV_QUAD_W16_H
 #define EDGEC_CONV_QUAD_W16_H
@@ -37,6 +37,7 @@ typedef struct {
     uint32_t stride;         /* 16: bytes from one position's outputs to the next (OC) */
     int8_t *out_end;         /* 20: out + 2 * pairs (at least one pair) */
     uint32_t skip;           /* 24: chunks skipped at the loop's entry: (8 - Kp / 4 % 8) % 8 */
+    int32_t offset;          /* 28: the output offset (for a channel whose constants are not folded) */
 } edgec_w16_pairs;
 
 /* One chunk: r4 the pair buffer, r5 the stream; r0 p0c0, r1 p0c1, r2 p1c0, r3 p1c1. */
@@ -61,11 +62,58 @@ typedef struct {
         "asr lr, lr, r9\n\t"                                                                                          \
         "ssat lr, #8, lr\n\t"
 
+/* A channel whose table entry is not folded ({shift, 0, multiplier, -1}: a left shift or r1 > 22, r6..r9): the
+ * constants made here, the offset (r12) added with saturation: edgec_requantize_nonneg's two branches. */
+#define EDGEC_W16_FINISH_RIGHT(a)                                                                                     \
+        "and r4, " a ", #0x80000000\n\t"                                                                             \
+        "adds r4, r4, r6\n\t"                                                                                        \
+        "adc lr, r7, " a ", asr #31\n\t"                                                                             \
+        "smlal r4, lr, " a ", r8\n\t"                                                                                \
+        "asr lr, lr, r9\n\t"                                                                                         \
+        "qadd lr, lr, r12\n\t"                                                                                       \
+        "ssat lr, #8, lr\n\t"
+#define EDGEC_W16_FINISH_LEFT(a)                                                                                      \
+        "lsl lr, " a ", r6\n\t"                                                                                      \
+        "mov r4, #0x40000000\n\t"                                                                                    \
+        "mov r7, #0\n\t"                                                                                             \
+        "smlal r4, r7, lr, r8\n\t"                                                                                   \
+        "lsl lr, r7, #1\n\t"                                                                                         \
+        "orr lr, lr, r4, lsr #31\n\t"                                                                                \
+        "qadd lr, lr, r12\n\t"                                                                                       \
+        "ssat lr, #8, lr\n\t"
+/* The unfolded channel's two outputs (accumulators A at [r10 + D], B at [r10 + r11 + D]), then back to label
+ * BACK: r1 = -1 - shift, the right shift's constants {0x40000000 | t << 31, t >> 1} with t = 1 << r1. */
+#define EDGEC_W16_UNFOLDED(A, B, D, BACK)                                                                             \
+        "ldr r12, [sp, #24]\n\t"                                                                                     \
+        "mvns r9, r6\n\t"                                                                                            \
+        "bmi 9f\n\t"                                                                                                 \
+        "movs r7, #1\n\t"                                                                                            \
+        "lsl r7, r7, r9\n\t"                                                                                         \
+        "lsl r6, r7, #31\n\t"                                                                                        \
+        "orr r6, r6, #0x40000000\n\t"                                                                                \
+        "lsr r7, r7, #1\n\t"                                                                                         \
+        EDGEC_W16_FINISH_RIGHT(A)                                                                                     \
+        "strb lr, [r10, #" D "]\n\t"                                                                                 \
+        EDGEC_W16_FINISH_RIGHT(B)                                                                                     \
+        "add r4, r10, r11\n\t"                                                                                       \
+        "strb lr, [r4, #" D "]\n\t"                                                                                  \
+        "b " BACK "\n"                                                                                                \
+        "9:\n\t"                                                                                                     \
+        EDGEC_W16_FINISH_LEFT(A)                                                                                      \
+        "strb lr, [r10, #" D "]\n\t"                                                                                 \
+        EDGEC_W16_FINISH_LEFT(B)                                                                                      \
+        "add r4, r10, r11\n\t"                                                                                       \
+        "strb lr, [r4, #" D "]\n\t"                                                                                  \
+        "b " BACK "\n"
+
 /* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
- * [sp, 20] the loop's entry address (Thumb bit set). */
+ * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
+ * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
 __asm__(EDGEC_THUMB_FUNC_BEGIN("edgec_conv_w16_pairs_s8")
         "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #24\n\t"
+        "sub sp, sp, #32\n\t"
+        "ldr r3, [r0, #28]\n\t"
+        "str r3, [sp, #24]\n\t"
         "ldm r0, {r1, r2, r5, r6, r7, r8, r9}\n\t" /* quad, quad_end, stream, out, stride, out_end, skip */
         "adr.w r3, 2f\n\t"
         "movs r4, #40\n\t"
@@ -93,27 +141,40 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN("edgec_conv_w16_pairs_s8")
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */
         "ldr r10, [sp, #8]\n\t"
         "ldr r11, [sp, #12]\n\t"
+        "cmp r9, #22\n\t"
+        "bhi 5f\n\t"
         EDGEC_W16_FINISH("r0")
         "strb lr, [r10]\n\t"
         EDGEC_W16_FINISH("r2")
-        "strb lr, [r10, r11]\n\t"
+        "strb lr, [r10, r11]\n"
+        "3:\n\t"
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */
+        "cmp r9, #22\n\t"
+        "bhi 6f\n\t"
         EDGEC_W16_FINISH("r1")
         "strb lr, [r10, #1]\n\t"
         EDGEC_W16_FINISH("r3")
         "add r4, r10, r11\n\t"
-        "strb lr, [r4, #1]\n\t"
+        "strb lr, [r4, #1]\n"
+        "4:\n\t"
         "adds r10, r10, #2\n\t"
         "str r10, [sp, #8]\n\t"
         "ldr r4, [sp, #16]\n\t"
         "cmp r10, r4\n\t"
         "bne 1b\n\t"
-        "add sp, sp, #24\n\t"
-        "pop {r4-r11, pc}\n\t"
+        "add sp, sp, #32\n\t"
+        "pop {r4-r11, pc}\n"
+        "5:\n\t"
+        EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b")
+        "6:\n\t"
+        EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
         EDGEC_THUMB_FUNC_END("edgec_conv_w16_pairs_s8"));
 void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);
 #undef EDGEC_W16_CHUNK
 #undef EDGEC_W16_FINISH
+#undef EDGEC_W16_FINISH_RIGHT
+#undef EDGEC_W16_FINISH_LEFT
+#undef EDGEC_W16_UNFOLDED
 #endif
 
 #endif /* EDGEC_CONV_QUAD_W16_H */

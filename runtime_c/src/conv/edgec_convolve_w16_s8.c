@@ -185,11 +185,11 @@ static inline uint32_t dot2(uint32_t acc, int32_t e, int32_t w)
  * (1 or 2) positions stored at out, out + out_c; from channel pair first_pair on. */
 static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, const int32_t *bias,
                        const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
-                       size_t first_pair, int8_t *out)
+                       size_t first_pair, size_t end_pair, int8_t *out)
 {
     const size_t chunks = kp / 4u;
     const size_t entry_words = 12u + kp;
-    for (size_t pair = first_pair; 2u * pair < (size_t)out_c; ++pair) {
+    for (size_t pair = first_pair; pair < end_pair && 2u * pair < (size_t)out_c; ++pair) {
         const size_t w = pair * entry_words + 4u;
         for (int ch = 0; ch < 2 && 2 * (int32_t)pair + ch < out_c; ++ch) {
             const int32_t oc = 2 * (int32_t)pair + ch;
@@ -246,21 +246,13 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     if (positions < 2u) {
         unpack_position(&g, 0, 0, 0, 0, patch, kp, quad);
         unpack_position(&g, 0, 0, 0, 1, patch, kp, quad);
-        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, output);
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, out_c, output);
         return EDGEC_OK;
     }
     size_t asm_pairs = 0; /* channel pairs the assembly loop takes; the rest (an odd last channel) in C */
 #if defined(EDGEC_CONV_W16_ASM)
     if (params->act_min == -128 && params->act_max == 127) { /* the clamp is one SSAT */
         asm_pairs = out_c / 2u;
-        for (size_t pair = 0; pair < asm_pairs; ++pair) { /* every r1 folded (compiler/conv_layout.py) */
-            const size_t consts = pair * (12u + kp) + 4u + kp;
-            if ((uint32_t)word_at(filter, consts + 3u) > (uint32_t)EDGEC_RQ_FOLD_MAX_R1 ||
-                (uint32_t)word_at(filter, consts + 7u) > (uint32_t)EDGEC_RQ_FOLD_MAX_R1) {
-                asm_pairs = 0;
-                break;
-            }
-        }
     }
     const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
 #endif
@@ -293,12 +285,12 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
 #if defined(EDGEC_CONV_W16_ASM)
         if (asm_pairs > 0u) {
             edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, (uint32_t)out_c,
-                                  out + 2u * asm_pairs, skip};
+                                  out + 2u * asm_pairs, skip, params->output_offset};
             edgec_conv_w16_pairs_s8(&st);
         }
 #endif
         if (2u * asm_pairs < out_c) {
-            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out);
+            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out_c, out);
         }
     }
     return EDGEC_OK;
