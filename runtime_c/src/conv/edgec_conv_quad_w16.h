@@ -109,72 +109,85 @@ typedef struct {
 /* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
  * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
  * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
-__asm__(EDGEC_THUMB_FUNC_BEGIN("edgec_conv_w16_pairs_s8")
-        "push {r4-r11, lr}\n\t"
-        "sub sp, sp, #32\n\t"
-        "ldr r3, [r0, #28]\n\t"
-        "str r3, [sp, #24]\n\t"
-        "ldm r0, {r1, r2, r5, r6, r7, r8, r9}\n\t" /* quad, quad_end, stream, out, stride, out_end, skip */
-        "adr.w r3, 2f\n\t"
-        "movs r4, #40\n\t"
-        "mla r3, r9, r4, r3\n\t"
-        "orr r3, r3, #1\n\t"
-        "stm sp, {r1, r2, r6, r7, r8}\n\t"
-        "str r3, [sp, #20]\n"
-        "1:\n\t"
-        "ldm r5!, {r0, r1, r2, r3}\n\t" /* the biases */
-        "ldr r4, [sp]\n\t"
-        "ldr pc, [sp, #20]\n\t"
-        ".p2align 2\n"
-        "2:\n\t"
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        EDGEC_W16_CHUNK
-        "ldr r6, [sp, #4]\n\t"
-        "cmp r4, r6\n\t"
-        "bne 2b\n\t"
-        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */
-        "ldr r10, [sp, #8]\n\t"
-        "ldr r11, [sp, #12]\n\t"
-        "cmp r9, #22\n\t"
-        "bhi 5f\n\t"
-        EDGEC_W16_FINISH("r0")
-        "strb lr, [r10]\n\t"
-        EDGEC_W16_FINISH("r2")
-        "strb lr, [r10, r11]\n"
-        "3:\n\t"
-        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */
-        "cmp r9, #22\n\t"
-        "bhi 6f\n\t"
-        EDGEC_W16_FINISH("r1")
-        "strb lr, [r10, #1]\n\t"
-        EDGEC_W16_FINISH("r3")
-        "add r4, r10, r11\n\t"
-        "strb lr, [r4, #1]\n"
-        "4:\n\t"
-        "adds r10, r10, #2\n\t"
-        "str r10, [sp, #8]\n\t"
-        "ldr r4, [sp, #16]\n\t"
-        "cmp r10, r4\n\t"
-        "bne 1b\n\t"
-        "add sp, sp, #32\n\t"
-        "pop {r4-r11, pc}\n"
-        "5:\n\t"
-        EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b")
-        "6:\n\t"
-        EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
-        EDGEC_THUMB_FUNC_END("edgec_conv_w16_pairs_s8"));
-void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);
+#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, CHECK, UNFOLDED)                                                               \
+__asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
+        "push {r4-r11, lr}\n\t"                                                                                        \
+        "sub sp, sp, #32\n\t"                                                                                          \
+        "ldr r3, [r0, #28]\n\t"                                                                                        \
+        "str r3, [sp, #24]\n\t"                                                                                        \
+        "ldm r0, {r1, r2, r5, r6, r7, r8, r9}\n\t" /* quad, quad_end, stream, out, stride, out_end, skip */            \
+        "adr.w r3, 2f\n\t"                                                                                             \
+        "movs r4, #40\n\t"                                                                                             \
+        "mla r3, r9, r4, r3\n\t"                                                                                       \
+        "orr r3, r3, #1\n\t"                                                                                           \
+        "stm sp, {r1, r2, r6, r7, r8}\n\t"                                                                             \
+        "str r3, [sp, #20]\n"                                                                                          \
+        "1:\n\t"                                                                                                       \
+        "ldm r5!, {r0, r1, r2, r3}\n\t" /* the biases */                                                               \
+        "ldr r4, [sp]\n\t"                                                                                             \
+        "ldr pc, [sp, #20]\n\t"                                                                                        \
+        ".p2align 2\n"                                                                                                 \
+        "2:\n\t"                                                                                                       \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        LOOP                                                                                                           \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
+        "ldr r10, [sp, #8]\n\t"                                                                                        \
+        "ldr r11, [sp, #12]\n\t"                                                                                       \
+        CHECK("5f")                                                                                                    \
+        EDGEC_W16_FINISH("r0")                                                                                         \
+        "strb lr, [r10]\n\t"                                                                                           \
+        EDGEC_W16_FINISH("r2")                                                                                         \
+        "strb lr, [r10, r11]\n"                                                                                        \
+        "3:\n\t"                                                                                                       \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
+        CHECK("6f")                                                                                                    \
+        EDGEC_W16_FINISH("r1")                                                                                         \
+        "strb lr, [r10, #1]\n\t"                                                                                       \
+        EDGEC_W16_FINISH("r3")                                                                                         \
+        "add r4, r10, r11\n\t"                                                                                         \
+        "strb lr, [r4, #1]\n"                                                                                          \
+        "4:\n\t"                                                                                                       \
+        "adds r10, r10, #2\n\t"                                                                                        \
+        "str r10, [sp, #8]\n\t"                                                                                        \
+        "ldr r4, [sp, #16]\n\t"                                                                                        \
+        "cmp r10, r4\n\t"                                                                                              \
+        "bne 1b\n\t"                                                                                                   \
+        "add sp, sp, #32\n\t"                                                                                          \
+        "pop {r4-r11, pc}\n\t"                                                                                           \
+        UNFOLDED                                                                                                       \
+        EDGEC_THUMB_FUNC_END(NAME));
+/* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the check for an unfolded entry (left out
+ * where the C side found every entry folded) and the unfolded requantization it branches to. */
+#define EDGEC_W16_LOOP "ldr r6, [sp, #4]\n\t" "cmp r4, r6\n\t" "bne 2b\n\t"
+#define EDGEC_W16_CHECK(L) "cmp r9, #22\n\t" "bhi " L "\n\t"
+#define EDGEC_W16_NO_CHECK(L) ""
+#define EDGEC_W16_UNFOLDED_TAILS                                                                                      \
+        "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_NO_CHECK, "")
+void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);              /* any Kp, any entry */
+void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);       /* any Kp, every entry folded */
+void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);        /* Kp <= 32, any entry */
+void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st); /* Kp <= 32, every entry folded */
 #undef EDGEC_W16_CHUNK
 #undef EDGEC_W16_FINISH
 #undef EDGEC_W16_FINISH_RIGHT
 #undef EDGEC_W16_FINISH_LEFT
 #undef EDGEC_W16_UNFOLDED
+#undef EDGEC_W16_PAIRS_ASM
+#undef EDGEC_W16_LOOP
+#undef EDGEC_W16_CHECK
+#undef EDGEC_W16_NO_CHECK
+#undef EDGEC_W16_UNFOLDED_TAILS
 #endif
 
 #endif /* EDGEC_CONV_QUAD_W16_H */

@@ -37,6 +37,7 @@ typedef struct {
     size_t k;           /* KH * KW * IC taps of one window */
     size_t row_stride;  /* bytes of one input row */
     size_t image_bytes; /* bytes of one input image */
+    int32_t batches;
 } w16_geometry;
 
 /* The four taps at x as the two words of the quad buffer: halfword pairs (x0, x2) and (x1, x3). */
@@ -93,17 +94,43 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
         }
         return;
     }
+    if (inside && g->dil_w == 1 && g->k_h == 3 && row_bytes == 9u) { /* 3x3 over 3 channels: first layers */
+        const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+        const size_t step = (size_t)g->dil_h * g->row_stride;
+        const int8_t *const input_end = g->input + g->image_bytes * (size_t)g->batches;
+        if ((size_t)(input_end - src) >= 2u * step + 12u) { /* three words a row, as the general copy below */
+#pragma GCC unroll 3
+            for (int r = 0; r < 3; ++r) {
+                memcpy(patch + 9 * r, src + (size_t)r * step, 4u);
+                memcpy(patch + 9 * r + 4, src + (size_t)r * step + 4u, 4u);
+                memcpy(patch + 9 * r + 8, src + (size_t)r * step + 8u, 4u);
+            }
+            int32_t *q = quad + 2 * p;
+#pragma GCC unroll 7
+            for (int c = 0; c < 7; ++c) {
+                unpack4(patch + 4 * c, q + 4 * c);
+            }
+            return;
+        }
+    }
     int8_t *dst = patch;
     if (inside && g->dil_w == 1) { /* rows of other lengths (e.g. 3x3 over 3 channels): one copy per row */
         const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
         const size_t step = (size_t)g->dil_h * g->row_stride;
-        const size_t words = row_bytes / 4u;
+        /* Whole words per row: a row's overrun lands where the next row is then copied, the last row's past K
+         * (taps whose weights are zero; patch has room for it); rows whose words would reach past the input's
+         * end are copied byte by byte. */
+        const size_t words = (row_bytes + 3u) / 4u;
+        const int8_t *const input_end = g->input + g->image_bytes * (size_t)g->batches;
         for (int32_t ky = 0; ky < g->k_h; ++ky) {
-            for (size_t i = 0; i < words; ++i) {
-                memcpy(dst + 4u * i, src + 4u * i, 4u);
-            }
-            for (size_t i = 4u * words; i < row_bytes; ++i) {
-                dst[i] = src[i];
+            if ((size_t)(input_end - src) >= 4u * words) {
+                for (size_t i = 0; i < words; ++i) {
+                    memcpy(dst + 4u * i, src + 4u * i, 4u);
+                }
+            } else {
+                for (size_t i = 0; i < row_bytes; ++i) {
+                    dst[i] = src[i];
+                }
             }
             dst += row_bytes;
             src += step;
@@ -230,7 +257,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     }
     w16_geometry g = {input, input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
                       output_dims->h, output_dims->w, params->stride_h, params->stride_w, params->dilation_h,
-                      params->dilation_w, params->pad_top, params->pad_left, params->pad_value, 0, 0, 0};
+                      params->dilation_w, params->pad_top, params->pad_left, params->pad_value, 0, 0, 0, input_dims->n};
     g.k = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
     if (g.k > EDGEC_CONV_W16_TAPS) {
         return EDGEC_ARG_ERROR;
@@ -240,7 +267,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     const size_t kp = (g.k + 3u) & ~(size_t)3u;
     const size_t out_c = (size_t)filter_dims->n;
     const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
-    int8_t patch[EDGEC_CONV_W16_TAPS];
+    int8_t patch[EDGEC_CONV_W16_TAPS + 4]; /* + the last row's word overrun */
     int32_t quad[W16_QUAD_WORDS];
     memset(patch + g.k, 0, kp - g.k);
     if (positions < 2u) {
@@ -251,8 +278,20 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     }
     size_t asm_pairs = 0; /* channel pairs the assembly loop takes; the rest (an odd last channel) in C */
 #if defined(EDGEC_CONV_W16_ASM)
+    void (*pairs_loop)(edgec_w16_pairs *) = edgec_conv_w16_pairs_s8;
     if (params->act_min == -128 && params->act_max == 127) { /* the clamp is one SSAT */
         asm_pairs = out_c / 2u;
+        int folded = 1; /* every entry's r1 <= EDGEC_RQ_FOLD_MAX_R1: the loop without the check */
+        for (size_t pair = 0; pair < asm_pairs; ++pair) {
+            const size_t consts = pair * (12u + kp) + 4u + kp;
+            folded &= (uint32_t)word_at(filter, consts + 3u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1 &&
+                      (uint32_t)word_at(filter, consts + 7u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1;
+        }
+        if (kp <= 32u) {
+            pairs_loop = folded ? edgec_conv_w16_pairs_short_folded_s8 : edgec_conv_w16_pairs_short_s8;
+        } else {
+            pairs_loop = folded ? edgec_conv_w16_pairs_folded_s8 : edgec_conv_w16_pairs_s8;
+        }
     }
     const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
 #endif
@@ -286,7 +325,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         if (asm_pairs > 0u) {
             edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, (uint32_t)out_c,
                                   out + 2u * asm_pairs, skip, params->output_offset};
-            edgec_conv_w16_pairs_s8(&st);
+            pairs_loop(&st);
         }
 #endif
         if (2u * asm_pairs < out_c) {
