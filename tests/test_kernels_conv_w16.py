@@ -76,6 +76,10 @@ SHAPES = [
     (1, 13, 6, 1, 8, (10, 4), (2, 2), (4, 1), (1, 1)),    # K = 40, KWS's first layer
     (1, 9, 9, 16, 6, (1, 1), (2, 2), (0, 0), (1, 1)),     # 1x1 stride 2
     (1, 3, 4, 64, 5, (3, 3), (1, 1), (1, 1), (1, 1)),     # K = 576: the limit
+    (1, 7, 7, 3, 4, (3, 3), (2, 2), (1, 1), (1, 1)),      # K = 27 rows copied as words up to the input's end
+    (1, 6, 5, 2, 5, (2, 2), (1, 1), (1, 1), (1, 1)),      # rows of one chunk, border windows row by row
+    (1, 7, 9, 1, 3, (3, 8), (1, 2), (1, 3), (1, 1)),      # rows of two chunks partly outside
+    (1, 5, 7, 5, 4, (2, 3), (1, 1), (1, 1), (1, 1)),      # rows of 15 bytes: the word copy's overrun, borders
 ]
 
 

@@ -138,8 +138,7 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         EDGEC_W16_CHUNK                                                                                                \
         LOOP                                                                                                           \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
-        "ldr r10, [sp, #8]\n\t"                                                                                        \
-        "ldr r11, [sp, #12]\n\t"                                                                                       \
+        "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
         CHECK("5f")                                                                                                    \
         EDGEC_W16_FINISH("r0")                                                                                         \
         "strb lr, [r10]\n\t"                                                                                           \

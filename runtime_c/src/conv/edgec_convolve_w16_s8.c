@@ -88,6 +88,14 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
         const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
         const size_t step = (size_t)g->dil_h * g->row_stride;
         int32_t *dst = quad + 2 * p;
+        if (row_bytes == 4u) { /* one chunk a row (e.g. KWS's 10x4 over one channel) */
+            for (int32_t ky = 0; ky < g->k_h; ++ky) {
+                unpack4(src, dst);
+                dst += 4;
+                src += step;
+            }
+            return;
+        }
         for (int32_t ky = 0; ky < g->k_h; ++ky) {
             dst = unpack_chunks(src, row_bytes / 4u, dst);
             src += step;
@@ -160,6 +168,78 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
                 }
             }
         }
+        return;
+    }
+    if (g->dil_w == 1 && row_bytes % 4u == 0u) { /* border windows of whole-chunk rows, row by row into quad */
+        int32_t kx0, kx1;
+        valid_taps(origin_x, 1, g->k_w, g->in_w, &kx0, &kx1);
+        const size_t before = (size_t)kx0 * tap;
+        const size_t run = (size_t)(kx1 - kx0) * tap;
+        const int8_t pad = (int8_t)g->pad_value;
+        const uint32_t half_pad = (uint32_t)(uint16_t)(int16_t)g->pad_value;
+        const int32_t pad_word = (int32_t)(half_pad | (half_pad << 16));
+        int32_t *q = quad + 2 * p;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            if (iy < 0 || iy >= g->in_h || run == 0u) {
+                for (size_t c = 0; c < row_bytes / 4u; ++c) {
+                    q[4u * c] = pad_word;
+                    q[4u * c + 1u] = pad_word;
+                }
+            } else {
+                const int8_t *src = in_batch + (size_t)iy * g->row_stride + (size_t)(origin_x + kx0) * tap;
+                if (run == row_bytes) {
+                    unpack_chunks(src, row_bytes / 4u, q);
+                } else if (row_bytes == 4u) { /* one chunk: its four bytes picked, no loops */
+                    int8_t bytes[4];
+                    for (size_t i = 0; i < 4u; ++i) {
+                        bytes[i] = i >= before && i < before + run ? src[i - before] : pad;
+                    }
+                    unpack4(bytes, q);
+                } else {
+                    for (size_t i = 0; i < before; ++i) {
+                        dst[i] = pad;
+                    }
+                    for (size_t i = 0; i < run; ++i) {
+                        dst[before + i] = src[i];
+                    }
+                    for (size_t i = before + run; i < row_bytes; ++i) {
+                        dst[i] = pad;
+                    }
+                    unpack_chunks(dst, row_bytes / 4u, q);
+                }
+            }
+            q += row_bytes;
+        }
+        return;
+    }
+    if (g->dil_w == 1) { /* border windows row by row: the valid taps of a row are one run (e.g. 3x3 over 3) */
+        int32_t kx0, kx1;
+        valid_taps(origin_x, 1, g->k_w, g->in_w, &kx0, &kx1);
+        const size_t before = (size_t)kx0 * tap;
+        const size_t run = (size_t)(kx1 - kx0) * tap;
+        const int8_t pad = (int8_t)g->pad_value;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            if (iy < 0 || iy >= g->in_h || run == 0u) {
+                for (size_t i = 0; i < row_bytes; ++i) {
+                    dst[i] = pad;
+                }
+            } else {
+                const int8_t *src = in_batch + (size_t)iy * g->row_stride + (size_t)(origin_x + kx0) * tap;
+                for (size_t i = 0; i < before; ++i) {
+                    dst[i] = pad;
+                }
+                for (size_t i = 0; i < run; ++i) {
+                    dst[before + i] = src[i];
+                }
+                for (size_t i = before + run; i < row_bytes; ++i) {
+                    dst[i] = pad;
+                }
+            }
+            dst += row_bytes;
+        }
+        unpack_chunks(patch, kp / 4u, quad + 2 * p);
         return;
     }
     for (int32_t ky = 0; ky < g->k_h; ++ky) {
