@@ -1,13 +1,16 @@
 """Which CONV_2D layers get their weights widened to int16 offline, and that layout.
 
-Layout (:func:`w16_weights`, kernel ``edgec_convolve_w16_s8``): per output channel the K = KH * KW * IC weights in
-OHWI order, padded with zeros to Kp = K rounded up to a multiple of 8, as int16; each group of four taps
-4c..4c+3 stored as (w[4c], w[4c+2], w[4c+1], w[4c+3]), the halfword pairs the DSP quad buffer holds (SXTB16
-and SXTB16 ROR 8 of four input bytes). The inner step then needs no sign extension of weights (11 instead of 13
-instructions per 16 MACs) and no K % 4 tail loop; the weights take 2 * Kp instead of K bytes per channel.
+Layout (:func:`w16_weights`, kernel ``edgec_convolve_w16_s8``): one stream per layer, per pair of output channels
+{bias0, bias1, bias0, bias1}, the two channels' K = KH * KW * IC weights (OHWI order, zero-padded to Kp = K
+rounded up to a multiple of 4, as int16) interleaved per group of four taps 4c..4c+3 as c0 (w[4c], w[4c+2]),
+c0 (w[4c+1], w[4c+3]), c1 (...), c1 (...) (the halfword pairs of the kernel's buffer: SXTB16 and SXTB16 ROR 8
+of four input bytes), then the two channels' folded requantization constants (:func:`w16_table`). The kernel's
+inner step, two positions x two channels, is then one LDM of weights, one of pixels and eight SMLAD (10
+instructions per 16 MACs, no sign extension, no K % 4 tail), and each pass starts from the biases in one LDM.
+The stream takes 2 * Kp + 24 bytes per channel instead of K.
 
 Rule (:func:`choose`): only on targets with the DSP extension and without Helium (the Cortex-M4/M7/M33 path;
-the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the quad buffer). ``conv_weights="int8"`` keeps
+the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the pair buffer). ``conv_weights="int8"`` keeps
 every layer int8; ``"int16"`` widens every layer the target and K allow; ``"auto"`` (the default) also leaves
 outputs of fewer than 16 positions that are not a multiple of 4 in int8 (:func:`eligible`) and widens the rest,
 smallest K first (there the int8 path's per-chunk sign extension and tail cost most), while boot stage plus
@@ -33,17 +36,42 @@ CHOICES = ("auto", "int8", "int16")
 
 
 def padded_taps(k: int) -> int:
-    return (k + 7) // 8 * 8
+    return (k + 3) // 4 * 4
 
 
-def w16_weights(weights: np.ndarray) -> np.ndarray:
-    """int8 [OC, KH, KW, IC] -> the flat int16 layout of the module docstring."""
+def w16_pair_rows(weights: np.ndarray) -> np.ndarray:
+    """int8 [OC, KH, KW, IC] -> int16 [OC, Kp]: each row padded with zeros to Kp taps, each group of four taps
+    4c..4c+3 as (w[4c], w[4c+2], w[4c+1], w[4c+3]) (the buffer's SXTB16 pairs)."""
     oc = weights.shape[0]
     rows = weights.reshape(oc, -1).astype(np.int16)
     k = rows.shape[1]
     padded = np.zeros((oc, padded_taps(k)), dtype=np.int16)
     padded[:, :k] = rows
-    return np.ascontiguousarray(padded.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].ravel())
+    return np.ascontiguousarray(padded.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1))
+
+
+def w16_weights(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray,
+                output_offset: int) -> np.ndarray:
+    """The kernel's stream (its filter argument) as int16 (little-endian words), per pair of channels (c0, c1)
+    12 + Kp words: {bias0, bias1, bias0, bias1}, per chunk of four taps {c0 pair (w0, w2), c0 pair (w1, w3),
+    c1 pair (w0, w2), c1 pair (w1, w3)}, then c0's and c1's {lo, hi, multiplier, r1} (:func:`w16_table`). An odd
+    last channel gets a zero partner (the kernel computes it in C and stores only the real one)."""
+    oc = weights.shape[0]
+    rows = w16_pair_rows(weights)
+    kp = rows.shape[1]
+    table = w16_table(bias, multiplier, shift, output_offset).reshape(oc, 5)
+    pairs = (oc + 1) // 2
+    if oc % 2:
+        rows = np.concatenate([rows, np.zeros((1, kp), np.int16)])
+        table = np.concatenate([table, table[-1:]])
+    words = []
+    for i in range(pairs):
+        r0, r1 = rows[2 * i].view(np.int32).reshape(-1, 2), rows[2 * i + 1].view(np.int32).reshape(-1, 2)
+        t0, t1 = table[2 * i], table[2 * i + 1]
+        words.append(np.array([t0[0], t1[0], t0[0], t1[0]], np.int32))
+        words.append(np.concatenate([r0, r1], axis=1).reshape(-1))
+        words.append(np.concatenate([t0[1:], t1[1:]]).astype(np.int32))
+    return np.ascontiguousarray(np.concatenate(words).astype(np.int32).view(np.int16))
 
 
 FOLD_MAX_R1 = 22  # EDGEC_RQ_FOLD_MAX_R1 in edgec_fixedpoint.h
@@ -82,10 +110,11 @@ def eligible(op: ir.Op, features: tuple[str, ...], positions: int = MIN_POSITION
 
 
 def extra_bytes(op: ir.Conv2D) -> int:
-    """Flash the int16 layout adds: the widened, padded weights and the table's four words per channel."""
+    """Flash the int16 layout adds: the stream (widened, padded weights, biases and constants per channel pair)
+    less the int8 weights."""
     oc = op.weights.shape[0]
     k = int(np.prod(op.weights.shape[1:]))
-    return 2 * oc * padded_taps(k) - oc * k + 16 * oc
+    return (oc + 1) // 2 * 4 * (12 + padded_taps(k)) - oc * k
 
 
 def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | None, mode: str = "auto") -> ir.Program:

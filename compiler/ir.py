@@ -150,10 +150,10 @@ class Conv2D(Op):
     @property
     def constants(self) -> dict[str, np.ndarray]:
         if self.weight_layout == "w16":  # compiler/conv_layout.py: int16 weights, bias and rescale as one table
-            from .conv_layout import w16_table, w16_weights
+            from .conv_layout import w16_weights
 
-            return {"weights": w16_weights(self.weights),
-                    "bias": w16_table(self.bias, self.multiplier, self.shift, self.output_offset),
+            return {"weights": w16_weights(self.weights, self.bias, self.multiplier, self.shift, self.output_offset),
+                    "bias": self.bias,
                     "multiplier": self.multiplier, "shift": self.shift}
         return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
                 "multiplier": self.multiplier, "shift": self.shift}

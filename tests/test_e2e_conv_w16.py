@@ -2,7 +2,8 @@
 
 On the DSP targets (Cortex-M4 an386, Cortex-M33 an505) the compiler widens every CONV_2D with K <= 576 by default,
 so the cases of tests/test_e2e_conv_fast.py already run this path there; these add what is particular to it:
-K of 1..9 and other sizes that are not a multiple of 8 (zero taps up to Kp), dilation, position counts below and
+K of 1..9 and other sizes that are not a multiple of 4 (zero taps up to Kp), Kp / 4 of every residue mod 8 (the
+entry into the 8-chunk loop) and above 8 chunks, odd channel counts (the last channel in C), dilation, position counts below and
 around multiples of four (the last group recomputed), a tiny output scale (left shifts in the assembly), ReLU6
 (the C loop), a nonzero input zero point with padding, and the int8 kernel forced with --conv-weights int8 on the
 same targets. Each run checks which kernel the generated model calls and that outputs equal TFLite's reference
@@ -33,13 +34,23 @@ CASES: dict[str, bytes] = {
                                   seed=68),
     "pw_left_shift_k7": mb.conv2d_model(input_shape=(1, 4, 4, 7), out_channels=6, kernel=(1, 1),
                                         input_qparams=(0.05, -7), output_qparams=(2e-5, 5), seed=69),
+    # The pairs loop's computed entry (Kp / 4 % 8 chunks in the first pass of its 8-chunk loop) and odd counts:
+    "pw_k20_15pos": mb.conv2d_model(input_shape=(1, 3, 5, 20), out_channels=6, kernel=(1, 1), seed=70),
+    "pw_k24": mb.conv2d_model(input_shape=(1, 2, 8, 24), out_channels=4, kernel=(1, 1), seed=71),
+    "c3x3_ic4_k36": mb.conv2d_model(input_shape=(1, 6, 7, 4), out_channels=10, kernel=(3, 3), padding="SAME",
+                                    input_qparams=(0.05, 9), seed=72),
+    "pw_k64_25pos": mb.conv2d_model(input_shape=(1, 5, 5, 64), out_channels=12, kernel=(1, 1), seed=73),
+    "c10x4_ic1_s2": mb.conv2d_model(input_shape=(1, 13, 6, 1), out_channels=8, kernel=(10, 4), stride=(2, 2),
+                                    padding="SAME", seed=74),
 }
 
 pytestmark = pytest.mark.qemu
 
 # Two positions: auto keeps int8 (compiler/conv_layout.eligible), int16 forced runs the kernel's short group.
-RUNS = [(name, "mps2-an386", "int16" if name == "pw_k3_two_positions" else "auto") for name in sorted(CASES)] + [
+FORCED = ("pw_k3_two_positions", "pw_k20_15pos")
+RUNS = [(name, "mps2-an386", "int16" if name in FORCED else "auto") for name in sorted(CASES)] + [
     ("c3x3_ic3_s2", "mps2-an505", "auto"), ("pw_left_shift_k7", "mps2-an505", "auto"),
+    ("pw_k64_25pos", "mps2-an505", "auto"),
     ("c3x3_ic3_s2", "mps2-an386", "int8"), ("pw_k9_relu6", "mps2-an386", "int8"),
     ("c3x3_ic3_s2", "mps2-an385", "int16"),  # no DSP: the choice is ignored, int8 OHWI stays
 ]

@@ -27,8 +27,9 @@ def _run(runtime: Any, case: Case) -> np.ndarray:
     ffi, lib = runtime
     call = CCall(runtime, case)
     op = case.op
-    keep = [np.ascontiguousarray(conv_layout.w16_weights(op.weights)),
-            np.ascontiguousarray(conv_layout.w16_table(op.bias, op.multiplier, op.shift, op.output_offset))]
+    keep = [np.ascontiguousarray(conv_layout.w16_weights(op.weights, op.bias, op.multiplier, op.shift,
+                                                         op.output_offset)),
+            np.ascontiguousarray(op.bias.astype(np.int32))]
     status = lib.edgec_convolve_w16_s8(call.args["params"], call.args["quant"], call.args["input_dims"],
                                       call.args["input"], call.args["filter_dims"],
                                       ffi.from_buffer("int16_t[]", keep[0]), ffi.from_buffer("int32_t[]", keep[1]),
@@ -75,6 +76,10 @@ SHAPES = [
     (1, 13, 6, 1, 8, (10, 4), (2, 2), (4, 1), (1, 1)),    # K = 40, KWS's first layer
     (1, 9, 9, 16, 6, (1, 1), (2, 2), (0, 0), (1, 1)),     # 1x1 stride 2
     (1, 3, 4, 64, 5, (3, 3), (1, 1), (1, 1), (1, 1)),     # K = 576: the limit
+    (1, 7, 7, 3, 4, (3, 3), (2, 2), (1, 1), (1, 1)),      # K = 27 rows copied as words up to the input's end
+    (1, 6, 5, 2, 5, (2, 2), (1, 1), (1, 1), (1, 1)),      # rows of one chunk, border windows row by row
+    (1, 7, 9, 1, 3, (3, 8), (1, 2), (1, 3), (1, 1)),      # rows of two chunks partly outside
+    (1, 5, 7, 5, 4, (2, 3), (1, 1), (1, 1), (1, 1)),      # rows of 15 bytes: the word copy's overrun, borders
 ]
 
 
@@ -124,13 +129,28 @@ def test_w16_rejects_windows_above_the_limit(runtime: Any) -> None:
 
 
 def test_w16_layout() -> None:
-    w = np.arange(2 * 1 * 1 * 9, dtype=np.int8).reshape(2, 1, 1, 9) - 9
-    got = conv_layout.w16_weights(w).reshape(2, 16)
-    for o in range(2):
-        row = list(w[o].ravel()) + [0] * 7
-        want = [row[4 * c + j] for c in range(4) for j in (0, 2, 1, 3)]
-        assert got[o].tolist() == want
-    assert conv_layout.w16_weights(w).dtype == np.int16
+    """The stream of compiler/conv_layout.py built by hand: per channel pair four bias words, per 4-tap chunk
+    c0's and c1's halfword pairs (w0, w2), (w1, w3), then each channel's four table words; an odd last channel
+    with a zero partner."""
+    w = np.arange(3 * 1 * 1 * 9, dtype=np.int8).reshape(3, 1, 1, 9) - 9
+    bias = np.array([7, -8, 9], np.int32)
+    mult, shift = np.full(3, 1 << 30, np.int32), np.array([-3, -4, -5], np.int32)
+    got = conv_layout.w16_weights(w, bias, mult, shift, 5)
+    assert got.dtype == np.int16
+    table = conv_layout.w16_table(bias, mult, shift, 5).reshape(3, 5)
+    rows = [[int(v) for v in w[o].ravel()] + [0] * 3 for o in range(3)] + [[0] * 12]
+    want: list[int] = []
+    for pair in range(2):
+        a, b = 2 * pair, 2 * pair + 1
+        tb = table[b] if b < 3 else table[a]
+        halves = [int(table[a][0]), int(tb[0])] * 2
+        want += [h for v in halves for h in (v & 0xFFFF, (v >> 16) & 0xFFFF)]
+        for c in range(3):
+            for o in (a, b):
+                want += [rows[o][4 * c + j] & 0xFFFF for j in (0, 2, 1, 3)]
+        for t in (table[a], tb):
+            want += [h for v in t[1:].tolist() for h in (v & 0xFFFF, (v >> 16) & 0xFFFF)]
+    assert (got.view(np.uint16)).tolist() == want
 
 
 def _program(*ks: int, out_hw: tuple[int, int] = (4, 4)) -> ir.Program:

@@ -173,15 +173,16 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
 
 /**
  * 2-D convolution as edgec_convolve_fast_s8 (same arguments and results) over weights the compiler widened
- * offline for the DSP extension (compiler/conv_layout.py): per output channel Kp = K rounded up to a multiple of 8
- * int16 values (K = KH * KW * IC, the taps past K zero), each group of four taps 4c..4c+3 stored as
- * (w[4c], w[4c+2], w[4c+1], w[4c+3]), the order of the quad buffer's SXTB16 pairs. Twice the int8 weights'
- * flash, for 11 instead of 13 instructions per 16 MACs and no K % 4 tail. table (in place of bias): per channel
- * five int32 {bias, lo, hi, multiplier, r1}: for a right shift with r1 = -1 - shift <= EDGEC_RQ_FOLD_MAX_R1 the
- * edgec_rq_right constants with params->output_offset folded in (edgec_rq_right_fold_offset), else
- * {bias, shift, 0, multiplier, -1} (the kernel then makes them per channel from the shift). K at most EDGEC_CONV_W16_TAPS, else
- * EDGEC_ARG_ERROR. Portable C off the DSP extension (the compiler chooses it only on DSP targets without Helium).
- * Stack: about 5.2 KiB (the quad buffer and one window copy).
+ * offline for the DSP extension (compiler/conv_layout.py). filter: one stream (int32 words stored as int16 pairs),
+ * per pair of output channels {bias0, bias1, bias0, bias1}, per chunk of four taps 4c..4c+3 (K = KH * KW * IC
+ * padded with zero taps to Kp, a multiple of 4) the int16 pairs c0 (w[4c], w[4c+2]), c0 (w[4c+1], w[4c+3]),
+ * c1 (...), c1 (...), then c0's and c1's {lo, hi, multiplier, r1}: for a right shift with r1 = -1 - shift <=
+ * EDGEC_RQ_FOLD_MAX_R1 the edgec_rq_right constants with params->output_offset folded in
+ * (edgec_rq_right_fold_offset), else {shift, 0, multiplier, -1}; an odd last channel has a zero partner. table
+ * (in place of bias): the int32 biases. Two positions x two channels per pass (10 instructions per 16 MACs on the
+ * DSP extension). K at most EDGEC_CONV_W16_TAPS, else EDGEC_ARG_ERROR. Portable C off the DSP extension (the
+ * compiler chooses it only on DSP targets without Helium), and for narrowed output ranges or unfolded shifts.
+ * Stack: about 2.9 KiB (the pair buffer and one window copy).
  */
 #define EDGEC_CONV_W16_TAPS 576
 edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,

@@ -1,12 +1,22 @@
 /*
  * edgec runtime, internal to edgec_convolve_w16_s8 on the DSP extension (Cortex-M4/M7/M33): the channel loop of
- * four output positions times one channel per pass over weights the compiler already widened to int16.
+ * two output positions times two channels per pass over one stream of int16 weights and int32 constants the
+ * compiler laid out offline (compiler/conv_layout.py).
  *
- * The quad buffer is edgec_conv_quad_s8.h's (chunk c of four taps is eight words: pixel p's halfword pairs of
- * taps (4c, 4c+2) and (4c+1, 4c+3) at words 2p and 2p + 1), with K padded to a multiple of 8 by zero taps. The
- * weights come in the same pairs (compiler/conv_layout.py), so a chunk is one LDRD of two weight words, two LDM of
- * four buffer words and eight SMLAD: 11 instructions for 16 MACs (the int8 row needs two SXTB16 more), and with
- * K a multiple of 8 there is neither an odd chunk nor a tail tap.
+ * Pair buffer: per chunk of four taps 4c..4c+3 four words, pixel p's halfword pairs (4c, 4c+2) and (4c+1, 4c+3)
+ * at words 4c + 2p and 4c + 2p + 1 (SXTB16 and SXTB16 ROR 8 of four input bytes), K padded to Kp, a multiple of
+ * 4, by zero taps. Stream, per pair of channels (c0, c1): {bias0, bias1, bias0, bias1}, then per chunk the
+ * weights in the buffer's pairs {c0 (w0,w2), c0 (w1,w3), c1 (w0,w2), c1 (w1,w3)}, then c0's and c1's folded
+ * right-shift constants {lo, hi, multiplier, r1} (edgec_rq_right_fold_offset: output offset included).
+ *
+ * Why 2 x 2: a chunk is one LDM of the four weight words, one LDM of the four pixel words and eight SMLAD,
+ * 10 instructions for 16 MACs (the former four positions x one channel needed 11: one more load per chunk),
+ * and the four accumulators start from the bias in one LDM. The 14 registers are all taken in the chunk, so
+ * the loop keeps its bounds on the stack; the chunk loop is eight chunks long and entered at chunk
+ * (8 - Kp / 4 % 8) % 8 by a computed branch (every chunk instruction is 32-bit: 40 bytes a chunk), which is
+ * what lets Kp be a multiple of 4 rather than 8 (K = 27: 7 chunks, not 8). After the chunks each output is the
+ * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB; about 40 instructions
+ * of each pass go to the four outputs and their bookkeeping (two more a channel to check it is folded).
  */
 #ifndef EDGEC_CONV_QUAD_W16_H
 #define EDGEC_CONV_QUAD_W16_H
@@ -18,153 +28,165 @@
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EDGEC_CONV_W16_ASM 1
 
-/* One chunk: two weight words (four int16 taps), two LDM of the buffer, eight SMLAD. */
-#define EDGEC_W16_CHUNK                                                                                               \
-        "ldrd r6, r12, [r5], #8\n\t"                                                                                 \
-        "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
-        "smlad r0, r8, r6, r0\n\t"                                                                                   \
-        "smlad r0, r9, r12, r0\n\t"                                                                                  \
-        "smlad r1, r10, r6, r1\n\t"                                                                                  \
-        "smlad r1, r11, r12, r1\n\t"                                                                                 \
-        "ldmia r4!, {r8, r9, r10, r11}\n\t"                                                                          \
-        "smlad r2, r8, r6, r2\n\t"                                                                                   \
-        "smlad r2, r9, r12, r2\n\t"                                                                                  \
-        "smlad r3, r10, r6, r3\n\t"                                                                                  \
-        "smlad r3, r11, r12, r3\n\t"
-/* One output from constants made at run time (r11 lo, r10 hi, r9 multiplier, r12 r - 1), the offset (r5) added
- * with saturation, SSAT to int8: edgec_conv_quad_s8.h's EDGEC_QUAD_FINISH_FIXED. */
-#define EDGEC_W16_FINISH(a)                                                                                           \
-        "and r4, " a ", #0x80000000\n\t"                                                                             \
-        "adds r4, r4, r11\n\t"                                                                                       \
-        "adc lr, r10, " a ", asr #31\n\t"                                                                            \
-        "smlal r4, lr, " a ", r9\n\t"                                                                                \
-        "asr lr, lr, r12\n\t"                                                                                        \
-        "qadd lr, lr, r5\n\t"                                                                                        \
-        "ssat lr, #8, lr\n\t"
-/* One output for a left shift (r12 the shift): edgec_requantize_nonneg's shift >= 0 branch. */
-#define EDGEC_W16_FINISH_LEFT(a)                                                                                      \
-        "lsl lr, " a ", r12\n\t"                                                                                    \
-        "mov r4, #0x40000000\n\t"                                                                                  \
-        "mov r10, #0\n\t"                                                                                          \
-        "smlal r4, r10, lr, r9\n\t"                                                                                \
-        "lsl lr, r10, #1\n\t"                                                                                      \
-        "orr lr, lr, r4, lsr #31\n\t"                                                                              \
-        "qadd lr, lr, r5\n\t"                                                                                      \
-        "ssat lr, #8, lr\n\t"
-
-
-/* The state of edgec_conv_w16_table_s8 and edgec_conv_w16_table_odd_s8 (word offsets fixed). */
+/* The state of edgec_conv_w16_pairs_s8 (word offsets fixed). */
 typedef struct {
-    const int32_t *quad;  /*  0: the quad buffer */
-    const int16_t *w;     /*  4: the next channel's weight row */
-    uint32_t row_bytes;   /*  8: bytes of the quad buffer: Kp / 8 * 64 */
-    const int32_t *table; /* 12: the next channel's entry {bias, lo, hi, multiplier, r1}, offset folded */
-    int8_t *out;          /* 16: the next channel's output at the first position (advances by 1) */
-    uint32_t stride;      /* 20: bytes from one position's outputs to the next (OC) */
-    uint32_t count;       /* 24: channels left (at least 1) */
-    int32_t offset;       /* 28: the output offset (for the channels whose entry is not folded) */
-} edgec_w16_table;
+    const int32_t *quad;     /*  0: the pair buffer */
+    const int32_t *quad_end; /*  4: past its Kp / 4 chunks */
+    const int32_t *stream;   /*  8: the first channel pair's stream entry */
+    int8_t *out;             /* 12: the first channel's output at the first position */
+    uint32_t stride;         /* 16: bytes from one position's outputs to the next (OC) */
+    int8_t *out_end;         /* 20: out + 2 * pairs (at least one pair) */
+    uint32_t skip;           /* 24: chunks skipped at the loop's entry: (8 - Kp / 4 % 8) % 8 */
+    int32_t offset;          /* 28: the output offset (for a channel whose constants are not folded) */
+} edgec_w16_pairs;
 
-/* As edgec_conv_w16_channels_s8 with every channel's right-shift constants taken from its table entry (the output
- * offset folded in, edgec_rq_right_fold_offset: no QADD) in one LDM, and four chunks per loop step; ENTRY "b 3f"
- * enters the loop in its middle when Kp / 8 is odd. About 48 instructions per channel besides the chunks. */
-#define EDGEC_W16_TABLE_ASM(NAME, ENTRY)                                                                              \
-__asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                  \
+/* One chunk: r4 the pair buffer, r5 the stream; r0 p0c0, r1 p0c1, r2 p1c0, r3 p1c1. */
+#define EDGEC_W16_CHUNK                                                                                               \
+        "ldmia.w r5!, {r6, r7, r8, r9}\n\t"                                                                           \
+        "ldmia.w r4!, {r10, r11, r12, lr}\n\t"                                                                        \
+        "smlad r0, r10, r6, r0\n\t"                                                                                   \
+        "smlad r0, r11, r7, r0\n\t"                                                                                   \
+        "smlad r1, r10, r8, r1\n\t"                                                                                   \
+        "smlad r1, r11, r9, r1\n\t"                                                                                   \
+        "smlad r2, r12, r6, r2\n\t"                                                                                   \
+        "smlad r2, lr, r7, r2\n\t"                                                                                    \
+        "smlad r3, r12, r8, r3\n\t"                                                                                   \
+        "smlad r3, lr, r9, r3\n\t"
+/* One output into lr: edgec_requantize_right with the folded constants (r6 lo, r7 hi, r8 multiplier, r9 r1),
+ * the offset included, SSAT to int8; r12 scratch. */
+#define EDGEC_W16_FINISH(a)                                                                                           \
+        "and r12, " a ", #0x80000000\n\t"                                                                             \
+        "adds r12, r12, r6\n\t"                                                                                       \
+        "adc lr, r7, " a ", asr #31\n\t"                                                                              \
+        "smlal r12, lr, " a ", r8\n\t"                                                                                \
+        "asr lr, lr, r9\n\t"                                                                                          \
+        "ssat lr, #8, lr\n\t"
+
+/* A channel whose table entry is not folded ({shift, 0, multiplier, -1}: a left shift or r1 > 22, r6..r9): the
+ * constants made here, the offset (r12) added with saturation: edgec_requantize_nonneg's two branches. */
+#define EDGEC_W16_FINISH_RIGHT(a)                                                                                     \
+        "and r4, " a ", #0x80000000\n\t"                                                                             \
+        "adds r4, r4, r6\n\t"                                                                                        \
+        "adc lr, r7, " a ", asr #31\n\t"                                                                             \
+        "smlal r4, lr, " a ", r8\n\t"                                                                                \
+        "asr lr, lr, r9\n\t"                                                                                         \
+        "qadd lr, lr, r12\n\t"                                                                                       \
+        "ssat lr, #8, lr\n\t"
+#define EDGEC_W16_FINISH_LEFT(a)                                                                                      \
+        "lsl lr, " a ", r6\n\t"                                                                                      \
+        "mov r4, #0x40000000\n\t"                                                                                    \
+        "mov r7, #0\n\t"                                                                                             \
+        "smlal r4, r7, lr, r8\n\t"                                                                                   \
+        "lsl lr, r7, #1\n\t"                                                                                         \
+        "orr lr, lr, r4, lsr #31\n\t"                                                                                \
+        "qadd lr, lr, r12\n\t"                                                                                       \
+        "ssat lr, #8, lr\n\t"
+/* The unfolded channel's two outputs (accumulators A at [r10 + D], B at [r10 + r11 + D]), then back to label
+ * BACK: r1 = -1 - shift, the right shift's constants {0x40000000 | t << 31, t >> 1} with t = 1 << r1. */
+#define EDGEC_W16_UNFOLDED(A, B, D, BACK)                                                                             \
+        "ldr r12, [sp, #24]\n\t"                                                                                     \
+        "mvns r9, r6\n\t"                                                                                            \
+        "bmi 9f\n\t"                                                                                                 \
+        "movs r7, #1\n\t"                                                                                            \
+        "lsl r7, r7, r9\n\t"                                                                                         \
+        "lsl r6, r7, #31\n\t"                                                                                        \
+        "orr r6, r6, #0x40000000\n\t"                                                                                \
+        "lsr r7, r7, #1\n\t"                                                                                         \
+        EDGEC_W16_FINISH_RIGHT(A)                                                                                     \
+        "strb lr, [r10, #" D "]\n\t"                                                                                 \
+        EDGEC_W16_FINISH_RIGHT(B)                                                                                     \
+        "add r4, r10, r11\n\t"                                                                                       \
+        "strb lr, [r4, #" D "]\n\t"                                                                                  \
+        "b " BACK "\n"                                                                                                \
+        "9:\n\t"                                                                                                     \
+        EDGEC_W16_FINISH_LEFT(A)                                                                                      \
+        "strb lr, [r10, #" D "]\n\t"                                                                                 \
+        EDGEC_W16_FINISH_LEFT(B)                                                                                      \
+        "add r4, r10, r11\n\t"                                                                                       \
+        "strb lr, [r4, #" D "]\n\t"                                                                                  \
+        "b " BACK "\n"
+
+/* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
+ * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
+ * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
+#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, CHECK, UNFOLDED)                                                               \
+__asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
-        "mov r7, r0\n"                                                                                                 \
+        "sub sp, sp, #32\n\t"                                                                                          \
+        "ldr r3, [r0, #28]\n\t"                                                                                        \
+        "str r3, [sp, #24]\n\t"                                                                                        \
+        "ldm r0, {r1, r2, r5, r6, r7, r8, r9}\n\t" /* quad, quad_end, stream, out, stride, out_end, skip */            \
+        "adr.w r3, 2f\n\t"                                                                                             \
+        "movs r4, #40\n\t"                                                                                             \
+        "mla r3, r9, r4, r3\n\t"                                                                                       \
+        "orr r3, r3, #1\n\t"                                                                                           \
+        "stm sp, {r1, r2, r6, r7, r8}\n\t"                                                                             \
+        "str r3, [sp, #20]\n"                                                                                          \
         "1:\n\t"                                                                                                       \
-        "ldm r7, {r4, r5, r12, lr}\n\t"   /* quad, w, row_bytes, table */                                              \
-        "ldr r0, [lr]\n\t"                /* bias */                                                                   \
-        "mov r1, r0\n\t"                                                                                               \
-        "mov r2, r0\n\t"                                                                                               \
-        "mov r3, r0\n\t"                                                                                               \
-        "add lr, r4, r12\n\t"                                                                                          \
-        ENTRY                                                                                                          \
+        "ldm r5!, {r0, r1, r2, r3}\n\t" /* the biases */                                                               \
+        "ldr r4, [sp]\n\t"                                                                                             \
+        "ldr pc, [sp, #20]\n\t"                                                                                        \
+        ".p2align 2\n"                                                                                                 \
         "2:\n\t"                                                                                                       \
         EDGEC_W16_CHUNK                                                                                                \
         EDGEC_W16_CHUNK                                                                                                \
-        "3:\n\t"                                                                                                       \
         EDGEC_W16_CHUNK                                                                                                \
         EDGEC_W16_CHUNK                                                                                                \
-        "cmp r4, lr\n\t"                                                                                               \
-        "bne 2b\n\t"                                                                                                   \
-        "str r5, [r7, #4]\n\t"                                                                                         \
-        "ldr lr, [r7, #12]\n\t"                                                                                        \
-        "ldmia lr!, {r4, r9, r10, r11, r12}\n\t" /* bias (done with), lo, hi, multiplier, r1 */                        \
-        "str lr, [r7, #12]\n\t"                                                                                        \
-        "add r4, r7, #16\n\t"                                                                                          \
-        "ldm r4, {r6, r8}\n\t"            /* out, stride */                                                            \
-        "adds r4, r6, #1\n\t"                                                                                          \
-        "str r4, [r7, #16]\n\t"                                                                                        \
-        "cmp r12, #22\n\t"                                                                                             \
-        "bhi 7f\n\t"                      /* not folded: {bias, shift, -, multiplier, -1} */                           \
-        EDGEC_W16_FINISH_TABLE("r0")                                                                                   \
-        "strb lr, [r6]\n\t"                                                                                            \
-        EDGEC_W16_FINISH_TABLE("r1")                                                                                   \
-        "strb lr, [r6, r8]\n\t"                                                                                        \
-        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
-        EDGEC_W16_FINISH_TABLE("r2")                                                                                   \
-        "strb lr, [r6]\n\t"                                                                                            \
-        EDGEC_W16_FINISH_TABLE("r3")                                                                                   \
-        "strb lr, [r6, r8]\n"                                                                                          \
-        "8:\n\t"                                                                                                       \
-        "ldr r4, [r7, #24]\n\t"                                                                                        \
-        "subs r4, r4, #1\n\t"                                                                                          \
-        "str r4, [r7, #24]\n\t"                                                                                        \
-        "bne 1b\n\t"                                                                                                   \
-        "pop {r4-r11, pc}\n"                                                                                           \
-        "7:\n\t"                          /* edgec_conv_w16_channels_s8's requantization from shift, multiplier */     \
-        "mov r12, r9\n\t"                                                                                              \
-        "mov r9, r11\n\t"                                                                                              \
-        "ldr r5, [r7, #28]\n\t"                                                                                        \
-        "mvns r12, r12\n\t"               /* r - 1 = -1 - shift */                                                     \
-        "bmi 6f\n\t"                      /* shift >= 0 */                                                             \
-        "movs r10, #1\n\t"                                                                                             \
-        "lsl r10, r10, r12\n\t"                                                                                        \
-        "lsl r11, r10, #31\n\t"                                                                                        \
-        "orr r11, r11, #0x40000000\n\t"                                                                                \
-        "lsr r10, r10, #1\n\t"                                                                                         \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK                                                                                                \
+        LOOP                                                                                                           \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
+        "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
+        CHECK("5f")                                                                                                    \
         EDGEC_W16_FINISH("r0")                                                                                         \
-        "strb lr, [r6]\n\t"                                                                                            \
-        EDGEC_W16_FINISH("r1")                                                                                         \
-        "strb lr, [r6, r8]\n\t"                                                                                        \
-        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
+        "strb lr, [r10]\n\t"                                                                                           \
         EDGEC_W16_FINISH("r2")                                                                                         \
-        "strb lr, [r6]\n\t"                                                                                            \
+        "strb lr, [r10, r11]\n"                                                                                        \
+        "3:\n\t"                                                                                                       \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
+        CHECK("6f")                                                                                                    \
+        EDGEC_W16_FINISH("r1")                                                                                         \
+        "strb lr, [r10, #1]\n\t"                                                                                       \
         EDGEC_W16_FINISH("r3")                                                                                         \
-        "strb lr, [r6, r8]\n\t"                                                                                        \
-        "b 8b\n"                                                                                                       \
-        "6:\n\t"                                                                                                       \
-        "mvn r12, r12\n\t"                                                                                             \
-        EDGEC_W16_FINISH_LEFT("r0")                                                                                    \
-        "strb lr, [r6]\n\t"                                                                                            \
-        EDGEC_W16_FINISH_LEFT("r1")                                                                                    \
-        "strb lr, [r6, r8]\n\t"                                                                                        \
-        "add r6, r6, r8, lsl #1\n\t"                                                                                   \
-        EDGEC_W16_FINISH_LEFT("r2")                                                                                    \
-        "strb lr, [r6]\n\t"                                                                                            \
-        EDGEC_W16_FINISH_LEFT("r3")                                                                                    \
-        "strb lr, [r6, r8]\n\t"                                                                                        \
-        "b 8b\n\t"                                                                                                     \
+        "add r4, r10, r11\n\t"                                                                                         \
+        "strb lr, [r4, #1]\n"                                                                                          \
+        "4:\n\t"                                                                                                       \
+        "adds r10, r10, #2\n\t"                                                                                        \
+        "str r10, [sp, #8]\n\t"                                                                                        \
+        "ldr r4, [sp, #16]\n\t"                                                                                        \
+        "cmp r10, r4\n\t"                                                                                              \
+        "bne 1b\n\t"                                                                                                   \
+        "add sp, sp, #32\n\t"                                                                                          \
+        "pop {r4-r11, pc}\n\t"                                                                                           \
+        UNFOLDED                                                                                                       \
         EDGEC_THUMB_FUNC_END(NAME));
-/* One output: edgec_requantize_right with the folded constant (value plus offset), SSAT to int8. */
-#define EDGEC_W16_FINISH_TABLE(a)                                                                                     \
-        "and r4, " a ", #0x80000000\n\t"                                                                             \
-        "adds r4, r4, r9\n\t"                                                                                        \
-        "adc lr, r10, " a ", asr #31\n\t"                                                                            \
-        "smlal r4, lr, " a ", r11\n\t"                                                                               \
-        "asr lr, lr, r12\n\t"                                                                                        \
-        "ssat lr, #8, lr\n\t"
-
-void edgec_conv_w16_table_s8(edgec_w16_table *st);     /* Kp / 8 even */
-void edgec_conv_w16_table_odd_s8(edgec_w16_table *st); /* Kp / 8 odd */
-EDGEC_W16_TABLE_ASM("edgec_conv_w16_table_s8", "")
-EDGEC_W16_TABLE_ASM("edgec_conv_w16_table_odd_s8", "b 3f\n\t")
-#undef EDGEC_W16_TABLE_ASM
-#undef EDGEC_W16_FINISH_TABLE
+/* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the check for an unfolded entry (left out
+ * where the C side found every entry folded) and the unfolded requantization it branches to. */
+#define EDGEC_W16_LOOP "ldr r6, [sp, #4]\n\t" "cmp r4, r6\n\t" "bne 2b\n\t"
+#define EDGEC_W16_CHECK(L) "cmp r9, #22\n\t" "bhi " L "\n\t"
+#define EDGEC_W16_NO_CHECK(L) ""
+#define EDGEC_W16_UNFOLDED_TAILS                                                                                      \
+        "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_NO_CHECK, "")
+void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);              /* any Kp, any entry */
+void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);       /* any Kp, every entry folded */
+void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);        /* Kp <= 32, any entry */
+void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st); /* Kp <= 32, every entry folded */
 #undef EDGEC_W16_CHUNK
 #undef EDGEC_W16_FINISH
+#undef EDGEC_W16_FINISH_RIGHT
 #undef EDGEC_W16_FINISH_LEFT
+#undef EDGEC_W16_UNFOLDED
+#undef EDGEC_W16_PAIRS_ASM
+#undef EDGEC_W16_LOOP
+#undef EDGEC_W16_CHECK
+#undef EDGEC_W16_NO_CHECK
+#undef EDGEC_W16_UNFOLDED_TAILS
 #endif
 
 #endif /* EDGEC_CONV_QUAD_W16_H */

@@ -2,22 +2,20 @@
  * edgec runtime: int8 2-D convolution over weights the compiler widened to int16 (see edgec_convolve_w16_s8 in
  * edgec_nn.h; the layout is compiler/conv_layout.py's).
  *
- * Every output position goes four at a time (consecutive in (batch, y, x) order, across rows and batches): the
- * four windows are unpacked into an int16 quad buffer (edgec_conv_quad_w16.h's layout: per chunk of four taps
- * eight words, pixel p's halfword pairs (4c, 4c+2) and (4c+1, 4c+3) at words 2p and 2p + 1), each window with
- * K rounded up to Kp, a multiple of 8, by zero taps: the padded chunk words are written once per call (direct
- * unpacks never touch them) or come from the zero tail of the window copy, so nothing reads uninitialised memory
- * and the zero weights make them add nothing. Interior windows whose kernel rows are whole 4-tap chunks are
+ * Output positions go two at a time (consecutive in (batch, y, x) order, across rows and batches): the two
+ * windows are unpacked into an int16 pair buffer (edgec_conv_quad_w16.h's layout: per chunk of four taps four
+ * words, pixel p's halfword pairs (4c, 4c+2) and (4c+1, 4c+3) at words 4c + 2p and 4c + 2p + 1), each window
+ * with K rounded up to Kp, a multiple of 4: a last partial chunk comes from the zero tail of the window copy,
+ * and its zero weights make it add nothing. Interior windows whose kernel rows are whole 4-tap chunks are
  * unpacked straight from the input rows, other windows of whole-chunk taps (IC a multiple of 4) tap by tap with
  * the pad value's words for out-of-bounds taps; the rest are copied first with out-of-bounds taps set to
  * pad_value.
- * With at least four positions a last partial group is the last four positions again (the outputs written
- * twice are the same values); with fewer, the missing pixels repeat the last one and only the real ones are
- * stored. With the full int8 output range on the DSP extension the whole channel loop is one assembly function
- * (edgec_conv_w16_table_s8, its odd variant when Kp / 8 is odd); otherwise a C loop (SMLAD where there is one)
- * with the general clamp. The table (the bias argument): per channel {bias, lo, hi, multiplier, r1}, see
- * edgec_nn.h.
- * Stack: the quad buffer (8 words per 4 taps, 4608 bytes at 576 taps) and one 576-byte window copy.
+ * An odd last position is computed as the last two positions again (the output written twice is the same
+ * value); a single position is duplicated and stored once. With the full int8 output range and every channel's
+ * shift folded, on the DSP extension, the channel pairs are one assembly loop (edgec_conv_w16_pairs_s8); an odd
+ * last channel, narrowed ranges and unfolded shifts take the C loop (SMLAD where there is one) with the general
+ * requantization from quant. The weights, biases and folded constants are one stream (edgec_nn.h).
+ * Stack: the pair buffer (4 words per 4 taps, 2304 bytes at 576 taps) and one 576-byte window copy.
  */
 #include <stddef.h>
 #include <string.h>
@@ -30,7 +28,7 @@
 #include <arm_acle.h>
 #endif
 
-#define W16_QUAD_WORDS (EDGEC_CONV_W16_TAPS * 2) /* 8 words per 4 taps */
+#define W16_QUAD_WORDS EDGEC_CONV_W16_TAPS /* 4 words per 4 taps: two pixels */
 
 typedef struct {
     const int8_t *input;
@@ -39,6 +37,7 @@ typedef struct {
     size_t k;           /* KH * KW * IC taps of one window */
     size_t row_stride;  /* bytes of one input row */
     size_t image_bytes; /* bytes of one input image */
+    int32_t batches;
 } w16_geometry;
 
 /* The four taps at x as the two words of the quad buffer: halfword pairs (x0, x2) and (x1, x3). */
@@ -62,15 +61,15 @@ static inline int32_t *unpack_chunks(const int8_t *x, size_t chunks, int32_t *ds
 {
     for (; chunks >= 4u; chunks -= 4u) { /* four chunks per step: the loads and stores paired by the compiler */
         unpack4(x, dst);
-        unpack4(x + 4, dst + 8);
-        unpack4(x + 8, dst + 16);
-        unpack4(x + 12, dst + 24);
+        unpack4(x + 4, dst + 4);
+        unpack4(x + 8, dst + 8);
+        unpack4(x + 12, dst + 12);
         x += 16;
-        dst += 32;
+        dst += 16;
     }
     for (size_t c = 0; c < chunks; ++c) {
         unpack4(x + 4u * c, dst);
-        dst += 8;
+        dst += 4;
     }
     return dst;
 }
@@ -89,23 +88,57 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
         const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
         const size_t step = (size_t)g->dil_h * g->row_stride;
         int32_t *dst = quad + 2 * p;
+        if (row_bytes == 4u) { /* one chunk a row (e.g. KWS's 10x4 over one channel) */
+            for (int32_t ky = 0; ky < g->k_h; ++ky) {
+                unpack4(src, dst);
+                dst += 4;
+                src += step;
+            }
+            return;
+        }
         for (int32_t ky = 0; ky < g->k_h; ++ky) {
             dst = unpack_chunks(src, row_bytes / 4u, dst);
             src += step;
         }
         return;
     }
+    if (inside && g->dil_w == 1 && g->k_h == 3 && row_bytes == 9u) { /* 3x3 over 3 channels: first layers */
+        const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
+        const size_t step = (size_t)g->dil_h * g->row_stride;
+        const int8_t *const input_end = g->input + g->image_bytes * (size_t)g->batches;
+        if ((size_t)(input_end - src) >= 2u * step + 12u) { /* three words a row, as the general copy below */
+#pragma GCC unroll 3
+            for (int r = 0; r < 3; ++r) {
+                memcpy(patch + 9 * r, src + (size_t)r * step, 4u);
+                memcpy(patch + 9 * r + 4, src + (size_t)r * step + 4u, 4u);
+                memcpy(patch + 9 * r + 8, src + (size_t)r * step + 8u, 4u);
+            }
+            int32_t *q = quad + 2 * p;
+#pragma GCC unroll 7
+            for (int c = 0; c < 7; ++c) {
+                unpack4(patch + 4 * c, q + 4 * c);
+            }
+            return;
+        }
+    }
     int8_t *dst = patch;
     if (inside && g->dil_w == 1) { /* rows of other lengths (e.g. 3x3 over 3 channels): one copy per row */
         const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
         const size_t step = (size_t)g->dil_h * g->row_stride;
-        const size_t words = row_bytes / 4u;
+        /* Whole words per row: a row's overrun lands where the next row is then copied, the last row's past K
+         * (taps whose weights are zero; patch has room for it); rows whose words would reach past the input's
+         * end are copied byte by byte. */
+        const size_t words = (row_bytes + 3u) / 4u;
+        const int8_t *const input_end = g->input + g->image_bytes * (size_t)g->batches;
         for (int32_t ky = 0; ky < g->k_h; ++ky) {
-            for (size_t i = 0; i < words; ++i) {
-                memcpy(dst + 4u * i, src + 4u * i, 4u);
-            }
-            for (size_t i = 4u * words; i < row_bytes; ++i) {
-                dst[i] = src[i];
+            if ((size_t)(input_end - src) >= 4u * words) {
+                for (size_t i = 0; i < words; ++i) {
+                    memcpy(dst + 4u * i, src + 4u * i, 4u);
+                }
+            } else {
+                for (size_t i = 0; i < row_bytes; ++i) {
+                    dst[i] = src[i];
+                }
             }
             dst += row_bytes;
             src += step;
@@ -130,11 +163,83 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
                     for (size_t c = 0; c < tap / 4u; ++c) {
                         q[0] = pad_word;
                         q[1] = pad_word;
-                        q += 8;
+                        q += 4;
                     }
                 }
             }
         }
+        return;
+    }
+    if (g->dil_w == 1 && row_bytes % 4u == 0u) { /* border windows of whole-chunk rows, row by row into quad */
+        int32_t kx0, kx1;
+        valid_taps(origin_x, 1, g->k_w, g->in_w, &kx0, &kx1);
+        const size_t before = (size_t)kx0 * tap;
+        const size_t run = (size_t)(kx1 - kx0) * tap;
+        const int8_t pad = (int8_t)g->pad_value;
+        const uint32_t half_pad = (uint32_t)(uint16_t)(int16_t)g->pad_value;
+        const int32_t pad_word = (int32_t)(half_pad | (half_pad << 16));
+        int32_t *q = quad + 2 * p;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            if (iy < 0 || iy >= g->in_h || run == 0u) {
+                for (size_t c = 0; c < row_bytes / 4u; ++c) {
+                    q[4u * c] = pad_word;
+                    q[4u * c + 1u] = pad_word;
+                }
+            } else {
+                const int8_t *src = in_batch + (size_t)iy * g->row_stride + (size_t)(origin_x + kx0) * tap;
+                if (run == row_bytes) {
+                    unpack_chunks(src, row_bytes / 4u, q);
+                } else if (row_bytes == 4u) { /* one chunk: its four bytes picked, no loops */
+                    int8_t bytes[4];
+                    for (size_t i = 0; i < 4u; ++i) {
+                        bytes[i] = i >= before && i < before + run ? src[i - before] : pad;
+                    }
+                    unpack4(bytes, q);
+                } else {
+                    for (size_t i = 0; i < before; ++i) {
+                        dst[i] = pad;
+                    }
+                    for (size_t i = 0; i < run; ++i) {
+                        dst[before + i] = src[i];
+                    }
+                    for (size_t i = before + run; i < row_bytes; ++i) {
+                        dst[i] = pad;
+                    }
+                    unpack_chunks(dst, row_bytes / 4u, q);
+                }
+            }
+            q += row_bytes;
+        }
+        return;
+    }
+    if (g->dil_w == 1) { /* border windows row by row: the valid taps of a row are one run (e.g. 3x3 over 3) */
+        int32_t kx0, kx1;
+        valid_taps(origin_x, 1, g->k_w, g->in_w, &kx0, &kx1);
+        const size_t before = (size_t)kx0 * tap;
+        const size_t run = (size_t)(kx1 - kx0) * tap;
+        const int8_t pad = (int8_t)g->pad_value;
+        for (int32_t ky = 0; ky < g->k_h; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            if (iy < 0 || iy >= g->in_h || run == 0u) {
+                for (size_t i = 0; i < row_bytes; ++i) {
+                    dst[i] = pad;
+                }
+            } else {
+                const int8_t *src = in_batch + (size_t)iy * g->row_stride + (size_t)(origin_x + kx0) * tap;
+                for (size_t i = 0; i < before; ++i) {
+                    dst[i] = pad;
+                }
+                for (size_t i = 0; i < run; ++i) {
+                    dst[before + i] = src[i];
+                }
+                for (size_t i = before + run; i < row_bytes; ++i) {
+                    dst[i] = pad;
+                }
+            }
+            dst += row_bytes;
+        }
+        unpack_chunks(patch, kp / 4u, quad + 2 * p);
         return;
     }
     for (int32_t ky = 0; ky < g->k_h; ++ky) {
@@ -159,51 +264,52 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
     unpack_chunks(patch, kp / 4u, quad + 2 * p);
 }
 
-/* The halfword h (0 low, 1 high) of a quad buffer word as a signed value. */
+/* The halfword h (0 low, 1 high) of a word as a signed value. */
 static inline int32_t half(int32_t word, int h)
 {
     const uint32_t u = ((uint32_t)word >> (16 * h)) & 0xFFFFu;
     return (int32_t)(u ^ 0x8000u) - 0x8000;
 }
 
-/* sums[p] = init + the dot product of pixel p's Kp taps with the weight row w, modulo 2^32. */
-static void dot4_w16(const int32_t *q, const int16_t *w, size_t kp, int32_t init, uint32_t sums[4])
+static inline int32_t word_at(const int16_t *stream, size_t word)
 {
-    for (int p = 0; p < 4; ++p) {
-        sums[p] = (uint32_t)init;
-    }
-    for (size_t c = 0; c < kp / 4u; ++c) {
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-        int32_t w0, w1;
-        memcpy(&w0, w, sizeof w0);
-        memcpy(&w1, w + 2, sizeof w1);
-        for (int p = 0; p < 4; ++p) {
-            sums[p] = (uint32_t)__smlad(q[2 * p + 1], w1, __smlad(q[2 * p], w0, (int32_t)sums[p]));
-        }
-#else
-        for (int p = 0; p < 4; ++p) {
-            const int32_t e = q[2 * p];
-            const int32_t o = q[2 * p + 1];
-            sums[p] += (uint32_t)(half(e, 0) * w[0]) + (uint32_t)(half(e, 1) * w[1]) +
-                       (uint32_t)(half(o, 0) * w[2]) + (uint32_t)(half(o, 1) * w[3]);
-        }
-#endif
-        q += 8;
-        w += 4;
-    }
+    int32_t v;
+    memcpy(&v, stream + 2u * word, sizeof v);
+    return v;
 }
 
-/* Every channel of the four pixels in quad, the first n (1..4) stored at out, out + out_c, ... */
-static void channels_c(const int32_t *quad, const int16_t *filter, size_t kp, const int32_t *table,
-                       const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
-                       int8_t *out)
+/* e * w summed over the two halfword pairs, added to acc modulo 2^32 (SMLAD where there is one). */
+static inline uint32_t dot2(uint32_t acc, int32_t e, int32_t w)
 {
-    for (int32_t oc = 0; oc < out_c; ++oc) {
-        uint32_t sums[4];
-        dot4_w16(quad, filter + (size_t)oc * kp, kp, table[5 * oc], sums);
-        for (int p = 0; p < n; ++p) {
-            out[(size_t)p * (size_t)out_c + (size_t)oc] =
-                finish(sums[p], quant->multiplier[oc], quant->shift[oc], params);
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    return (uint32_t)__smlad(e, w, (int32_t)acc);
+#else
+    return acc + (uint32_t)(half(e, 0) * half(w, 0)) + (uint32_t)(half(e, 1) * half(w, 1));
+#endif
+}
+
+/* Every channel of the two pixels in the pair buffer from the stream (edgec_conv_quad_w16.h's layout), the first n
+ * (1 or 2) positions stored at out, out + out_c; from channel pair first_pair on. */
+static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, const int32_t *bias,
+                       const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
+                       size_t first_pair, size_t end_pair, int8_t *out)
+{
+    const size_t chunks = kp / 4u;
+    const size_t entry_words = 12u + kp;
+    for (size_t pair = first_pair; pair < end_pair && 2u * pair < (size_t)out_c; ++pair) {
+        const size_t w = pair * entry_words + 4u;
+        for (int ch = 0; ch < 2 && 2 * (int32_t)pair + ch < out_c; ++ch) {
+            const int32_t oc = 2 * (int32_t)pair + ch;
+            for (int p = 0; p < n; ++p) {
+                uint32_t sum = (uint32_t)bias[oc];
+                for (size_t c = 0; c < chunks; ++c) {
+                    sum = dot2(sum, quad[4u * c + 2u * (size_t)p], word_at(stream, w + 4u * c + 2u * (size_t)ch));
+                    sum = dot2(sum, quad[4u * c + 2u * (size_t)p + 1u],
+                               word_at(stream, w + 4u * c + 2u * (size_t)ch + 1u));
+                }
+                out[(size_t)p * (size_t)out_c + (size_t)oc] =
+                    finish(sum, quant->multiplier[oc], quant->shift[oc], params);
+            }
         }
     }
 }
@@ -231,72 +337,80 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     }
     w16_geometry g = {input, input_dims->h, input_dims->w, input_dims->c, filter_dims->h, filter_dims->w,
                       output_dims->h, output_dims->w, params->stride_h, params->stride_w, params->dilation_h,
-                      params->dilation_w, params->pad_top, params->pad_left, params->pad_value, 0, 0, 0};
+                      params->dilation_w, params->pad_top, params->pad_left, params->pad_value, 0, 0, 0, input_dims->n};
     g.k = (size_t)g.k_h * (size_t)g.k_w * (size_t)g.in_c;
     if (g.k > EDGEC_CONV_W16_TAPS) {
         return EDGEC_ARG_ERROR;
     }
     g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
     g.image_bytes = (size_t)g.in_h * g.row_stride;
-    const size_t kp = (g.k + 7u) & ~(size_t)7u;
+    const size_t kp = (g.k + 3u) & ~(size_t)3u;
     const size_t out_c = (size_t)filter_dims->n;
     const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
-    int8_t patch[EDGEC_CONV_W16_TAPS];
+    int8_t patch[EDGEC_CONV_W16_TAPS + 4]; /* + the last row's word overrun */
     int32_t quad[W16_QUAD_WORDS];
     memset(patch + g.k, 0, kp - g.k);
-    memset(quad + 8u * (g.k / 4u), 0, (kp / 4u - g.k / 4u) * 8u * sizeof quad[0]);
-    if (positions < 4u) {
-        int32_t b = 0, oy = 0, ox = 0;
-        for (int p = 0; p < 4; ++p) {
-            unpack_position(&g, b, oy, ox, p, patch, kp, quad);
-            if ((size_t)p + 1u < positions) {
-                next_position(&g, &b, &oy, &ox);
-            }
-        }
-        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, (int)positions, output);
+    if (positions < 2u) {
+        unpack_position(&g, 0, 0, 0, 0, patch, kp, quad);
+        unpack_position(&g, 0, 0, 0, 1, patch, kp, quad);
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, out_c, output);
         return EDGEC_OK;
     }
+    size_t asm_pairs = 0; /* channel pairs the assembly loop takes; the rest (an odd last channel) in C */
 #if defined(EDGEC_CONV_W16_ASM)
-    const int all_asm = params->act_min == -128 && params->act_max == 127; /* the clamp is one SSAT */
-    void (*const table_loop)(edgec_w16_table *) = (kp / 8u) % 2u ? edgec_conv_w16_table_odd_s8
-                                                                  : edgec_conv_w16_table_s8;
+    void (*pairs_loop)(edgec_w16_pairs *) = edgec_conv_w16_pairs_s8;
+    if (params->act_min == -128 && params->act_max == 127) { /* the clamp is one SSAT */
+        asm_pairs = out_c / 2u;
+        int folded = 1; /* every entry's r1 <= EDGEC_RQ_FOLD_MAX_R1: the loop without the check */
+        for (size_t pair = 0; pair < asm_pairs; ++pair) {
+            const size_t consts = pair * (12u + kp) + 4u + kp;
+            folded &= (uint32_t)word_at(filter, consts + 3u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1 &&
+                      (uint32_t)word_at(filter, consts + 7u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1;
+        }
+        if (kp <= 32u) {
+            pairs_loop = folded ? edgec_conv_w16_pairs_short_folded_s8 : edgec_conv_w16_pairs_short_s8;
+        } else {
+            pairs_loop = folded ? edgec_conv_w16_pairs_folded_s8 : edgec_conv_w16_pairs_s8;
+        }
+    }
+    const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
 #endif
     /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
     const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
                       g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.in_c % 4 == 0;
     int32_t b = 0, oy = 0, ox = 0;
-    for (size_t done = 0; done < positions; done += 4u) {
+    for (size_t done = 0; done < positions; done += 2u) {
         if (dense) {
-            if (done + 4u > positions) {
-                done = positions - 4u;
+            if (done + 2u > positions) {
+                done = positions - 2u;
             }
             const int8_t *src = input + done * (size_t)g.in_c;
-            for (int p = 0; p < 4; ++p) {
-                unpack_chunks(src + (size_t)p * (size_t)g.in_c, (size_t)g.in_c / 4u, quad + 2 * p);
-            }
+            unpack_chunks(src, (size_t)g.in_c / 4u, quad);
+            unpack_chunks(src + (size_t)g.in_c, (size_t)g.in_c / 4u, quad + 2);
         } else {
-            if (done + 4u > positions) { /* the last four positions again */
-                done = positions - 4u;
+            if (done + 2u > positions) { /* the last two positions again (the same values written twice) */
+                done = positions - 2u;
                 const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
                 b = (int32_t)(done / per_image);
                 oy = (int32_t)(done % per_image / (size_t)g.out_w);
                 ox = (int32_t)(done % (size_t)g.out_w);
             }
-            for (int p = 0; p < 4; ++p) {
+            for (int p = 0; p < 2; ++p) {
                 unpack_position(&g, b, oy, ox, p, patch, kp, quad);
                 next_position(&g, &b, &oy, &ox);
             }
         }
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
-        if (all_asm) {
-            edgec_w16_table st = {quad, filter, (uint32_t)(kp / 8u * 64u), table, out, (uint32_t)out_c,
-                                  (uint32_t)out_c, params->output_offset};
-            table_loop(&st);
-            continue;
+        if (asm_pairs > 0u) {
+            edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, (uint32_t)out_c,
+                                  out + 2u * asm_pairs, skip, params->output_offset};
+            pairs_loop(&st);
         }
 #endif
-        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 4, out);
+        if (2u * asm_pairs < out_c) {
+            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out_c, out);
+        }
     }
     return EDGEC_OK;
 }
