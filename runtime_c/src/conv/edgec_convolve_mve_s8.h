@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "edgec_conv_common.h"
+#include "edgec_conv_rows_mve_s8.h"
 #include "edgec_mve_requant.h"
 
 #define EDGEC_CONV_MVE_PATCH 576 /* bytes of each of the three window copies (on the stack): up to 3x3x64 */
@@ -328,6 +329,9 @@ static inline int edgec_convolve_mve_s8(const edgec_conv_params *params, const e
                                         const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                         const edgec_dims *output_dims, int8_t *output)
 {
+    if (edgec_conv_rows_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return 1; /* windows of at most three rows of 16 bytes: weights in registers (edgec_conv_rows_mve_s8.h) */
+    }
     edgec_conv_mve_geometry g;
     g.input = input;
     g.in_h = input_dims->h;
