@@ -46,8 +46,9 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_1x1(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     (void)rs;
-    const mve_pred16_t pr = vctp8q((uint32_t)rb);
-    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
+    (void)rb;
+    const mve_pred16_t pl = vctp8q((uint32_t)k); /* the only row */
+    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -65,9 +66,10 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_1x2(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     (void)rs;
-    const mve_pred16_t pr = vctp8q((uint32_t)rb);
-    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
+    (void)rb;
+    const mve_pred16_t pl = vctp8q((uint32_t)k); /* the only row */
+    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pl);
+    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -86,10 +88,11 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_1x3(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     (void)rs;
-    const mve_pred16_t pr = vctp8q((uint32_t)rb);
-    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
-    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pr);
+    (void)rb;
+    const mve_pred16_t pl = vctp8q((uint32_t)k); /* the only row */
+    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pl);
+    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pl);
+    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -109,11 +112,12 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_1x4(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     (void)rs;
-    const mve_pred16_t pr = vctp8q((uint32_t)rb);
-    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
-    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pr);
-    const int8x16_t w3_0 = vldrbq_z_s8(w + 3u * k + 0u * rb, pr);
+    (void)rb;
+    const mve_pred16_t pl = vctp8q((uint32_t)k); /* the only row */
+    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pl);
+    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pl);
+    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pl);
+    const int8x16_t w3_0 = vldrbq_z_s8(w + 3u * k + 0u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -135,12 +139,13 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_1x5(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     (void)rs;
-    const mve_pred16_t pr = vctp8q((uint32_t)rb);
-    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
-    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pr);
-    const int8x16_t w3_0 = vldrbq_z_s8(w + 3u * k + 0u * rb, pr);
-    const int8x16_t w4_0 = vldrbq_z_s8(w + 4u * k + 0u * rb, pr);
+    (void)rb;
+    const mve_pred16_t pl = vctp8q((uint32_t)k); /* the only row */
+    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pl);
+    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pl);
+    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pl);
+    const int8x16_t w3_0 = vldrbq_z_s8(w + 3u * k + 0u * rb, pl);
+    const int8x16_t w4_0 = vldrbq_z_s8(w + 4u * k + 0u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -163,13 +168,14 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_1x6(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     (void)rs;
-    const mve_pred16_t pr = vctp8q((uint32_t)rb);
-    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
-    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pr);
-    const int8x16_t w3_0 = vldrbq_z_s8(w + 3u * k + 0u * rb, pr);
-    const int8x16_t w4_0 = vldrbq_z_s8(w + 4u * k + 0u * rb, pr);
-    const int8x16_t w5_0 = vldrbq_z_s8(w + 5u * k + 0u * rb, pr);
+    (void)rb;
+    const mve_pred16_t pl = vctp8q((uint32_t)k); /* the only row */
+    const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pl);
+    const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pl);
+    const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pl);
+    const int8x16_t w3_0 = vldrbq_z_s8(w + 3u * k + 0u * rb, pl);
+    const int8x16_t w4_0 = vldrbq_z_s8(w + 4u * k + 0u * rb, pl);
+    const int8x16_t w5_0 = vldrbq_z_s8(w + 5u * k + 0u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -193,8 +199,9 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_2x1(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     const mve_pred16_t pr = vctp8q((uint32_t)rb);
+    const mve_pred16_t pl = vctp8q((uint32_t)(k - 1u * rb)); /* the last row: a segment's tail */
     const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pr);
+    const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -214,10 +221,11 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_2x2(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     const mve_pred16_t pr = vctp8q((uint32_t)rb);
+    const mve_pred16_t pl = vctp8q((uint32_t)(k - 1u * rb)); /* the last row: a segment's tail */
     const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pr);
+    const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pl);
     const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
-    const int8x16_t w1_1 = vldrbq_z_s8(w + 1u * k + 1u * rb, pr);
+    const int8x16_t w1_1 = vldrbq_z_s8(w + 1u * k + 1u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -240,12 +248,13 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_2x3(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     const mve_pred16_t pr = vctp8q((uint32_t)rb);
+    const mve_pred16_t pl = vctp8q((uint32_t)(k - 1u * rb)); /* the last row: a segment's tail */
     const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
-    const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pr);
+    const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pl);
     const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
-    const int8x16_t w1_1 = vldrbq_z_s8(w + 1u * k + 1u * rb, pr);
+    const int8x16_t w1_1 = vldrbq_z_s8(w + 1u * k + 1u * rb, pl);
     const int8x16_t w2_0 = vldrbq_z_s8(w + 2u * k + 0u * rb, pr);
-    const int8x16_t w2_1 = vldrbq_z_s8(w + 2u * k + 1u * rb, pr);
+    const int8x16_t w2_1 = vldrbq_z_s8(w + 2u * k + 1u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -270,9 +279,10 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_3x1(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     const mve_pred16_t pr = vctp8q((uint32_t)rb);
+    const mve_pred16_t pl = vctp8q((uint32_t)(k - 2u * rb)); /* the last row: a segment's tail */
     const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
     const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pr);
-    const int8x16_t w0_2 = vldrbq_z_s8(w + 0u * k + 2u * rb, pr);
+    const int8x16_t w0_2 = vldrbq_z_s8(w + 0u * k + 2u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -295,12 +305,13 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_3x2(const int8_t *x, size_t
                                             const int8_t *w, size_t k, size_t rb, int32_t *acc, size_t acc_step)
 {
     const mve_pred16_t pr = vctp8q((uint32_t)rb);
+    const mve_pred16_t pl = vctp8q((uint32_t)(k - 2u * rb)); /* the last row: a segment's tail */
     const int8x16_t w0_0 = vldrbq_z_s8(w + 0u * k + 0u * rb, pr);
     const int8x16_t w0_1 = vldrbq_z_s8(w + 0u * k + 1u * rb, pr);
-    const int8x16_t w0_2 = vldrbq_z_s8(w + 0u * k + 2u * rb, pr);
+    const int8x16_t w0_2 = vldrbq_z_s8(w + 0u * k + 2u * rb, pl);
     const int8x16_t w1_0 = vldrbq_z_s8(w + 1u * k + 0u * rb, pr);
     const int8x16_t w1_1 = vldrbq_z_s8(w + 1u * k + 1u * rb, pr);
-    const int8x16_t w1_2 = vldrbq_z_s8(w + 1u * k + 2u * rb, pr);
+    const int8x16_t w1_2 = vldrbq_z_s8(w + 1u * k + 2u * rb, pl);
     for (int32_t i = 0; i < n; ++i) {
         int8x16_t t;
         __asm__ volatile("vldrb.8 %q[t], [%[x]]\n\t"
@@ -396,7 +407,19 @@ static EDGEC_CONV_ROWS_NOINLINE void edgec_conv_rows_finish(const int32_t *acc, 
         const int32x4_t right = vminq_s32(s, zero);
         const int32_t *a = acc + c;
         int8_t *o = out + c;
-        if (left_c >= 4) {
+        if (left_c >= 4 && vmaxvq_s32(INT32_MIN, s) < 0) {
+            /* Every channel shifts right by at least one: no left shift, and every lane takes the -1 of a negative
+             * value before VRSHL (edgec_mve_requant_split with left 0 and right == s). The rounded high half of a
+             * product with a multiplier below 2^31 is above INT32_MIN, so the plain add cannot wrap. */
+            for (int32_t i = 0; i < n; ++i) {
+                int32x4_t y = vqrdmulhq_s32(vaddq_s32(vldrwq_s32(a), vb), m);
+                y = vaddq_s32(y, vshrq_n_s32(y, 31));
+                y = vqaddq_n_s32(vrshlq_s32(y, s), offset);
+                vstrbq_s32(o, vminq_s32(vmaxq_s32(y, lo), hi));
+                a += acc_step;
+                o += out_c;
+            }
+        } else if (left_c >= 4) {
             for (int32_t i = 0; i < n; ++i) {
                 vstrbq_s32(o, edgec_mve_requant_split(vaddq_s32(vldrwq_s32(a), vb), m, left, right, offset, lo, hi));
                 a += acc_step;
@@ -424,20 +447,27 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
     const int32_t k_w = filter_dims->w;
     const int32_t in_c = input_dims->c;
     const int32_t out_c = filter_dims->n;
-    const size_t rb = (size_t)k_w * (size_t)in_c;
-    if (params->dilation_w != 1 || rb > 16 || k_h > 3 || out_c > EDGEC_CONV_ROWS_MAX_OC) {
+    /* Row mode: R = KH kernel rows of rb = KW * IC <= 16 bytes, rs apart in the input. Segment mode: a 1x1 window
+     * without padding over 16 < IC <= 48 channels, R = ceil(IC / 16) segments of 16 bytes, 16 apart. */
+    const int seg = k_h == 1 && k_w == 1 && in_c > 16 && in_c <= 48 && params->pad_top == 0 &&
+                    params->pad_left == 0;
+    size_t rb = (size_t)k_w * (size_t)in_c;
+    if (out_c > EDGEC_CONV_ROWS_MAX_OC || (!seg && (params->dilation_w != 1 || rb > 16 || k_h > 3))) {
         return 0;
     }
+    const int32_t R = seg ? (in_c + 15) / 16 : k_h;
+    rb = seg ? 16u : rb;
     const int32_t in_h = input_dims->h;
     const int32_t in_w = input_dims->w;
     const int32_t out_h = output_dims->h;
     const int32_t out_w = output_dims->w;
     const int32_t stride_w = params->stride_w;
     const int32_t dil_h = params->dilation_h;
-    const size_t k = (size_t)k_h * rb;
+    const size_t k = (size_t)k_h * (size_t)k_w * (size_t)in_c;
     const size_t row_stride = (size_t)in_w * (size_t)in_c;
     const size_t image = (size_t)in_h * row_stride;
-    const size_t rs = (size_t)dil_h * row_stride;
+    const size_t rs = seg ? 16u : (size_t)dil_h * row_stride;
+    const size_t reach = seg ? 16u * (size_t)R : 16u; /* bytes read from the last row's start */
     const size_t step = (size_t)stride_w * (size_t)in_c;
     const int8_t *const end = input + (size_t)input_dims->n * image;
     const size_t acc_step = ((size_t)out_c + 3u) & ~(size_t)3u;
@@ -464,7 +494,7 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
                 const int8_t *const last_row = in_batch + (size_t)(origin_y + (k_h - 1) * dil_h) * row_stride;
                 while (in_hi > in_lo &&
                        (size_t)(end - last_row) <
-                           (size_t)((in_hi - 1) * stride_w - params->pad_left) * (size_t)in_c + 16u) {
+                           (size_t)((in_hi - 1) * stride_w - params->pad_left) * (size_t)in_c + reach) {
                     --in_hi; /* its 16-byte loads would pass the end of the input */
                 }
             }
@@ -475,15 +505,27 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
                 if (a < e) {
                     const int8_t *x = in_batch + (size_t)origin_y * row_stride +
                                       (size_t)(a * stride_w - params->pad_left) * (size_t)in_c;
-                    edgec_conv_rows_all(x, rs, step, e - a, filter, k, rb, (int)k_h, out_c,
+                    edgec_conv_rows_all(x, rs, step, e - a, filter, k, rb, (int)R, out_c,
                                         acc + (size_t)(a - ox0) * acc_step, acc_step);
                 }
                 for (int32_t ox = ox0; ox < ox0 + n; ++ox) {
-                    if (ox >= a && ox < e) {
+                    if (ox == a && a < e) {
+                        ox = e - 1; /* past the in-place run */
                         continue;
                     }
                     /* A patched window: each kernel row's in-bounds bytes under a lane mask, pad_value elsewhere. */
                     const int32_t origin_x = ox * stride_w - params->pad_left;
+                    if (seg) { /* the window's K bytes, in bounds (no padding): only the end of the input is near */
+                        const int8_t *src = in_batch + (size_t)origin_y * row_stride + (size_t)origin_x * (size_t)in_c;
+                        for (int32_t r = 0; r < R; ++r) {
+                            const uint32_t left_r = (uint32_t)k - 16u * (uint32_t)r;
+                            const mve_pred16_t pv = vctp8q(left_r < 16u ? left_r : 16u);
+                            vstrbq_s8(patch + 16 * r, vldrbq_z_s8(src + 16 * r, pv));
+                        }
+                        edgec_conv_rows_all(patch, 16, 0, 1, filter, k, rb, (int)R, out_c,
+                                            acc + (size_t)(ox - ox0) * acc_step, acc_step);
+                        continue;
+                    }
                     int32_t kx0, kx1;
                     valid_taps(origin_x, 1, k_w, in_w, &kx0, &kx1);
                     const mve_pred16_t valid = (mve_pred16_t)(vctp8q((uint32_t)kx1 * (uint32_t)in_c) &
@@ -498,7 +540,7 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
                         }
                         vstrbq_s8(patch + 16 * ky, v);
                     }
-                    edgec_conv_rows_all(patch, 16, 0, 1, filter, k, rb, (int)k_h, out_c,
+                    edgec_conv_rows_all(patch, 16, 0, 1, filter, k, rb, (int)R, out_c,
                                         acc + (size_t)(ox - ox0) * acc_step, acc_step);
                 }
                 edgec_conv_rows_finish(acc, acc_step, n, out_c, bias, quant->multiplier, quant->shift, params, out);
