@@ -8,7 +8,8 @@ shifts (the general loop) and with right shifts only (the short loop), a predica
 1x1 windows over 17-48 channels as 16-byte segments (tails of 1 and 8 bytes, stride 2, batch 2).
 Depthwise 3x3 (edgec_depthwise_mve_s8.h): the right-shift routine with packed weights and the padded band of
 border rows, strides 1 and 2, batch 2, the general routine in the band (left shifts; more than 128 channels), a
-band too wide for its buffer (per-window copies), channel counts not a multiple of eight (no band).
+band too wide for its buffer (per-window copies), 8, 16 and 32 channels (column offsets as immediates), channel
+counts not a multiple of eight (no band).
 Plus two seeded random chains of such layers. Outputs must equal TFLite's reference interpreter and the IR
 interpreter bit for bit.
 """
@@ -59,6 +60,11 @@ CASES: dict[str, bytes] = {
     "dw3x3_s2_same_c16_left": mb.depthwise_conv2d_model(input_shape=(1, 7, 6, 16), kernel=(3, 3), stride=(2, 2),
                                                         padding="SAME", input_qparams=(0.05, 5),
                                                         output_qparams=(2e-5, -3), seed=84),
+    # eight channels (the column offsets as immediates): in the band (batch 2) and in place (VALID runs)
+    "dw3x3_same_c8_b2": mb.depthwise_conv2d_model(input_shape=(2, 6, 9, 8), kernel=(3, 3), padding="SAME",
+                                                  input_qparams=(0.05, -128), seed=86),
+    "dw3x3_valid_c8": mb.depthwise_conv2d_model(input_shape=(1, 6, 9, 8), kernel=(3, 3), padding="VALID",
+                                                activation="RELU6", seed=87),
     # a band wider than EDGEC_DW_MVE_BAND: per-window copies with the right-shift routine
     "dw3x3_same_c64_w24": mb.depthwise_conv2d_model(input_shape=(1, 3, 24, 64), kernel=(3, 3), padding="SAME",
                                                     input_qparams=(0.05, -7), seed=85),

@@ -405,93 +405,132 @@ static inline void edgec_dw_mve_fill(int8_t *dst, int8x16_t pad, size_t n)
  * the -1 of negative lanes (VSHR #31 and a plain VADD: the rounded high half of a product with a multiplier below
  * 2^31 is above INT32_MIN), VRSHL by the shift itself and VQADD of the offset (edgec_mve_requant.h's arithmetic with
  * left 0 and right == shift). The bounds stay in q6/q7 for the whole call; the loops count in registers. */
-#if defined(__GNUC__)
-__attribute__((naked, noinline))
-#endif
-static void edgec_dw_mve_asm3x3_rshift(const edgec_dw_mve_job *job __attribute__((unused)))
-{
 #define EDGEC_DW_TAP(X)                                                                                            \
-    "vldrb.s16 q2, [" X "]\n\t"                                                                                   \
+    "vldrb.s16 q2, " X "\n\t"                                                                                     \
     "vldrb.s16 q3, [r2], #8\n\t"                                                                                  \
     "vmullb.s16 q4, q2, q3\n\t"                                                                                   \
     "vadd.i32 q0, q0, q4\n\t"                                                                                     \
     "vmullt.s16 q4, q2, q3\n\t"                                                                                   \
     "vadd.i32 q1, q1, q4\n\t"
-#define EDGEC_DW_ROW3 EDGEC_DW_TAP("r0") "add r1, r0, r7\n\t" EDGEC_DW_TAP("r1") "add r1, r1, r7\n\t" EDGEC_DW_TAP("r1")
-    /* r4 input at the group's first channel, r2 packed weights, r7 window column stride, r8 window row stride,
-     * r9-r11 bias / multipliers / shifts, r3 output, r12 offset, r6 groups left, lr positions left; on the stack
-     * the group count, the input step, the packed weights, bias, multipliers, shifts and the position's input.
-     * r0-r2 (low registers: the widening loads need them) walk the taps. */
-    __asm__ volatile(
-        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"
-        "sub sp, sp, #32\n\t"
-        "ldr r1, [r0, #32]\n\t" /* [sp]: groups */
-        "str r1, [sp]\n\t"
-        "ldr r1, [r0, #56]\n\t" /* [sp, #4]: input step between positions */
-        "str r1, [sp, #4]\n\t"
-        "ldr r1, [r0, #4]\n\t" /* [sp, #8..20]: packed weights, bias, multipliers, shifts at channel 0 */
-        "str r1, [sp, #8]\n\t"
-        "ldr r1, [r0, #16]\n\t"
-        "str r1, [sp, #12]\n\t"
-        "ldr r1, [r0, #20]\n\t"
-        "str r1, [sp, #16]\n\t"
-        "ldr r1, [r0, #24]\n\t"
-        "str r1, [sp, #20]\n\t"
-        "ldr r1, [r0, #0]\n\t" /* [sp, #24]: the position's input */
-        "str r1, [sp, #24]\n\t"
-        "ldr r1, [r0, #40]\n\t"
-        "vdup.16 q6, r1\n\t"
-        "ldr r1, [r0, #44]\n\t"
-        "vdup.16 q7, r1\n\t"
-        "ldr r7, [r0, #8]\n\t"
-        "ldr r8, [r0, #12]\n\t"
-        "ldr r3, [r0, #28]\n\t"
-        "ldr r12, [r0, #36]\n\t"
-        "ldr lr, [r0, #52]\n"
-        "2:\n\t"
-        "ldr r6, [sp]\n\t"
-        "ldr r4, [sp, #24]\n\t"
-        "ldr r2, [sp, #8]\n\t"
-        "ldr r9, [sp, #12]\n\t"
-        "ldr r10, [sp, #16]\n\t"
-        "ldr r11, [sp, #20]\n"
-        "1:\n\t"
-        "vld20.32 {q0, q1}, [r9]\n\t"
-        "vld21.32 {q0, q1}, [r9]!\n\t"
-        "mov r0, r4\n\t"
-        EDGEC_DW_ROW3 "add r0, r0, r8\n\t" EDGEC_DW_ROW3 "add r0, r0, r8\n\t" EDGEC_DW_ROW3
-        "vld20.32 {q2, q3}, [r10]\n\t"
-        "vld21.32 {q2, q3}, [r10]!\n\t"
-        "vqrdmulh.s32 q0, q0, q2\n\t"
-        "vqrdmulh.s32 q1, q1, q3\n\t"
-        "vld20.32 {q2, q3}, [r11]\n\t"
-        "vld21.32 {q2, q3}, [r11]!\n\t"
-        "vshr.s32 q4, q0, #31\n\t"
-        "vadd.i32 q0, q0, q4\n\t"
-        "vshr.s32 q4, q1, #31\n\t"
-        "vadd.i32 q1, q1, q4\n\t"
-        "vrshl.s32 q0, q0, q2\n\t"
-        "vrshl.s32 q1, q1, q3\n\t"
-        "vqadd.s32 q0, q0, r12\n\t"
-        "vqadd.s32 q1, q1, r12\n\t"
-        "vqmovnb.s32 q5, q0\n\t"
-        "vqmovnt.s32 q5, q1\n\t"
-        "vmax.s16 q5, q5, q6\n\t"
-        "vmin.s16 q5, q5, q7\n\t"
-        "vstrb.16 q5, [r3], #8\n\t"
-        "adds r4, r4, #8\n\t"
-        "subs r6, r6, #1\n\t"
-        "bne 1b\n\t"
-        "ldr r0, [sp, #24]\n\t"
-        "ldr r1, [sp, #4]\n\t"
-        "add r0, r0, r1\n\t"
-        "str r0, [sp, #24]\n\t"
-        "subs lr, lr, #1\n\t"
-        "bne 2b\n\t"
-        "add sp, sp, #32\n\t"
-        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n");
+/* One kernel row: the window's columns r7 apart (r1 walks them), or, where the channel count C is small enough
+ * for an immediate (2C <= 127), at [r0, #C] and [r0, #2C]. */
+#define EDGEC_DW_ROW3 EDGEC_DW_TAP("[r0]") "add r1, r0, r7\n\t" EDGEC_DW_TAP("[r1]") "add r1, r1, r7\n\t" EDGEC_DW_TAP("[r1]")
+#define EDGEC_DW_ROW3_IMM(C, C2) EDGEC_DW_TAP("[r0]") EDGEC_DW_TAP("[r0, #" C "]") EDGEC_DW_TAP("[r0, #" C2 "]")
+/* r4 input at the group's first channel (after a position's last group it moves on by r5 = step - C), r2 packed
+ * weights, r7 window column stride, r8 window row stride, r9-r11 bias / multipliers / shifts, r3 output, r12
+ * offset, r6 groups left, lr positions left; on the stack the group count and the packed weights, bias,
+ * multipliers and shifts at channel 0. r0-r2 (low registers: the widening loads need them) walk the taps. */
+#define EDGEC_DW_RSHIFT_BODY(ROW3)                                                                                 \
+    __asm__ volatile("push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                            \
+                     "sub sp, sp, #24\n\t"                                                                        \
+                     "ldr r1, [r0, #32]\n\t" /* [sp]: groups */                                                   \
+                     "str r1, [sp]\n\t"                                                                           \
+                     "ldr r5, [r0, #56]\n\t" /* r5: input step between positions minus 8 * groups */             \
+                     "sub r5, r5, r1, lsl #3\n\t"                                                                 \
+                     "ldr r1, [r0, #4]\n\t" /* [sp, #8..20]: packed weights, bias, multipliers, shifts */        \
+                     "str r1, [sp, #8]\n\t"                                                                       \
+                     "ldr r1, [r0, #16]\n\t"                                                                      \
+                     "str r1, [sp, #12]\n\t"                                                                      \
+                     "ldr r1, [r0, #20]\n\t"                                                                      \
+                     "str r1, [sp, #16]\n\t"                                                                      \
+                     "ldr r1, [r0, #24]\n\t"                                                                      \
+                     "str r1, [sp, #20]\n\t"                                                                      \
+                     "ldr r4, [r0, #0]\n\t"                                                                       \
+                     "ldr r1, [r0, #40]\n\t"                                                                      \
+                     "vdup.16 q6, r1\n\t"                                                                         \
+                     "ldr r1, [r0, #44]\n\t"                                                                      \
+                     "vdup.16 q7, r1\n\t"                                                                         \
+                     "ldr r7, [r0, #8]\n\t"                                                                       \
+                     "ldr r8, [r0, #12]\n\t"                                                                      \
+                     "ldr r3, [r0, #28]\n\t"                                                                      \
+                     "ldr r12, [r0, #36]\n\t"                                                                     \
+                     "ldr lr, [r0, #52]\n"                                                                        \
+                     "2:\n\t"                                                                                     \
+                     "ldr r6, [sp]\n\t"                                                                           \
+                     "ldr r2, [sp, #8]\n\t"                                                                       \
+                     "ldr r9, [sp, #12]\n\t"                                                                      \
+                     "ldr r10, [sp, #16]\n\t"                                                                     \
+                     "ldr r11, [sp, #20]\n"                                                                       \
+                     "1:\n\t"                                                                                     \
+                     "vld20.32 {q0, q1}, [r9]\n\t"                                                                \
+                     "vld21.32 {q0, q1}, [r9]!\n\t"                                                               \
+                     "mov r0, r4\n\t" ROW3 "add r0, r0, r8\n\t" ROW3 "add r0, r0, r8\n\t" ROW3                   \
+                     "vld20.32 {q2, q3}, [r10]\n\t"                                                               \
+                     "vld21.32 {q2, q3}, [r10]!\n\t"                                                              \
+                     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                \
+                     "vqrdmulh.s32 q1, q1, q3\n\t"                                                                \
+                     "vld20.32 {q2, q3}, [r11]\n\t"                                                               \
+                     "vld21.32 {q2, q3}, [r11]!\n\t"                                                              \
+                     "vshr.s32 q4, q0, #31\n\t"                                                                   \
+                     "vadd.i32 q0, q0, q4\n\t"                                                                    \
+                     "vshr.s32 q4, q1, #31\n\t"                                                                   \
+                     "vadd.i32 q1, q1, q4\n\t"                                                                    \
+                     "vrshl.s32 q0, q0, q2\n\t"                                                                   \
+                     "vrshl.s32 q1, q1, q3\n\t"                                                                   \
+                     "vqadd.s32 q0, q0, r12\n\t"                                                                  \
+                     "vqadd.s32 q1, q1, r12\n\t"                                                                  \
+                     "vqmovnb.s32 q5, q0\n\t"                                                                     \
+                     "vqmovnt.s32 q5, q1\n\t"                                                                     \
+                     "vmax.s16 q5, q5, q6\n\t"                                                                    \
+                     "vmin.s16 q5, q5, q7\n\t"                                                                    \
+                     "vstrb.16 q5, [r3], #8\n\t"                                                                  \
+                     "adds r4, r4, #8\n\t"                                                                        \
+                     "subs r6, r6, #1\n\t"                                                                        \
+                     "bne 1b\n\t"                                                                                 \
+                     "add r4, r4, r5\n\t"                                                                         \
+                     "subs lr, lr, #1\n\t"                                                                        \
+                     "bne 2b\n\t"                                                                                 \
+                     "add sp, sp, #24\n\t"                                                                        \
+                     "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n")
+
+#if defined(__GNUC__)
+#define EDGEC_DW_NAKED __attribute__((naked, noinline))
+#else
+#define EDGEC_DW_NAKED
+#endif
+
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3);
+}
+
+/* The same with the window's column stride (job->tap) 8, 16 or 32 bytes as immediates. */
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift_c8(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3_IMM("8", "16"));
+}
+
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift_c16(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3_IMM("16", "32"));
+}
+
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift_c32(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3_IMM("32", "64"));
+}
 #undef EDGEC_DW_TAP
 #undef EDGEC_DW_ROW3
+#undef EDGEC_DW_ROW3_IMM
+#undef EDGEC_DW_RSHIFT_BODY
+
+/* The right-shift routine for the job's column stride. */
+static inline void edgec_dw_mve_rshift_call(const edgec_dw_mve_job *job)
+{
+    switch (job->tap) {
+    case 8:
+        edgec_dw_mve_asm3x3_rshift_c8(job);
+        break;
+    case 16:
+        edgec_dw_mve_asm3x3_rshift_c16(job);
+        break;
+    case 32:
+        edgec_dw_mve_asm3x3_rshift_c32(job);
+        break;
+    default:
+        edgec_dw_mve_asm3x3_rshift(job);
+        break;
+    }
 }
 
 /* edgec_depthwise_conv_fast_s8 on Helium, after its argument checks (depth multiplier 1). */
@@ -617,7 +656,7 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                 job.positions = out_w;
                 job.x_step = (uint32_t)((size_t)params->stride_w * k.pixel);
                 if (rshift) {
-                    edgec_dw_mve_asm3x3_rshift(&job);
+                    edgec_dw_mve_rshift_call(&job);
                 } else {
                     edgec_dw_mve_asm3x3(&job);
                 }
@@ -701,7 +740,7 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                         out += (size_t)(run - 1) * k.pixel;
                     }
                     if (rshift) {
-                        edgec_dw_mve_asm3x3_rshift(&job);
+                        edgec_dw_mve_rshift_call(&job);
                     } else {
                         edgec_dw_mve_asm3x3(&job);
                     }
