@@ -27,6 +27,9 @@ CASES: dict[str, bytes] = {
     "rows3x3_s2_ic3_oc8": mb.conv2d_model(input_shape=(1, 11, 12, 3), out_channels=8, kernel=(3, 3),
                                           stride=(2, 2), padding="SAME", activation="RELU",
                                           input_qparams=(0.05, -128), seed=71),
+    # packed windows of 27 bytes with left padding: the border slots are packed after the in-place run they precede
+    "rows3x3_same_ic3_oc4": mb.conv2d_model(input_shape=(1, 7, 8, 3), out_channels=4, kernel=(3, 3),
+                                            padding="SAME", input_qparams=(0.05, 30), seed=88),
     # padding on all four sides, 5 channels (a predicated last group of one), left shifts
     "rows3x3_same_ic2_oc5_left": mb.conv2d_model(input_shape=(1, 6, 7, 2), out_channels=5, kernel=(3, 3),
                                                  padding="SAME", input_qparams=(0.05, 9),

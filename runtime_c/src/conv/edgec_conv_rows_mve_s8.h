@@ -14,6 +14,12 @@
  * window leaves the input (padding), or whose loads would reach past the end of the input tensor, is first
  * copied into a 3 x 16-byte patch with pad_value in place of the missing taps (a masked load and a select per
  * kernel row) and summed alone. Sums wrap like the reference's int32 accumulator.
+ * Two more shapes take the same passes as 16-byte segments of a contiguous window:
+ *  - segment mode: 1x1 windows without padding over 17-48 channels (ceil(IC / 16) segments, 16 apart);
+ *  - packed mode: 2-3 kernel rows whose K bytes fit fewer segments than rows (3x3 over 3 channels: 27 bytes in
+ *    two): every window of the chunk is first packed into a slot of 16 * segments bytes, its rows rb apart
+ *    (whole 16-byte row stores in place, in position order, so a row's spill lands in bytes written later;
+ *    border windows under a lane mask and stored as rb bytes only).
  */
 #ifndef EDGEC_CONV_ROWS_MVE_S8_H
 #define EDGEC_CONV_ROWS_MVE_S8_H
@@ -35,6 +41,7 @@
 #endif
 
 #define EDGEC_CONV_ROWS_ACC 1024  /* int32 raw sums of one chunk (positions x channels rounded up to 4) */
+#define EDGEC_CONV_ROWS_PACK 2048 /* bytes of packed windows of one chunk (packed mode) */
 #define EDGEC_CONV_ROWS_MAX_OC 256 /* more output channels: the general Helium path */
 
 /* Raw sums of G channels (weights w, K = R * rb bytes per channel) at n positions whose windows start at x and
@@ -471,7 +478,16 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
     const size_t step = (size_t)stride_w * (size_t)in_c;
     const int8_t *const end = input + (size_t)input_dims->n * image;
     const size_t acc_step = ((size_t)out_c + 3u) & ~(size_t)3u;
-    const int32_t chunk = (int32_t)(EDGEC_CONV_ROWS_ACC / acc_step);
+    /* Packed mode: KH >= 2 rows whose K bytes fit fewer 16-byte segments than KH (e.g. 3x3 over 3 channels: 27
+     * bytes in two): each position's window is first packed into a slot of 16 * segs bytes (its rows at rb
+     * apart, a masked load and a select where it leaves the input), then summed as segments. */
+    const size_t segs = (k + 15u) / 16u;
+    const int packed = !seg && k_h >= 2 && segs < (size_t)k_h;
+    const size_t slot = 16u * segs;
+    int32_t chunk = (int32_t)(EDGEC_CONV_ROWS_ACC / acc_step);
+    if (packed && (size_t)chunk * slot > EDGEC_CONV_ROWS_PACK) {
+        chunk = (int32_t)(EDGEC_CONV_ROWS_PACK / slot);
+    }
     const int8x16_t pad = vdupq_n_s8((int8_t)params->pad_value);
     /* Output columns whose window lies inside the input horizontally: [ox_lo, ox_hi). */
     const int32_t ox_lo = (params->pad_left + stride_w - 1) / stride_w;
@@ -479,6 +495,7 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
     ox_hi = ox_hi < out_w ? ox_hi : out_w;
     int32_t acc[EDGEC_CONV_ROWS_ACC];
     int8_t patch[48];
+    int8_t pack[EDGEC_CONV_ROWS_PACK + 16]; /* + 16: the last row's load stores 16 bytes past its slot's rows */
     int8_t *out = output;
     for (int32_t b = 0; b < input_dims->n; ++b) {
         const int8_t *const in_batch = input + (size_t)b * image;
@@ -498,7 +515,76 @@ static inline int edgec_conv_rows_mve_s8(const edgec_conv_params *params, const 
                     --in_hi; /* its 16-byte loads would pass the end of the input */
                 }
             }
-            for (int32_t ox0 = 0; ox0 < out_w; ox0 += chunk) {
+            for (int32_t ox0 = 0; packed && ox0 < out_w; ox0 += chunk) {
+                const int32_t n = out_w - ox0 < chunk ? out_w - ox0 : chunk;
+                const int32_t a = in_lo > ox0 ? in_lo : ox0;
+                const int32_t e = in_hi < ox0 + n ? in_hi : ox0 + n;
+                if (a < e) { /* in place: whole 16-byte rows (the bytes past rb are overwritten by the next row or
+                              * meet zero weights), the rows walked by pointers */
+                    const int8_t *s0 = in_batch + (size_t)origin_y * row_stride +
+                                       (size_t)(a * stride_w - params->pad_left) * (size_t)in_c;
+                    const int8_t *s1 = s0 + rs;
+                    int8_t *d0 = pack + (size_t)(a - ox0) * slot;
+                    int8_t *d1 = d0 + rb;
+                    if (k_h == 3) {
+                        const int8_t *s2 = s1 + rs;
+                        int8_t *d2 = d1 + rb;
+                        for (int32_t i = a; i < e; ++i) {
+                            const int8x16_t v0 = vldrbq_s8(s0);
+                            const int8x16_t v1 = vldrbq_s8(s1);
+                            const int8x16_t v2 = vldrbq_s8(s2);
+                            vstrbq_s8(d0, v0);
+                            vstrbq_s8(d1, v1);
+                            vstrbq_s8(d2, v2);
+                            s0 += step;
+                            s1 += step;
+                            s2 += step;
+                            d0 += slot;
+                            d1 += slot;
+                            d2 += slot;
+                        }
+                    } else {
+                        for (int32_t i = a; i < e; ++i) {
+                            const int8x16_t v0 = vldrbq_s8(s0);
+                            const int8x16_t v1 = vldrbq_s8(s1);
+                            vstrbq_s8(d0, v0);
+                            vstrbq_s8(d1, v1);
+                            s0 += step;
+                            s1 += step;
+                            d0 += slot;
+                            d1 += slot;
+                        }
+                    }
+                }
+                for (int32_t ox = ox0; ox < ox0 + n; ++ox) {
+                    if (ox == a && a < e) {
+                        ox = e - 1; /* past the in-place run */
+                        continue;
+                    }
+                    /* a window leaving the input (or near its end): each row's in-bounds bytes under a lane mask */
+                    const mve_pred16_t store_rb = vctp8q((uint32_t)rb);
+                    int8_t *dst = pack + (size_t)(ox - ox0) * slot;
+                    const int32_t origin_x = ox * stride_w - params->pad_left;
+                    const int8_t *row = in_batch + (ptrdiff_t)origin_y * (ptrdiff_t)row_stride +
+                                        (ptrdiff_t)origin_x * (ptrdiff_t)in_c;
+                    int32_t kx0, kx1;
+                    valid_taps(origin_x, 1, k_w, in_w, &kx0, &kx1);
+                    const mve_pred16_t valid = (mve_pred16_t)(vctp8q((uint32_t)kx1 * (uint32_t)in_c) &
+                                                              (mve_pred16_t)~vctp8q((uint32_t)kx0 * (uint32_t)in_c));
+                    for (int32_t ky = 0; ky < k_h; ++ky) {
+                        int8x16_t v = pad;
+                        if (ky >= ky0 && ky < ky1) {
+                            v = vpselq_s8(vldrbq_z_s8(row + (ptrdiff_t)ky * (ptrdiff_t)rs, valid), pad, valid);
+                        }
+                        /* only rb bytes: a whole store would reach into the next slot, maybe already packed */
+                        vstrbq_p_s8(dst + (size_t)ky * rb, v, store_rb);
+                    }
+                }
+                edgec_conv_rows_all(pack, 16, slot, n, filter, k, 16, (int)segs, out_c, acc, acc_step);
+                edgec_conv_rows_finish(acc, acc_step, n, out_c, bias, quant->multiplier, quant->shift, params, out);
+                out += (size_t)n * (size_t)out_c;
+            }
+            for (int32_t ox0 = 0; !packed && ox0 < out_w; ox0 += chunk) {
                 const int32_t n = out_w - ox0 < chunk ? out_w - ox0 : chunk;
                 const int32_t a = in_lo > ox0 ? in_lo : ox0;
                 const int32_t e = in_hi < ox0 + n ? in_hi : ox0 + n;
