@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "edgec_conv_common.h"
+#include "edgec_conv_rows_mve_s8.h"
 #include "edgec_mve_requant.h"
 
 #define EDGEC_CONV_MVE_PATCH 576 /* bytes of each of the three window copies (on the stack): up to 3x3x64 */
@@ -143,8 +144,10 @@ typedef struct {
 /* The dot products of three windows with `pairs` pairs of weight rows (rows w0 + 2pk and w1 + 2pk, or w0 == w1
  * with one pair): per pair a tail-predicated low-overhead loop (DLSTP.8 / LETP: the last K % 16 bytes load under
  * the loop's predicate, inactive lanes read as 0 and add nothing), two weight loads and three input loads feeding
- * six VMLADAVA per 16 bytes, into six even registers (VMLADAVA's accumulator must be even). After a pair the
- * input pointers step back by the loop's advance (16 * ceil(K / 16)) and the weight pointers move on by 2K. */
+ * six VMLADAVA per 16 bytes, into six even registers (VMLADAVA's accumulator must be even); the first 16 bytes
+ * (K > 32) go before the loop with VMLADAV, which starts the sums without zeroing them. After a pair three STRD
+ * store the sums, the input pointers step back by the loop's advance (16 * ceil(K / 16)) and the weight pointers
+ * move on by 2K; the pairs end at the sums' end pointer. */
 #if defined(__GNUC__)
 __attribute__((naked, noinline))
 #endif
@@ -161,15 +164,25 @@ static void edgec_conv_mve_dot3(const edgec_conv_mve_job *job __attribute__((unu
         "ldr r11, [r12, #20]\n\t"
         "ldr r0, [r12, #24]\n\t"
         "ldr r12, [r12, #28]\n\t"
-        "push {r0, r1}\n"
+        "add r0, r11, r0, lsl #3\n\t" /* [sp]: the sums' pointer after the last pair */
+        "add lr, r12, #15\n\t"        /* [sp, #4]: the loop's advance, 16 * ceil(K / 16) */
+        "bic lr, lr, #15\n\t"
+        "push {r0, lr}\n"
         "2:\n\t"
-        "movs r0, #0\n\t"
-        "movs r2, #0\n\t"
-        "movs r4, #0\n\t"
-        "movs r6, #0\n\t"
-        "mov r8, #0\n\t"
-        "mov r10, #0\n\t"
-        "dlstp.8 lr, r12\n"
+        /* the first 16 bytes (K > 32) start the sums: VMLADAV, no zeroing */
+        "vldrb.8 q0, [r1], #16\n\t"
+        "vldrb.8 q1, [r3], #16\n\t"
+        "vldrb.8 q2, [r5], #16\n\t"
+        "vldrb.8 q3, [r7], #16\n\t"
+        "vmladav.s8 r0, q0, q3\n\t"
+        "vmladav.s8 r2, q1, q3\n\t"
+        "vmladav.s8 r4, q2, q3\n\t"
+        "vldrb.8 q3, [r9], #16\n\t"
+        "vmladav.s8 r6, q0, q3\n\t"
+        "vmladav.s8 r8, q1, q3\n\t"
+        "vmladav.s8 r10, q2, q3\n\t"
+        "sub lr, r12, #16\n\t"
+        "dlstp.8 lr, lr\n"
         "1:\n\t"
         "vldrb.8 q0, [r1], #16\n\t"
         "vldrb.8 q1, [r3], #16\n\t"
@@ -183,15 +196,10 @@ static void edgec_conv_mve_dot3(const edgec_conv_mve_job *job __attribute__((unu
         "vmladava.s8 r8, q1, q3\n\t"
         "vmladava.s8 r10, q2, q3\n\t"
         "letp lr, 1b\n\t"
-        "str r0, [r11, #0]\n\t"
-        "str r2, [r11, #144]\n\t"
-        "str r4, [r11, #288]\n\t"
-        "str r6, [r11, #4]\n\t"
-        "str r8, [r11, #148]\n\t"
-        "str r10, [r11, #292]\n\t"
-        "adds r11, r11, #8\n\t"
-        "add lr, r12, #15\n\t"
-        "bic lr, lr, #15\n\t"
+        "strd r2, r8, [r11, #144]\n\t"
+        "strd r4, r10, [r11, #288]\n\t"
+        "strd r0, r6, [r11], #8\n\t"
+        "ldr lr, [sp, #4]\n\t"
         "subs r1, r1, lr\n\t"
         "subs r3, r3, lr\n\t"
         "subs r5, r5, lr\n\t"
@@ -199,8 +207,7 @@ static void edgec_conv_mve_dot3(const edgec_conv_mve_job *job __attribute__((unu
         "add r7, r7, r12\n\t"
         "add r9, r7, r12\n\t"
         "ldr r0, [sp]\n\t"
-        "subs r0, r0, #1\n\t"
-        "str r0, [sp]\n\t"
+        "cmp r11, r0\n\t"
         "bne 2b\n\t"
         "add sp, sp, #8\n\t"
         "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n");
@@ -328,6 +335,9 @@ static inline int edgec_convolve_mve_s8(const edgec_conv_params *params, const e
                                         const edgec_dims *filter_dims, const int8_t *filter, const int32_t *bias,
                                         const edgec_dims *output_dims, int8_t *output)
 {
+    if (edgec_conv_rows_mve_s8(params, quant, input_dims, input, filter_dims, filter, bias, output_dims, output)) {
+        return 1; /* windows of at most three rows of 16 bytes: weights in registers (edgec_conv_rows_mve_s8.h) */
+    }
     edgec_conv_mve_geometry g;
     g.input = input;
     g.in_h = input_dims->h;

@@ -369,6 +369,170 @@ static void edgec_dw_mve_asm3x3(const edgec_dw_mve_job *job __attribute__((unuse
 #undef EDGEC_DW_REQUANT
 }
 
+#define EDGEC_DW_MVE_BAND 4096 /* bytes of the band of three padded input rows (on the stack), at least
+                                 9 * EDGEC_DW_MVE_WINDOW */
+
+/* n bytes of src to dst, and n bytes of pad at dst: 16 at a time, the last under a predicate. */
+static inline void edgec_dw_mve_copy(int8_t *dst, const int8_t *src, size_t n)
+{
+    for (; n >= 16; n -= 16) {
+        vstrbq_s8(dst, vldrbq_s8(src));
+        dst += 16;
+        src += 16;
+    }
+    if (n > 0) {
+        const mve_pred16_t p = vctp8q((uint32_t)n);
+        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
+    }
+}
+
+static inline void edgec_dw_mve_fill(int8_t *dst, int8x16_t pad, size_t n)
+{
+    for (; n >= 16; n -= 16) {
+        vstrbq_s8(dst, pad);
+        dst += 16;
+    }
+    if (n > 0) {
+        vstrbq_p_s8(dst, pad, vctp8q((uint32_t)n));
+    }
+}
+
+#define EDGEC_DW_MVE_PACK 256 /* channels up to this many: the right-shift routine's packed weights (on the stack) */
+
+/* edgec_dw_mve_asm3x3 for a call whose every channel shifts right (shift in [-31, -1]), with the weights packed
+ * per group of eight channels as [group][tap][8] (job->w; job->w_tap unused), so that one pointer walks them with
+ * post-incremented loads across the groups. The requantization needs no left shift and no shift mask: VQRDMULH,
+ * the -1 of negative lanes (VSHR #31 and a plain VADD: the rounded high half of a product with a multiplier below
+ * 2^31 is above INT32_MIN), VRSHL by the shift itself and VQADD of the offset (edgec_mve_requant.h's arithmetic with
+ * left 0 and right == shift). The bounds stay in q6/q7 for the whole call; the loops count in registers. */
+#define EDGEC_DW_TAP(X)                                                                                            \
+    "vldrb.s16 q2, " X "\n\t"                                                                                     \
+    "vldrb.s16 q3, [r2], #8\n\t"                                                                                  \
+    "vmullb.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q0, q0, q4\n\t"                                                                                     \
+    "vmullt.s16 q4, q2, q3\n\t"                                                                                   \
+    "vadd.i32 q1, q1, q4\n\t"
+/* One kernel row: the window's columns r7 apart (r1 walks them), or, where the channel count C is small enough
+ * for an immediate (2C <= 127), at [r0, #C] and [r0, #2C]. */
+#define EDGEC_DW_ROW3 EDGEC_DW_TAP("[r0]") "add r1, r0, r7\n\t" EDGEC_DW_TAP("[r1]") "add r1, r1, r7\n\t" EDGEC_DW_TAP("[r1]")
+#define EDGEC_DW_ROW3_IMM(C, C2) EDGEC_DW_TAP("[r0]") EDGEC_DW_TAP("[r0, #" C "]") EDGEC_DW_TAP("[r0, #" C2 "]")
+/* r4 input at the group's first channel (after a position's last group it moves on by r5 = step - C), r2 packed
+ * weights, r7 window column stride, r8 window row stride, r9-r11 bias / multipliers / shifts, r3 output, r12
+ * offset, r6 groups left, lr positions left; on the stack the group count and the packed weights, bias,
+ * multipliers and shifts at channel 0. r0-r2 (low registers: the widening loads need them) walk the taps. */
+#define EDGEC_DW_RSHIFT_BODY(ROW3)                                                                                 \
+    __asm__ volatile("push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                            \
+                     "sub sp, sp, #24\n\t"                                                                        \
+                     "ldr r1, [r0, #32]\n\t" /* [sp]: groups */                                                   \
+                     "str r1, [sp]\n\t"                                                                           \
+                     "ldr r5, [r0, #56]\n\t" /* r5: input step between positions minus 8 * groups */             \
+                     "sub r5, r5, r1, lsl #3\n\t"                                                                 \
+                     "ldr r1, [r0, #4]\n\t" /* [sp, #8..20]: packed weights, bias, multipliers, shifts */        \
+                     "str r1, [sp, #8]\n\t"                                                                       \
+                     "ldr r1, [r0, #16]\n\t"                                                                      \
+                     "str r1, [sp, #12]\n\t"                                                                      \
+                     "ldr r1, [r0, #20]\n\t"                                                                      \
+                     "str r1, [sp, #16]\n\t"                                                                      \
+                     "ldr r1, [r0, #24]\n\t"                                                                      \
+                     "str r1, [sp, #20]\n\t"                                                                      \
+                     "ldr r4, [r0, #0]\n\t"                                                                       \
+                     "ldr r1, [r0, #40]\n\t"                                                                      \
+                     "vdup.16 q6, r1\n\t"                                                                         \
+                     "ldr r1, [r0, #44]\n\t"                                                                      \
+                     "vdup.16 q7, r1\n\t"                                                                         \
+                     "ldr r7, [r0, #8]\n\t"                                                                       \
+                     "ldr r8, [r0, #12]\n\t"                                                                      \
+                     "ldr r3, [r0, #28]\n\t"                                                                      \
+                     "ldr r12, [r0, #36]\n\t"                                                                     \
+                     "ldr lr, [r0, #52]\n"                                                                        \
+                     "2:\n\t"                                                                                     \
+                     "ldr r6, [sp]\n\t"                                                                           \
+                     "ldr r2, [sp, #8]\n\t"                                                                       \
+                     "ldr r9, [sp, #12]\n\t"                                                                      \
+                     "ldr r10, [sp, #16]\n\t"                                                                     \
+                     "ldr r11, [sp, #20]\n"                                                                       \
+                     "1:\n\t"                                                                                     \
+                     "vld20.32 {q0, q1}, [r9]\n\t"                                                                \
+                     "vld21.32 {q0, q1}, [r9]!\n\t"                                                               \
+                     "mov r0, r4\n\t" ROW3 "add r0, r0, r8\n\t" ROW3 "add r0, r0, r8\n\t" ROW3                   \
+                     "vld20.32 {q2, q3}, [r10]\n\t"                                                               \
+                     "vld21.32 {q2, q3}, [r10]!\n\t"                                                              \
+                     "vqrdmulh.s32 q0, q0, q2\n\t"                                                                \
+                     "vqrdmulh.s32 q1, q1, q3\n\t"                                                                \
+                     "vld20.32 {q2, q3}, [r11]\n\t"                                                               \
+                     "vld21.32 {q2, q3}, [r11]!\n\t"                                                              \
+                     "vshr.s32 q4, q0, #31\n\t"                                                                   \
+                     "vadd.i32 q0, q0, q4\n\t"                                                                    \
+                     "vshr.s32 q4, q1, #31\n\t"                                                                   \
+                     "vadd.i32 q1, q1, q4\n\t"                                                                    \
+                     "vrshl.s32 q0, q0, q2\n\t"                                                                   \
+                     "vrshl.s32 q1, q1, q3\n\t"                                                                   \
+                     "vqadd.s32 q0, q0, r12\n\t"                                                                  \
+                     "vqadd.s32 q1, q1, r12\n\t"                                                                  \
+                     "vqmovnb.s32 q5, q0\n\t"                                                                     \
+                     "vqmovnt.s32 q5, q1\n\t"                                                                     \
+                     "vmax.s16 q5, q5, q6\n\t"                                                                    \
+                     "vmin.s16 q5, q5, q7\n\t"                                                                    \
+                     "vstrb.16 q5, [r3], #8\n\t"                                                                  \
+                     "adds r4, r4, #8\n\t"                                                                        \
+                     "subs r6, r6, #1\n\t"                                                                        \
+                     "bne 1b\n\t"                                                                                 \
+                     "add r4, r4, r5\n\t"                                                                         \
+                     "subs lr, lr, #1\n\t"                                                                        \
+                     "bne 2b\n\t"                                                                                 \
+                     "add sp, sp, #24\n\t"                                                                        \
+                     "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n")
+
+#if defined(__GNUC__)
+#define EDGEC_DW_NAKED __attribute__((naked, noinline))
+#else
+#define EDGEC_DW_NAKED
+#endif
+
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3);
+}
+
+/* The same with the window's column stride (job->tap) 8, 16 or 32 bytes as immediates. */
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift_c8(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3_IMM("8", "16"));
+}
+
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift_c16(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3_IMM("16", "32"));
+}
+
+static EDGEC_DW_NAKED void edgec_dw_mve_asm3x3_rshift_c32(const edgec_dw_mve_job *job __attribute__((unused)))
+{
+    EDGEC_DW_RSHIFT_BODY(EDGEC_DW_ROW3_IMM("32", "64"));
+}
+#undef EDGEC_DW_TAP
+#undef EDGEC_DW_ROW3
+#undef EDGEC_DW_ROW3_IMM
+#undef EDGEC_DW_RSHIFT_BODY
+
+/* The right-shift routine for the job's column stride. */
+static inline void edgec_dw_mve_rshift_call(const edgec_dw_mve_job *job)
+{
+    switch (job->tap) {
+    case 8:
+        edgec_dw_mve_asm3x3_rshift_c8(job);
+        break;
+    case 16:
+        edgec_dw_mve_asm3x3_rshift_c16(job);
+        break;
+    case 32:
+        edgec_dw_mve_asm3x3_rshift_c32(job);
+        break;
+    default:
+        edgec_dw_mve_asm3x3_rshift(job);
+        break;
+    }
+}
+
 /* edgec_depthwise_conv_fast_s8 on Helium, after its argument checks (depth multiplier 1). */
 static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *params,
                                                        const edgec_per_channel_quant *quant,
@@ -406,11 +570,46 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
     const int32_t taps = k.k_h * k.k_w;
     const int tap_path = taps <= EDGEC_DW_MVE_TAPS && chans <= EDGEC_DW_MVE_PAD;
     int8_t pad_row[EDGEC_DW_MVE_PAD];
-    int8_t window[9 * EDGEC_DW_MVE_WINDOW];
     const int32_t groups8 = chans / 8;
+    /* Every whole group's channel shifts right and every 3x3 window takes the assembly step (at most
+     * EDGEC_DW_MVE_WINDOW channels: else the border windows take the C steps and packing would not pay): the
+     * weights packed per group of eight as [group][tap][8] for edgec_dw_mve_asm3x3_rshift. */
+    int8_t packed[9 * EDGEC_DW_MVE_PACK];
+    int rshift = is3x3 && groups8 > 0 && chans <= EDGEC_DW_MVE_PACK && chans <= EDGEC_DW_MVE_WINDOW;
+    if (rshift) {
+        int32_t most = INT32_MIN;
+        int32_t c = 0;
+        for (; c + 4 <= whole_end; c += 4) {
+            most = vmaxvq_s32(most, vldrwq_s32(quant->shift + c));
+        }
+        for (; c < whole_end; ++c) {
+            most = quant->shift[c] > most ? quant->shift[c] : most;
+        }
+        rshift = most < 0;
+    }
+    if (rshift) {
+        int8_t *dst = packed;
+        for (int32_t g = 0; g < groups8; ++g) {
+            const int8_t *src = filter + 8 * g;
+            for (int32_t t = 0; t < 9; ++t) {
+                vstrbq_s16(dst, vldrbq_s16(src));
+                dst += 8;
+                src += k.pixel;
+            }
+        }
+    }
     if (tap_path) {
         memset(pad_row, params->pad_value, (size_t)chans);
     }
+    /* Rows with border windows go through a band of three padded input rows when the channels are whole groups of
+     * eight and the band fits EDGEC_DW_MVE_BAND bytes; band_sides: every row has border windows at its ends. */
+    const int32_t band_w = (out_w - 1) * params->stride_w + 3;
+    const int band_ok = is3x3 && groups8 > 0 && whole_end == chans &&
+                        (size_t)band_w * k.pixel * 3u <= EDGEC_DW_MVE_BAND;
+    const int band_sides = params->pad_left > 0 || band_w - params->pad_left > in_w;
+    int8_t band[EDGEC_DW_MVE_BAND]; /* also the copy of one border window */
+    int8_t *const window = band;
+    const int8x16_t pad16 = vdupq_n_s8((int8_t)params->pad_value);
     int8_t *out = output;
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * k.pixel;
@@ -418,6 +617,52 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
             const int32_t origin_y = oy * params->stride_h - params->pad_top;
             edgec_dw_mve_window win;
             valid_taps(origin_y, dil_h, k.k_h, in_h, &win.ky0, &win.ky1);
+            if (band_ok && (win.ky0 != 0 || win.ky1 != 3 || band_sides)) {
+                /* A row with border windows: its three input rows over the columns the row's windows read, copied
+                 * with pad_value outside the input, then every position in one assembly call. */
+                const size_t bw = (size_t)band_w * k.pixel;
+                const int32_t x0 = -params->pad_left;
+                const int32_t in_a = x0 < 0 ? 0 : x0;
+                const int32_t in_b = x0 + band_w < in_w ? x0 + band_w : in_w;
+                const size_t left_pad = (size_t)(in_a - x0) * k.pixel;
+                const size_t mid = in_b > in_a ? (size_t)(in_b - in_a) * k.pixel : 0;
+                for (int32_t ky = 0; ky < 3; ++ky) {
+                    int8_t *dst = band + (size_t)ky * bw;
+                    if (ky < win.ky0 || ky >= win.ky1) {
+                        edgec_dw_mve_fill(dst, pad16, bw);
+                        continue;
+                    }
+                    edgec_dw_mve_fill(dst, pad16, left_pad);
+                    edgec_dw_mve_copy(dst + left_pad,
+                                      in_batch + (size_t)(origin_y + ky) * (size_t)in_w * k.pixel +
+                                          (size_t)in_a * k.pixel,
+                                      mid);
+                    edgec_dw_mve_fill(dst + left_pad + mid, pad16, bw - left_pad - mid);
+                }
+                edgec_dw_mve_job job;
+                job.x = band;
+                job.w = rshift ? packed : filter;
+                job.tap = (uint32_t)k.pixel;
+                job.row = (uint32_t)bw;
+                job.bias = bias;
+                job.mult = quant->multiplier;
+                job.shift = quant->shift;
+                job.out = out;
+                job.groups = groups8;
+                job.offset = params->output_offset;
+                job.lo = params->act_min;
+                job.hi = params->act_max;
+                job.w_tap = (uint32_t)k.pixel;
+                job.positions = out_w;
+                job.x_step = (uint32_t)((size_t)params->stride_w * k.pixel);
+                if (rshift) {
+                    edgec_dw_mve_rshift_call(&job);
+                } else {
+                    edgec_dw_mve_asm3x3(&job);
+                }
+                out += (size_t)out_w * k.pixel;
+                continue;
+            }
             for (int32_t ox = 0; ox < out_w; ++ox) {
                 const int32_t origin_x = ox * params->stride_w - params->pad_left;
                 valid_taps(origin_x, dil_w, k.k_w, in_w, &win.kx0, &win.kx1);
@@ -435,7 +680,6 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                     job.tap = (uint32_t)k.x_tap;
                     job.row = (uint32_t)k.x_row;
                     if (!win.full3x3) {
-                        const int8x16_t pad16 = vdupq_n_s8((int8_t)params->pad_value);
                         const int8_t *row = in_batch + (ptrdiff_t)origin_y * (ptrdiff_t)in_w * (ptrdiff_t)k.pixel +
                                             (ptrdiff_t)origin_x * (ptrdiff_t)k.pixel;
                         int8_t *dst = window;
@@ -475,7 +719,7 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                     const int8_t *const xw = job.x;
                     const size_t tap_w = job.tap;
                     const size_t row_w = job.row;
-                    job.w = filter;
+                    job.w = rshift ? packed : filter;
                     job.w_tap = (uint32_t)k.pixel;
                     job.bias = bias;
                     job.mult = quant->multiplier;
@@ -495,7 +739,11 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                         ox += run - 1;
                         out += (size_t)(run - 1) * k.pixel;
                     }
-                    edgec_dw_mve_asm3x3(&job);
+                    if (rshift) {
+                        edgec_dw_mve_rshift_call(&job);
+                    } else {
+                        edgec_dw_mve_asm3x3(&job);
+                    }
                     if (whole_end < chans) {
                         edgec_dw_mve_window tail = win;
                         tail.full3x3 = 1;
