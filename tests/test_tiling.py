@@ -143,6 +143,24 @@ def test_budget_between_min_and_untiled_is_met_more_cheaply() -> None:
     assert plan_for_budget(p, untiled.arena_bytes).tiles == ()
 
 
+@pytest.mark.parametrize("fraction", [0.25, 0.5, 0.75])
+def test_fitted_bands_are_the_tallest_that_fit(fraction: float) -> None:
+    """Each tiled segment of a fitted plan has the most rows per band the budget allows: one row more overflows it
+    (or the band already covers the whole output), so no call is spent that the budget did not force."""
+    p = _program(_chain())
+    untiled, smallest = plan_for_budget(p, None), plan_for_budget(p, "min")
+    budget = int(smallest.arena_bytes + fraction * (untiled.arena_bytes - smallest.arena_bytes))
+    fitted = plan_for_budget(p, budget)
+    segments = [t.segment for t in fitted.tiles]
+    assert segments, "the budget is below the untiled arena, so something is tiled"
+    for i, seg in enumerate(segments):
+        rows = p.value(seg.o).shape[1]
+        if seg.band >= rows:
+            continue
+        taller = segments[:i] + [dataclasses.replace(seg, band=seg.band + 1)] + segments[i + 1:]
+        assert plan_memory(p, taller, verify=False).arena_bytes > budget, (i, seg.band, rows)
+
+
 def test_impossible_budget_names_the_smallest_that_works() -> None:
     p = _program(_chain())
     smallest = plan_for_budget(p, "min").arena_bytes
