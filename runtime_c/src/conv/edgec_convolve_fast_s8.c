@@ -32,6 +32,7 @@
  * (pad 64, patch 1024); the pair walk, a separate frame, on DSP targets a 576-byte window copy and the 2304-byte
  * pair buffer, on the Cortex-M3 two 576-byte window copies.
  */
+#include "edgec_asm_opt.h" /* first: register-resident asm needs the allocator even at -O0 */
 #include <stddef.h>
 #include <string.h>
 

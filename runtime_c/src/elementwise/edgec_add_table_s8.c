@@ -10,6 +10,7 @@
  * made once per call; on Armv7-M / Armv8-M Mainline an assembly loop (edgec_add_table_dsp.h) takes the usual
  * case of that. Reads input1[i] and input2[i] before writing output[i], so output may alias either input.
  */
+#include "edgec_asm_opt.h" /* first: register-resident asm needs the allocator even at -O0 */
 #include "edgec_nn.h"
 
 #include "edgec_add_table_dsp.h"

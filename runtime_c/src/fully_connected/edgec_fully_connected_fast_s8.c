@@ -13,6 +13,7 @@
  * skip the per-output form test; channels out of form (multiplier 0 or outside edgec_fc_fixed_ok's range) take
  * the double formula.
  */
+#include "edgec_asm_opt.h" /* first: register-resident asm needs the allocator even at -O0 */
 #include <stddef.h>
 #include <string.h>
 
