@@ -1,16 +1,88 @@
 /*
  * edgec runtime: fully connected layer with int4 weights (see edgec_fully_connected_s4 in edgec_nn.h).
  *
- * As edgec_fully_connected_s8, with the [out_features][in_features] weights packed two per byte
- * (edgec_s4_common.h): out[b][o] = clamp(round(double(bias[o] + sum_i in[b][i] * w[o][i]) * scale[o])
- * + output_offset), TFLite's reference rescale, computed in integers as in edgec_fully_connected_fast_s8
- * (edgec_fc_finish; the double formula only next to a rounding tie). Accumulation wraps like int32.
+ * out[b][o] = clamp(round(double(bias[o] + sum_i in[b][i] * w[o][i]) * scale[o]) + output_offset), TFLite's
+ * reference rescale, computed in integers as in edgec_fully_connected_fast_s8 (edgec_fc_finish; the double
+ * formula only next to a rounding tie). Accumulation wraps like int32.
+ *
+ * The weights are nibble-group rows (edgec_s4_common.h, compiler/int4.py) four rows at a time: rows padded with
+ * zero rows to a multiple of 4, in_features to K8 (a multiple of 8) with zero weights; per block of four rows and
+ * per group g of eight inputs the four rows' words of group g in row order. Per block the four sums run over the
+ * whole input once:
+ *
+ * - DSP extension (Cortex-M4/M33/M55): per group the eight inputs are loaded (two LDR) and unpacked by SXTB16 into
+ *   the halfword pairs (x0,x2) (x1,x3) (x4,x6) (x5,x7), then per row one weight word, per pair one AND
+ *   (W << 4t) & 0xF000F000 (two weights at the halfword tops: scaled by 4096, sign-extended) and one SMLAD: 42
+ *   instructions for 32 MACs, the sums shifted back (ASR 12) every S4_BLOCK_GROUPS groups (exact).
+ * - Elsewhere in C: per row and group the word decoded into eight weights.
+ *
+ * The last in_features % 8 inputs (a partial group) are copied into a zero-filled group first, so no input byte
+ * past the row is read.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "edgec_fc_rescale.h"
 #include "edgec_nn.h"
 #include "edgec_s4_common.h"
+
+#if defined(EDGEC_S4_DSP)
+/* One group of eight inputs against the four rows' words (post-incremented). */
+#define S4_FC_ROW_ASM(A)                                                                                              \
+    "ldr %[w], [%[wp]], #4\n\t"                                                                                      \
+    S4_ROW_ASM(A, "x0", "x1", "x2", "x3")
+#define S4_FC_GROUP_ASM                                                                                               \
+    "ldr %[x0], [%[xp]], #4\n\t"                                                                                     \
+    "ldr %[x2], [%[xp]], #4\n\t"                                                                                     \
+    "sxtb16 %[x1], %[x0], ror #8\n\t"                                                                                \
+    "sxtb16 %[x0], %[x0]\n\t"                                                                                        \
+    "sxtb16 %[x3], %[x2], ror #8\n\t"                                                                                \
+    "sxtb16 %[x2], %[x2]\n\t"                                                                                        \
+    S4_FC_ROW_ASM("a0") S4_FC_ROW_ASM("a1") S4_FC_ROW_ASM("a2") S4_FC_ROW_ASM("a3")
+
+/* s[r] += sum over groups (at most S4_BLOCK_GROUPS) of the inputs x times row r of the block's words w. */
+static inline void s4_fc_dot4(const int8_t *x, const uint8_t *w, size_t groups, uint32_t s[4])
+{
+    register int32_t a0 __asm__("r0") = 0;
+    register int32_t a1 __asm__("r1") = 0;
+    register int32_t a2 __asm__("r2") = 0;
+    register int32_t a3 __asm__("r3") = 0;
+    register const int8_t *xp __asm__("r4") = x;
+    register const uint8_t *wp __asm__("r5") = w;
+    register uint32_t wv __asm__("r6");
+    register uint32_t t __asm__("r12");
+    register uint32_t m __asm__("lr") = 0xF000F000u;
+    register int32_t x0 __asm__("r8");
+    register int32_t x1 __asm__("r9");
+    register int32_t x2 __asm__("r10");
+    register int32_t x3 __asm__("r11");
+    const int8_t *end = x + 8u * groups;
+    __asm__ volatile("1:\n\t"
+                     S4_FC_GROUP_ASM
+                     "ldr %[t], %[end]\n\t"
+                     "cmp %[xp], %[t]\n\t"
+                     "bne 1b\n\t"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp),
+                       [w] "=&r"(wv), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
+                     : [m] "r"(m), [end] "m"(end)
+                     : "cc", "memory");
+    s[0] += (uint32_t)(a0 >> 12);
+    s[1] += (uint32_t)(a1 >> 12);
+    s[2] += (uint32_t)(a2 >> 12);
+    s[3] += (uint32_t)(a3 >> 12);
+}
+#else
+static inline void s4_fc_dot4(const int8_t *x, const uint8_t *w, size_t groups, uint32_t s[4])
+{
+    for (size_t g = 0; g < groups; ++g) {
+        for (int r = 0; r < 4; ++r) {
+            s[r] += (uint32_t)s4g_dot8(x, s4_word(w));
+            w += 4;
+        }
+        x += 8;
+    }
+}
+#endif
 
 edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec_fc_quant *quant,
                                       int32_t batches, int32_t in_features, const int8_t *input,
@@ -42,12 +114,29 @@ edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec
 
     const edgec_fc_range range = edgec_fc_range_of(params);
     const size_t depth = (size_t)in_features;
+    const size_t full = depth / 8u;                 /* whole groups of the input */
+    const size_t groups = s4_padded(depth) / 8u;    /* groups of a row */
+    const size_t block_bytes = groups * 16u;        /* four rows' words */
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_row = input + (size_t)b * depth;
         int8_t *out_row = output + (size_t)b * (size_t)out_features;
-        for (int32_t o = 0; o < out_features; ++o) {
-            const uint32_t acc = s4_dot((uint32_t)bias[o], in_row, 1, packed_filter, (size_t)o * depth, depth);
-            out_row[o] = edgec_fc_finish(acc, quant->multiplier[o], quant->n[o], scale + o, params, range);
+        int8_t tail[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        memcpy(tail, in_row + 8u * full, depth - 8u * full);
+        const uint8_t *w = packed_filter;
+        for (int32_t o = 0; o < out_features; o += 4, w += block_bytes) {
+            uint32_t s[4] = {0, 0, 0, 0};
+            for (size_t g0 = 0; g0 < full; g0 += S4_BLOCK_GROUPS) {
+                const size_t run = full - g0 < S4_BLOCK_GROUPS ? full - g0 : S4_BLOCK_GROUPS;
+                s4_fc_dot4(in_row + 8u * g0, w + 16u * g0, run, s);
+            }
+            if (full < groups) {
+                s4_fc_dot4(tail, w + 16u * full, 1u, s);
+            }
+            const int32_t rows = out_features - o < 4 ? out_features - o : 4;
+            for (int32_t r = 0; r < rows; ++r) {
+                out_row[o + r] = edgec_fc_finish((uint32_t)bias[o + r] + s[r], quant->multiplier[o + r],
+                                                 quant->n[o + r], scale + o + r, params, range);
+            }
         }
     }
     return EDGEC_OK;
