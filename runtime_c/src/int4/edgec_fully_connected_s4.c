@@ -13,7 +13,7 @@
  * - DSP extension (Cortex-M4/M33/M55): per group the eight inputs are loaded (two LDR) and unpacked by SXTB16 into
  *   the halfword pairs (x0,x2) (x1,x3) (x4,x6) (x5,x7), then per row one weight word, per pair one AND
  *   (W << 4t) & 0xF000F000 (two weights at the halfword tops: scaled by 4096, sign-extended) and one SMLAD: 42
- *   instructions for 32 MACs, the sums shifted back (ASR 12) every S4_BLOCK_GROUPS groups (exact).
+ *   instructions for 32 MACs (two groups per loop pass), the sums shifted back (ASR 12) every S4_BLOCK_GROUPS groups (exact).
  * - Elsewhere in C: per row and group the word decoded into eight weights.
  *
  * The last in_features % 8 inputs (a partial group) are copied into a zero-filled group first, so no input byte
@@ -56,16 +56,28 @@ static inline void s4_fc_dot4(const int8_t *x, const uint8_t *w, size_t groups, 
     register int32_t x1 __asm__("r9");
     register int32_t x2 __asm__("r10");
     register int32_t x3 __asm__("r11");
-    const int8_t *end = x + 8u * groups;
-    __asm__ volatile("1:\n\t"
-                     S4_FC_GROUP_ASM
-                     "ldr %[t], %[end]\n\t"
-                     "cmp %[xp], %[t]\n\t"
-                     "bne 1b\n\t"
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp), [wp] "+r"(wp),
-                       [w] "=&r"(wv), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3)
-                     : [m] "r"(m), [end] "m"(end)
-                     : "cc", "memory");
+    if (groups % 2u != 0u) {
+        __asm__ volatile(S4_FC_GROUP_ASM
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp),
+                           [wp] "+r"(wp), [w] "=&r"(wv), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1),
+                           [x2] "=&r"(x2), [x3] "=&r"(x3)
+                         : [m] "r"(m)
+                         : "memory");
+    }
+    if (groups >= 2u) {
+        const int8_t *end = x + 8u * groups;
+        __asm__ volatile("1:\n\t"
+                         S4_FC_GROUP_ASM
+                         S4_FC_GROUP_ASM
+                         "ldr %[t], %[end]\n\t"
+                         "cmp %[xp], %[t]\n\t"
+                         "bne 1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [xp] "+r"(xp),
+                           [wp] "+r"(wp), [w] "=&r"(wv), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1),
+                           [x2] "=&r"(x2), [x3] "=&r"(x3)
+                         : [m] "r"(m), [end] "m"(end)
+                         : "cc", "memory");
+    }
     s[0] += (uint32_t)(a0 >> 12);
     s[1] += (uint32_t)(a1 >> 12);
     s[2] += (uint32_t)(a2 >> 12);
@@ -103,12 +115,7 @@ edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec
         return EDGEC_ARG_ERROR;
     }
     const double *scale = quant->scale;
-    for (int32_t o = 0; o < out_features; ++o) {
-        if (!edgec_fc_scale_ok(scale[o])) {
-            return EDGEC_ARG_ERROR;
-        }
-    }
-    if (!edgec_fc_fixed_ok(quant, out_features)) {
+    if (!edgec_fc_scales_ok(scale, out_features) || !edgec_fc_fixed_ok(quant, out_features)) {
         return EDGEC_ARG_ERROR;
     }
 
