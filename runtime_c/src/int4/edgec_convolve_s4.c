@@ -74,10 +74,24 @@ static const int8_t *s4_window(const s4_geometry *g, int32_t b, int32_t oy, int3
     if (g->k_h == 1 && g->k == g->k8 && s4_interior(g, origin_y, origin_x)) {
         return in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * tap;
     }
+    const size_t row_bytes = (size_t)g->k_w * tap;
+    if (s4_interior(g, origin_y, origin_x)) { /* short rows (e.g. 3x3 over 3 channels): a plain copy per row */
+        const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * tap;
+        const size_t step = (size_t)p->dilation_h * g->row_stride;
+        int8_t *dst = patch;
+        for (int32_t ky = 0; ky < g->k_h; ++ky, src += step) {
+            for (size_t i = 0; i < row_bytes; ++i) {
+                *dst++ = src[i];
+            }
+        }
+        for (size_t i = g->k; i < g->k8; ++i) {
+            patch[i] = 0;
+        }
+        return patch;
+    }
     int32_t ky0, ky1, kx0, kx1;
     valid_taps(origin_y, p->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
     valid_taps(origin_x, p->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-    const size_t row_bytes = (size_t)g->k_w * tap;
     for (int32_t ky = 0; ky < g->k_h; ++ky) {
         int8_t *dst = patch + (size_t)ky * row_bytes;
         if (ky < ky0 || ky >= ky1) {
@@ -99,23 +113,36 @@ static const int8_t *s4_window(const s4_geometry *g, int32_t b, int32_t oy, int3
     return patch;
 }
 
-/* The four outputs out[j * stride] (j < n) of one channel from its wrapped sums, the requantization constants
- * made once (edgec_fixedpoint.h) and the output range read once. */
-static inline void s4_finish_quad(const uint32_t s[4], int32_t multiplier, int32_t shift,
-                                  const edgec_conv_params *params, int n, int8_t *out, size_t stride)
+/* The output range of a call, read once (the output stores through int8_t pointers may alias *params). */
+typedef struct {
+    int32_t offset, lo, hi;
+} s4_range;
+
+/* finish() of one output with the channel's right-shift constants made once (edgec_fixedpoint.h). */
+static inline int8_t s4_finish_right(uint32_t s, const edgec_rq_right *q, const s4_range *r)
 {
-    const int32_t offset = params->output_offset, lo = params->act_min, hi = params->act_max;
-    if (shift < 0) {
+    return (int8_t)edgec_offset_clamp(edgec_requantize_right(edgec_wrap_int32(s), q), r->offset, r->lo, r->hi);
+}
+
+/* The outputs out[j * stride] (j < n <= 4) of one channel from its wrapped sums s0..s3: finish()'s results, the
+ * requantization constants made once for a right shift, the four outputs unrolled when n is 4. */
+static inline void s4_finish_quad(uint32_t s0, uint32_t s1, uint32_t s2, uint32_t s3, int32_t multiplier,
+                                  int32_t shift, const s4_range *r, int n, int8_t *out, size_t stride)
+{
+    if (!EDGEC_UNLIKELY(shift >= 0)) {
         const edgec_rq_right q = edgec_rq_right_make(multiplier, shift);
-        for (int j = 0; j < n; ++j) {
-            out[(size_t)j * stride] =
-                (int8_t)edgec_offset_clamp(edgec_requantize_right(edgec_wrap_int32(s[j]), &q), offset, lo, hi);
+        if (n == 4) {
+            out[0] = s4_finish_right(s0, &q, r);
+            out[stride] = s4_finish_right(s1, &q, r);
+            out[2u * stride] = s4_finish_right(s2, &q, r);
+            out[3u * stride] = s4_finish_right(s3, &q, r);
+            return;
         }
-    } else {
-        for (int j = 0; j < n; ++j) {
-            out[(size_t)j * stride] = (int8_t)edgec_offset_clamp(
-                edgec_requantize_nonneg(edgec_wrap_int32(s[j]), multiplier, shift), offset, lo, hi);
-        }
+    }
+    const uint32_t s[4] = {s0, s1, s2, s3};
+    for (int j = 0; j < n; ++j) {
+        out[(size_t)j * stride] = (int8_t)edgec_offset_clamp(
+            edgec_requantize_nonneg(edgec_wrap_int32(s[j]), multiplier, shift), r->offset, r->lo, r->hi);
     }
 }
 
@@ -198,6 +225,67 @@ static inline void s4_dot4px(const int32_t *q, const uint8_t *w, size_t groups, 
     s[2] += (uint32_t)(a2 >> 12);
     s[3] += (uint32_t)(a3 >> 12);
 }
+
+/* Channels per call of s4_quad_channels (their sums go to the stack: 16 bytes each). */
+#define S4_CHANNEL_CHUNK 32u
+
+/* sums[4c + p] = 4096 x (pixel p's window times row c) for count channels whose weight rows follow one another
+ * from w, each of groups groups (1 <= groups <= S4_BLOCK_GROUPS): the channel loop in the assembly too (the loop
+ * state that does not fit in registers, the quad buffer's start and end, the odd-group flag, the sums pointer and
+ * the channel count, read from memory), so a channel costs the groups plus about 15 instructions. Not inlined:
+ * its own small frame keeps those words within reach of one LDR (the caller's holds the 4.6 KB quad buffer). */
+__attribute__((noinline)) static void s4_quad_channels(const int32_t *q, const uint8_t *w, size_t groups, size_t count, int32_t *sums)
+{
+    register int32_t a0 __asm__("r0");
+    register int32_t a1 __asm__("r1");
+    register int32_t a2 __asm__("r2");
+    register int32_t a3 __asm__("r3");
+    register const int32_t *qp __asm__("r4");
+    register const uint8_t *wp __asm__("r5") = w;
+    register uint32_t wv __asm__("r6");
+    register uint32_t t __asm__("r12");
+    register uint32_t m __asm__("lr") = 0xF000F000u;
+    register int32_t x0 __asm__("r8");
+    register int32_t x1 __asm__("r9");
+    register int32_t x2 __asm__("r10");
+    register int32_t x3 __asm__("r11");
+    const int32_t *end = q + 16u * groups;
+    const uint32_t odd = (uint32_t)(groups % 2u);
+    int32_t *out = sums;
+    uint32_t left = (uint32_t)count;
+    __asm__ volatile("2:\n\t"
+                     "movs %[a0], #0\n\t"
+                     "movs %[a1], #0\n\t"
+                     "movs %[a2], #0\n\t"
+                     "movs %[a3], #0\n\t"
+                     "ldr %[q], %[qbase]\n\t"
+                     "ldr %[t], %[odd]\n\t"
+                     "cmp %[t], #0\n\t"
+                     "beq 3f\n\t"
+                     S4_QUAD_GROUP_ASM
+                     "ldr %[t], %[end]\n\t"
+                     "cmp %[q], %[t]\n\t"
+                     "beq 4f\n"
+                     "3:\n\t"
+                     S4_QUAD_GROUP_ASM
+                     S4_QUAD_GROUP_ASM
+                     "ldr %[t], %[end]\n\t"
+                     "cmp %[q], %[t]\n\t"
+                     "bne 3b\n"
+                     "4:\n\t"
+                     "ldr %[t], %[out]\n\t"
+                     "stmia %[t]!, {%[a0], %[a1], %[a2], %[a3]}\n\t"
+                     "str %[t], %[out]\n\t"
+                     "ldr %[t], %[left]\n\t"
+                     "subs %[t], %[t], #1\n\t"
+                     "str %[t], %[left]\n\t"
+                     "bne 2b\n\t"
+                     : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [q] "=&r"(qp),
+                       [wp] "+r"(wp), [w] "=&r"(wv), [t] "=&r"(t), [x0] "=&r"(x0), [x1] "=&r"(x1),
+                       [x2] "=&r"(x2), [x3] "=&r"(x3), [out] "+m"(out), [left] "+m"(left)
+                     : [m] "r"(m), [qbase] "m"(q), [odd] "m"(odd), [end] "m"(end)
+                     : "cc", "memory");
+}
 #endif
 
 /* The first positions_quad output positions (all of them), four at a time; windows of K8 <= S4_QUAD_TAPS. */
@@ -208,6 +296,7 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
     const size_t groups = k8 / 8u;
     const size_t row_bytes = k8 / 2u; /* flash bytes of one channel's weights */
     const size_t oc_n = (size_t)out_c;
+    const s4_range range = {g->params->output_offset, g->params->act_min, g->params->act_max};
 #if defined(EDGEC_S4_DSP)
     int8_t patch[S4_QUAD_TAPS];
     int32_t quad[S4_QUAD_WORDS(S4_QUAD_TAPS)];
@@ -243,6 +332,24 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
         }
         int8_t *out = output + done * oc_n;
         const uint8_t *w = filter;
+#if defined(EDGEC_S4_DSP)
+        if (groups <= S4_BLOCK_GROUPS) { /* one run per channel: the channel loop in the assembly */
+            int32_t sums[4u * S4_CHANNEL_CHUNK];
+            for (size_t oc0 = 0; oc0 < oc_n; oc0 += S4_CHANNEL_CHUNK) {
+                const size_t count = oc_n - oc0 < S4_CHANNEL_CHUNK ? oc_n - oc0 : S4_CHANNEL_CHUNK;
+                s4_quad_channels(quad, filter + oc0 * row_bytes, groups, count, sums);
+                for (size_t c = 0; c < count; ++c) {
+                    const size_t oc = oc0 + c;
+                    const uint32_t b0 = (uint32_t)bias[oc];
+                    const int32_t *a = sums + 4u * c;
+                    s4_finish_quad(b0 + (uint32_t)(a[0] >> 12), b0 + (uint32_t)(a[1] >> 12),
+                                   b0 + (uint32_t)(a[2] >> 12), b0 + (uint32_t)(a[3] >> 12), quant->multiplier[oc],
+                                   quant->shift[oc], &range, n, out + oc, oc_n);
+                }
+            }
+            continue;
+        }
+#endif
         for (size_t oc = 0; oc < oc_n; ++oc) {
             uint32_t s[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc], (uint32_t)bias[oc], (uint32_t)bias[oc]};
 #if defined(EDGEC_S4_DSP)
@@ -258,7 +365,8 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
                 }
             }
 #endif
-            s4_finish_quad(s, quant->multiplier[oc], quant->shift[oc], g->params, n, out + oc, oc_n);
+            s4_finish_quad(s[0], s[1], s[2], s[3], quant->multiplier[oc], quant->shift[oc], &range, n, out + oc,
+                           oc_n);
             w += row_bytes;
         }
     }
