@@ -17,13 +17,18 @@
  *   by 4096, sign-extended), one LDM of the four pixels' pair t and four SMLAD: 25 instructions for 32 MACs. The
  *   sums are shifted back (ASR 12) every S4_BLOCK_GROUPS groups (exact, edgec_s4_common.h) and added to the bias
  *   in wrapping 32-bit arithmetic.
+ * - Helium (Cortex-M55; s4_mve_permute): each window permuted once by two VLDRB gathers per 32 taps to match the
+ *   low and high nibbles of a 16-byte weight vector (four groups); per 32 taps of a channel one weight load, VSHL
+ *   #4 and VAND 0xF0 (the nibbles as int8 lanes scaled by 16), then per position two loads and two VMLADAVA; the
+ *   sums shifted back by ASR 4.
  * - Elsewhere (Cortex-M0/M3, RISC-V, the host) in C: per group one weight word decoded into eight weights, each
  *   multiplied with the four windows' bytes.
  *
  * The channel is then requantized at the four positions with its constants made once (edgec_rq_right_make for
  * a right shift, edgec_requantize_nonneg for a left one). Larger windows take the one-position walk: per channel
  * and in-bounds tap the weight read from its nibble, out-of-bounds taps read pad_value. Stack: the quad buffer
- * (8 bytes per tap, 4608) and one window copy on the DSP extension, four window copies (2304) elsewhere.
+ * (8 bytes per tap, 4608) and one window copy on the DSP extension, one window copy and four permuted windows
+ * (2880) on Helium, four window copies (2304) elsewhere.
  * Accumulation wraps like the reference's int32 accumulator.
  */
 #include <stddef.h>
@@ -32,7 +37,13 @@
 #include "../conv/edgec_conv_common.h"
 #include "edgec_s4_common.h"
 
-#define S4_QUAD_TAPS 576u /* K8 limit of the four-position walk */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && defined(__GNUC__)
+#include <arm_mve.h>
+#define EDGEC_S4_MVE 1 /* Helium (Cortex-M55): takes the quad walk's channel loop instead of the DSP path */
+#undef EDGEC_S4_DSP
+#endif
+
+#define S4_QUAD_TAPS 576u /* K8 limit of the four-position walk (a multiple of 32) */
 
 typedef struct {
     const edgec_conv_params *params;
@@ -288,12 +299,38 @@ __attribute__((noinline)) static void s4_quad_channels(const int32_t *q, const u
 }
 #endif
 
+#if defined(EDGEC_S4_MVE)
+/* Helium: a 16-byte weight vector is four groups (32 taps) of one row; VSHL #4 and VAND 0xF0 split it into the
+ * low and the high nibbles as int8 lanes scaled by 16 (sign-extended for free), each dotted with VMLADAVA against
+ * the window permuted to match: lane 4i + b of the low vector is tap 8i + {5, 1, 7, 3}[b] of the 32, of the high
+ * vector tap 8i + {4, 0, 6, 2}[b] (S4_TAP_OF_NIBBLE of nibbles 2b and 2b + 1). Per 32 taps of a channel: one
+ * load and two splits shared by the four positions, two loads and two VMLADAVA per position. The sums are 16
+ * times the true ones (exact: |sum| <= 576 * 1024) and shifted back (ASR 4). */
+static const uint8_t s4_mve_lo_offsets[16] = {5, 1, 7, 3, 13, 9, 15, 11, 21, 17, 23, 19, 29, 25, 31, 27};
+static const uint8_t s4_mve_hi_offsets[16] = {4, 0, 6, 2, 12, 8, 14, 10, 20, 16, 22, 18, 28, 24, 30, 26};
+
+/* The window x (K8 bytes) permuted into xq, 32 bytes per 32 taps (low lanes, then high lanes), the taps past K8
+ * of the last 32 zero (gathered with a predicate: no byte past K8 is read). */
+static inline void s4_mve_permute(const int8_t *x, size_t k8, int8_t *xq)
+{
+    const uint8x16_t lo = vldrbq_u8(s4_mve_lo_offsets);
+    const uint8x16_t hi = vldrbq_u8(s4_mve_hi_offsets);
+    for (size_t c = 0; c < k8; c += 32u) {
+        const mve_pred16_t pr = vctp8q((uint32_t)(k8 - c >= 32u ? 16u : (k8 - c) / 2u));
+        vstrbq_s8(xq, vldrbq_gather_offset_z_s8(x + c, lo, pr));
+        vstrbq_s8(xq + 16, vldrbq_gather_offset_z_s8(x + c, hi, pr));
+        xq += 32;
+    }
+}
+#endif
+
 /* The first positions_quad output positions (all of them), four at a time; windows of K8 <= S4_QUAD_TAPS. */
 static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quant *quant, const uint8_t *filter,
                               const int32_t *bias, int32_t out_c, size_t positions, int8_t *output)
 {
     const size_t k8 = g->k8;
     const size_t groups = k8 / 8u;
+    (void)groups; /* unused by the Helium loop */
     const size_t row_bytes = k8 / 2u; /* flash bytes of one channel's weights */
     const size_t oc_n = (size_t)out_c;
     const s4_range range = {g->params->output_offset, g->params->act_min, g->params->act_max};
@@ -302,6 +339,9 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
     int32_t quad[S4_QUAD_WORDS(S4_QUAD_TAPS)];
     const size_t k_row = (size_t)g->k_w * (size_t)g->in_c;
     const int rows_direct = k_row % 8u == 0u;
+#elif defined(EDGEC_S4_MVE)
+    int8_t patch[S4_QUAD_TAPS];
+    int8_t xq[4][S4_QUAD_TAPS];
 #else
     int8_t patch[4][S4_QUAD_TAPS];
     const int8_t *x[4];
@@ -326,6 +366,8 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
             } else {
                 s4_quad_unpack(s4_window(g, b, oy, ox, patch), groups, p, quad);
             }
+#elif defined(EDGEC_S4_MVE)
+            s4_mve_permute(s4_window(g, b, oy, ox, patch), k8, xq[p]);
 #else
             x[p] = s4_window(g, b, oy, ox, patch[p]);
 #endif
@@ -349,7 +391,50 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
             }
             continue;
         }
+#elif defined(EDGEC_S4_MVE)
+        {
+            const size_t whole = row_bytes / 16u;            /* full 16-byte weight vectors of a row */
+            const uint32_t tail = (uint32_t)(row_bytes % 16u); /* bytes of a last partial one (8 or 0) */
+            const int8x16_t high_mask = vdupq_n_s8(-16);     /* 0xF0 */
+            for (size_t oc = 0; oc < oc_n; ++oc, w += row_bytes) {
+                const int8_t *wr = (const int8_t *)(const void *)w;
+                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+                size_t c = 0;
+                for (; c < whole; ++c) {
+                    const int8x16_t wv = vldrbq_s8(wr + 16u * c);
+                    const int8x16_t lo = vshlq_n_s8(wv, 4);
+                    const int8x16_t hi = vandq_s8(wv, high_mask);
+                    a0 = vmladavaq_s8(a0, lo, vldrbq_s8(xq[0] + 32u * c));
+                    a0 = vmladavaq_s8(a0, hi, vldrbq_s8(xq[0] + 32u * c + 16u));
+                    a1 = vmladavaq_s8(a1, lo, vldrbq_s8(xq[1] + 32u * c));
+                    a1 = vmladavaq_s8(a1, hi, vldrbq_s8(xq[1] + 32u * c + 16u));
+                    a2 = vmladavaq_s8(a2, lo, vldrbq_s8(xq[2] + 32u * c));
+                    a2 = vmladavaq_s8(a2, hi, vldrbq_s8(xq[2] + 32u * c + 16u));
+                    a3 = vmladavaq_s8(a3, lo, vldrbq_s8(xq[3] + 32u * c));
+                    a3 = vmladavaq_s8(a3, hi, vldrbq_s8(xq[3] + 32u * c + 16u));
+                }
+                if (tail != 0u) { /* the lanes past the row read as zero weights */
+                    const int8x16_t wv = vldrbq_z_s8(wr + 16u * c, vctp8q(tail));
+                    const int8x16_t lo = vshlq_n_s8(wv, 4);
+                    const int8x16_t hi = vandq_s8(wv, high_mask);
+                    a0 = vmladavaq_s8(a0, lo, vldrbq_s8(xq[0] + 32u * c));
+                    a0 = vmladavaq_s8(a0, hi, vldrbq_s8(xq[0] + 32u * c + 16u));
+                    a1 = vmladavaq_s8(a1, lo, vldrbq_s8(xq[1] + 32u * c));
+                    a1 = vmladavaq_s8(a1, hi, vldrbq_s8(xq[1] + 32u * c + 16u));
+                    a2 = vmladavaq_s8(a2, lo, vldrbq_s8(xq[2] + 32u * c));
+                    a2 = vmladavaq_s8(a2, hi, vldrbq_s8(xq[2] + 32u * c + 16u));
+                    a3 = vmladavaq_s8(a3, lo, vldrbq_s8(xq[3] + 32u * c));
+                    a3 = vmladavaq_s8(a3, hi, vldrbq_s8(xq[3] + 32u * c + 16u));
+                }
+                const uint32_t b0 = (uint32_t)bias[oc];
+                s4_finish_quad(b0 + (uint32_t)(a0 >> 4), b0 + (uint32_t)(a1 >> 4), b0 + (uint32_t)(a2 >> 4),
+                               b0 + (uint32_t)(a3 >> 4), quant->multiplier[oc], quant->shift[oc], &range, n,
+                               out + oc, oc_n);
+            }
+            continue;
+        }
 #endif
+#if !defined(EDGEC_S4_MVE)
         for (size_t oc = 0; oc < oc_n; ++oc) {
             uint32_t s[4] = {(uint32_t)bias[oc], (uint32_t)bias[oc], (uint32_t)bias[oc], (uint32_t)bias[oc]};
 #if defined(EDGEC_S4_DSP)
@@ -369,6 +454,7 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
                            oc_n);
             w += row_bytes;
         }
+#endif
     }
 }
 
