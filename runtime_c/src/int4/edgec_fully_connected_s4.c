@@ -14,6 +14,7 @@
  *   the halfword pairs (x0,x2) (x1,x3) (x4,x6) (x5,x7), then per row one weight word, per pair one AND
  *   (W << 4t) & 0xF000F000 (two weights at the halfword tops: scaled by 4096, sign-extended) and one SMLAD: 42
  *   instructions for 32 MACs (two groups per loop pass), the sums shifted back (ASR 12) every S4_BLOCK_GROUPS groups (exact).
+ * - Helium (Cortex-M55): s4_fc_mve below, one row at a time over 32 taps per step.
  * - Elsewhere in C: per row and group the word decoded into eight weights.
  *
  * The last in_features % 8 inputs (a partial group) are copied into a zero-filled group first, so no input byte
@@ -96,6 +97,64 @@ static inline void s4_fc_dot4(const int8_t *x, const uint8_t *w, size_t groups, 
 }
 #endif
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && defined(__GNUC__)
+#include <arm_mve.h>
+#define EDGEC_S4_FC_MVE 1
+#define S4_FC_MVE_TAPS 2048u /* K rounded up to 32 at most this (the permuted input row on the stack) */
+
+/* Helium (Cortex-M55), for word-aligned weights and K32 = K rounded up to 32 taps <= S4_FC_MVE_TAPS: the input row
+ * zero-padded to K32 and permuted once by two VLDRB gathers per 32 taps, as edgec_convolve_s4's Helium path does
+ * (lane 4i + b of the low half is tap 8i + {5, 1, 7, 3}[b], of the high half 8i + {4, 0, 6, 2}[b]); then per row
+ * and 32 taps one VLDRW gather of the row's four group words (16 bytes apart in its block), VSHL #4 and VAND 0xF0
+ * (the nibbles as int8 lanes scaled by 16) and two VMLADAVA; the sums shifted back by ASR 4 (exact). */
+static const uint8_t s4_fc_lo_offsets[16] = {5, 1, 7, 3, 13, 9, 15, 11, 21, 17, 23, 19, 29, 25, 31, 27};
+static const uint8_t s4_fc_hi_offsets[16] = {4, 0, 6, 2, 12, 8, 14, 10, 20, 16, 22, 18, 28, 24, 30, 26};
+static const uint32_t s4_fc_group_offsets[4] = {0, 16, 32, 48};
+
+static void s4_fc_mve(const edgec_fc_params *params, const edgec_fc_quant *quant, int32_t batches, size_t depth,
+                      const int8_t *input, int32_t out_features, const uint8_t *packed_filter, const int32_t *bias,
+                      int8_t *output)
+{
+    const edgec_fc_range range = edgec_fc_range_of(params);
+    const size_t groups = s4_padded(depth) / 8u;
+    const size_t k32 = (depth + 31u) & ~(size_t)31u;
+    const size_t block_bytes = groups * 16u;
+    int8_t padded[S4_FC_MVE_TAPS];
+    int8_t xq[S4_FC_MVE_TAPS];
+    const uint8x16_t lo_off = vldrbq_u8(s4_fc_lo_offsets);
+    const uint8x16_t hi_off = vldrbq_u8(s4_fc_hi_offsets);
+    const uint32x4_t group_off = vldrwq_u32(s4_fc_group_offsets);
+    const int8x16_t high_mask = vdupq_n_s8(-16); /* 0xF0 */
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *in_row = input + (size_t)b * depth;
+        int8_t *out_row = output + (size_t)b * (size_t)out_features;
+        memcpy(padded, in_row, depth);
+        memset(padded + depth, 0, k32 - depth);
+        for (size_t c = 0; c < k32; c += 32u) {
+            vstrbq_s8(xq + c, vldrbq_gather_offset_s8(padded + c, lo_off));
+            vstrbq_s8(xq + c + 16u, vldrbq_gather_offset_s8(padded + c, hi_off));
+        }
+        const uint8_t *w = packed_filter;
+        for (int32_t o = 0; o < out_features; o += 4, w += block_bytes) {
+            const int32_t rows = out_features - o < 4 ? out_features - o : 4;
+            for (int32_t r = 0; r < rows; ++r) {
+                const uint32_t *row = (const uint32_t *)(const void *)(w + 4u * (size_t)r);
+                int32_t a = 0;
+                for (size_t g = 0, c = 0; g < groups; g += 4u, c += 32u) {
+                    const mve_pred16_t pr = vctp32q((uint32_t)(groups - g));
+                    const int8x16_t wv =
+                        vreinterpretq_s8_u32(vldrwq_gather_offset_z_u32(row + 4u * g, group_off, pr));
+                    a = vmladavaq_s8(a, vshlq_n_s8(wv, 4), vldrbq_s8(xq + c));
+                    a = vmladavaq_s8(a, vandq_s8(wv, high_mask), vldrbq_s8(xq + c + 16u));
+                }
+                out_row[o + r] = edgec_fc_finish((uint32_t)bias[o + r] + (uint32_t)(a >> 4), quant->multiplier[o + r],
+                                                 quant->n[o + r], quant->scale + o + r, params, range);
+            }
+        }
+    }
+}
+#endif
+
 edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec_fc_quant *quant,
                                       int32_t batches, int32_t in_features, const int8_t *input,
                                       int32_t out_features, const uint8_t *packed_filter, const int32_t *bias,
@@ -119,6 +178,12 @@ edgec_status edgec_fully_connected_s4(const edgec_fc_params *params, const edgec
         return EDGEC_ARG_ERROR;
     }
 
+#if defined(EDGEC_S4_FC_MVE)
+    if (((size_t)in_features + 31u) / 32u * 32u <= S4_FC_MVE_TAPS && ((uintptr_t)packed_filter & 3u) == 0u) {
+        s4_fc_mve(params, quant, batches, (size_t)in_features, input, out_features, packed_filter, bias, output);
+        return EDGEC_OK;
+    }
+#endif
     const edgec_fc_range range = edgec_fc_range_of(params);
     const size_t depth = (size_t)in_features;
     const size_t full = depth / 8u;                 /* whole groups of the input */
