@@ -22,13 +22,13 @@
  *   #4 and VAND 0xF0 (the nibbles as int8 lanes scaled by 16), then per position two loads and two VMLADAVA; the
  *   sums shifted back by ASR 4.
  * - Elsewhere (Cortex-M0/M3, RISC-V, the host) in C: per group one weight word decoded into eight weights, each
- *   multiplied with the four windows' bytes.
+ *   multiplied with two pairs of windows packed per tap (s4_pack_pair: two sums per 64-bit multiply-accumulate).
  *
  * The channel is then requantized at the four positions with its constants made once (edgec_rq_right_make for
  * a right shift, edgec_requantize_nonneg for a left one). Larger windows take the one-position walk: per channel
  * and in-bounds tap the weight read from its nibble, out-of-bounds taps read pad_value. Stack: the quad buffer
  * (8 bytes per tap, 4608) and one window copy on the DSP extension, one window copy and four permuted windows
- * (2880) on Helium, four window copies (2304) elsewhere.
+ * (2880) on Helium, one window copy and the two packed pairs (5184) elsewhere.
  * Accumulation wraps like the reference's int32 accumulator.
  */
 #include <stddef.h>
@@ -324,6 +324,42 @@ static inline void s4_mve_permute(const int8_t *x, size_t k8, int8_t *xq)
 }
 #endif
 
+#if !defined(EDGEC_S4_DSP) && !defined(EDGEC_S4_MVE)
+/* Portable C (the Cortex-M3's 64-bit SMLAL does two MACs): two positions' window bytes packed per tap as
+ * x_a + x_b * 2^21, so one 32 x 32 -> 64-bit multiply-accumulate by the tap's weight sums both, S_a + S_b * 2^21.
+ * Exact: |S_a| <= K8 * 1024 < 2^20 for K8 <= 576, so S_a is the sign-extended low 21 bits and S_b the rest. */
+static inline void s4_pack_pair(const int8_t *x, size_t k8, int p, int32_t *pair)
+{
+    if (p % 2 == 0) {
+        for (size_t i = 0; i < k8; ++i) {
+            pair[i] = x[i];
+        }
+    } else {
+        for (size_t i = 0; i < k8; ++i) {
+            pair[i] += x[i] * (1 << 21);
+        }
+    }
+}
+
+/* sum_{j < 8} pair[j] * (tap j of word w) in 64 bits. */
+static inline int64_t s4g_dot8_pairs(const int32_t *pair, uint32_t w)
+{
+    return (int64_t)pair[0] * s4_nibble(w, 3) + (int64_t)pair[1] * s4_nibble(w, 2) +
+           (int64_t)pair[2] * s4_nibble(w, 7) + (int64_t)pair[3] * s4_nibble(w, 6) +
+           (int64_t)pair[4] * s4_nibble(w, 1) + (int64_t)pair[5] * s4_nibble(w, 0) +
+           (int64_t)pair[6] * s4_nibble(w, 5) + (int64_t)pair[7] * s4_nibble(w, 4);
+}
+
+/* *lo += S_a, *hi += S_b (wrapping) from acc = S_a + S_b * 2^21. */
+static inline void s4_split_pair(int64_t acc, uint32_t *lo, uint32_t *hi)
+{
+    const uint32_t low21 = (uint32_t)acc & 0x1FFFFFu;
+    const int32_t a = (int32_t)(low21 ^ 0x100000u) - 0x100000; /* sign-extended from bit 20 */
+    *lo += (uint32_t)a;
+    *hi += (uint32_t)((acc - a) / (1 << 21)); /* exact: a multiple of 2^21 */
+}
+#endif
+
 /* The first positions_quad output positions (all of them), four at a time; windows of K8 <= S4_QUAD_TAPS. */
 static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quant *quant, const uint8_t *filter,
                               const int32_t *bias, int32_t out_c, size_t positions, int8_t *output)
@@ -343,8 +379,8 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
     int8_t patch[S4_QUAD_TAPS];
     int8_t xq[4][S4_QUAD_TAPS];
 #else
-    int8_t patch[4][S4_QUAD_TAPS];
-    const int8_t *x[4];
+    int8_t patch[S4_QUAD_TAPS];
+    int32_t pairs[2][S4_QUAD_TAPS]; /* positions (0, 1) and (2, 3) packed per tap (s4_pack_pair) */
 #endif
     for (size_t done = 0; done < positions; done += 4u) {
         const int n = positions - done < 4u ? (int)(positions - done) : 4;
@@ -369,7 +405,7 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
 #elif defined(EDGEC_S4_MVE)
             s4_mve_permute(s4_window(g, b, oy, ox, patch), k8, xq[p]);
 #else
-            x[p] = s4_window(g, b, oy, ox, patch[p]);
+            s4_pack_pair(s4_window(g, b, oy, ox, patch), k8, p, pairs[p / 2]);
 #endif
         }
         int8_t *out = output + done * oc_n;
@@ -443,12 +479,14 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
                 s4_dot4px(quad + 16u * g0, w + 4u * g0, run, s);
             }
 #else
+            int64_t acc01 = 0, acc23 = 0;
             for (size_t gi = 0; gi < groups; ++gi) {
                 const uint32_t word = s4_word(w + 4u * gi);
-                for (int p = 0; p < 4; ++p) {
-                    s[p] += (uint32_t)s4g_dot8(x[p] + 8u * gi, word);
-                }
+                acc01 += s4g_dot8_pairs(pairs[0] + 8u * gi, word);
+                acc23 += s4g_dot8_pairs(pairs[1] + 8u * gi, word);
             }
+            s4_split_pair(acc01, &s[0], &s[1]);
+            s4_split_pair(acc23, &s[2], &s[3]);
 #endif
             s4_finish_quad(s[0], s[1], s[2], s[3], quant->multiplier[oc], quant->shift[oc], &range, n, out + oc,
                            oc_n);
