@@ -85,15 +85,30 @@ static inline void s4_fc_dot4(const int8_t *x, const uint8_t *w, size_t groups, 
     s[3] += (uint32_t)(a3 >> 12);
 }
 #else
+/* Per group the eight inputs read once into locals (the sums are locals too: stores through int8_t pointers would
+ * otherwise force the inputs to be reloaded for every row), then the four rows' words decoded (SBFX on the M3). */
+static inline int32_t s4_fc_row8(const int32_t x[8], uint32_t w)
+{
+    return x[0] * s4_nibble(w, 3) + x[1] * s4_nibble(w, 2) + x[2] * s4_nibble(w, 7) + x[3] * s4_nibble(w, 6) +
+           x[4] * s4_nibble(w, 1) + x[5] * s4_nibble(w, 0) + x[6] * s4_nibble(w, 5) + x[7] * s4_nibble(w, 4);
+}
+
 static inline void s4_fc_dot4(const int8_t *x, const uint8_t *w, size_t groups, uint32_t s[4])
 {
+    uint32_t s0 = s[0], s1 = s[1], s2 = s[2], s3 = s[3];
     for (size_t g = 0; g < groups; ++g) {
-        for (int r = 0; r < 4; ++r) {
-            s[r] += (uint32_t)s4g_dot8(x, s4_word(w));
-            w += 4;
-        }
+        const int32_t v[8] = {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]};
+        s0 += (uint32_t)s4_fc_row8(v, s4_word(w));
+        s1 += (uint32_t)s4_fc_row8(v, s4_word(w + 4));
+        s2 += (uint32_t)s4_fc_row8(v, s4_word(w + 8));
+        s3 += (uint32_t)s4_fc_row8(v, s4_word(w + 12));
+        w += 16;
         x += 8;
     }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
 }
 #endif
 
