@@ -22,16 +22,6 @@
 #define DW_TAPS 25
 #define DW_CHUNK 128
 
-static inline int32_t dw_lo(uint32_t byte)
-{
-    return (int32_t)((byte & 0x0Fu) ^ 0x08u) - 8;
-}
-
-static inline int32_t dw_hi(uint32_t byte)
-{
-    return (int32_t)((byte >> 4) ^ 0x08u) - 8;
-}
-
 static void depthwise_quads_s4(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                const edgec_dims *input_dims, const int8_t *input, const edgec_dims *filter_dims,
                                const uint8_t *packed_filter, const int32_t *bias, const edgec_dims *output_dims,
@@ -74,11 +64,11 @@ static void depthwise_quads_s4(const edgec_conv_params *params, const edgec_per_
                         const uint8_t *w = packed_filter + c / 2u;
                         for (t = 0; t < taps; ++t, w += tap_bytes) {
                             const int8_t *x = tap_ptr[t] + dc;
-                            const uint32_t w01 = w[0], w23 = w[1];
-                            a0 += (uint32_t)(x[0] * dw_lo(w01));
-                            a1 += (uint32_t)(x[1] * dw_hi(w01));
-                            a2 += (uint32_t)(x[2] * dw_lo(w23));
-                            a3 += (uint32_t)(x[3] * dw_hi(w23));
+                            const uint32_t w4 = (uint32_t)w[0] | ((uint32_t)w[1] << 8); /* one LDRH */
+                            a0 += (uint32_t)(x[0] * s4_nibble(w4, 0));
+                            a1 += (uint32_t)(x[1] * s4_nibble(w4, 1));
+                            a2 += (uint32_t)(x[2] * s4_nibble(w4, 2));
+                            a3 += (uint32_t)(x[3] * s4_nibble(w4, 3));
                         }
                         int8_t *o = out + c;
                         o[0] = finish(a0, quant->multiplier[c], quant->shift[c], params);
