@@ -7,7 +7,8 @@ K = 144 with a stride (kernel rows of whole groups straight from the input rows 
 1x1 windows of 8 taps (the input in place) and of 5 taps (copied and padded), a fully connected layer of 260
 inputs (a partial last group) into 600 rows and one of 600 inputs (two runs) into 6 rows (blocks of four rows
 with two left over). Run on the Cortex-M4 and M33 (the SMLAD assembly), the M55 (the same scalar DSP path), the
-M3 (portable C) and the host under ASan/UBSan; every output equal to TFLite's reference interpreter and the IR
+M3 and RISC-V (portable C: two positions per 64-bit multiply-accumulate), the host under ASan/UBSan, and a
+small model on the Cortex-M0 micro:bit (2 KB of stack: the one-position walk); every output equal to TFLite's reference interpreter and the IR
 interpreter, bit for bit.
 """
 
@@ -44,9 +45,17 @@ def model() -> bytes:
 @pytest.mark.parametrize("target", [
     pytest.param("mps2-an386", marks=pytest.mark.qemu), pytest.param("mps2-an505", marks=pytest.mark.qemu),
     pytest.param("mps3-an547", marks=pytest.mark.qemu), pytest.param("mps2-an385", marks=pytest.mark.qemu),
-    "host"])
+    pytest.param("riscv32-virt", marks=pytest.mark.qemu), "host"])
 def test_int4_conv_and_fc_bit_identical(model: bytes, target: str, tmp_path: Path) -> None:
     built = build_model(model, target, tmp_path, sanitize=target == "host")
     source = (built.compiled.outdir / "model.c").read_text()
     assert source.count("edgec_convolve_s4(") >= 6 and source.count("edgec_fully_connected_s4(") >= 2
     assert_bit_identical(model, built, range(3))
+
+
+@pytest.mark.qemu
+def test_int4_small_model_on_cortex_m0(tmp_path: Path) -> None:
+    from test_int4 import _tiny_float_cnn
+
+    q = quantize(_tiny_float_cnn(), calibration((1, 16, 16, 1), 16), INT4).tflite
+    assert_bit_identical(q, build_model(q, "microbit", tmp_path), range(2))

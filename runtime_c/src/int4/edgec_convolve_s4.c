@@ -4,7 +4,7 @@
  * The weights are nibble-group rows (edgec_s4_common.h, compiler/int4.py): per output channel its K = KH * KW * IC
  * window taps in OHWI order, padded to K8 (a multiple of 8) with zero weights, eight taps per 32-bit word.
  *
- * Windows of at most S4_QUAD_TAPS padded taps go four output positions at a time (consecutive in (batch, y, x)
+ * Windows of at most S4_QUAD_TAPS padded taps go four output positions at a time (not on Armv6-M, see below) (consecutive in (batch, y, x)
  * order; a last partial group repeats its last position and stores only the real ones). Each position's window
  * is K8 int8 bytes in the filter's (ky, kx, ic) order: the input itself when it is one contiguous in-bounds run
  * (e.g. every 1x1 window) and K is whole groups, else a copy with the out-of-bounds taps set to pad_value and
@@ -75,7 +75,7 @@ static inline int s4_interior(const s4_geometry *g, int32_t origin_y, int32_t or
 
 /* The window of position (b, oy, ox) as K8 bytes: the input itself when it is one contiguous in-bounds run of
  * whole groups, else a copy in patch (K8 bytes) with out-of-bounds taps pad_value and the padded taps 0. */
-static const int8_t *s4_window(const s4_geometry *g, int32_t b, int32_t oy, int32_t ox, int8_t *patch)
+static inline const int8_t *s4_window(const s4_geometry *g, int32_t b, int32_t oy, int32_t ox, int8_t *patch)
 {
     const edgec_conv_params *p = g->params;
     const int8_t *in_batch = g->input + (size_t)b * g->image_bytes;
@@ -324,7 +324,7 @@ static inline void s4_mve_permute(const int8_t *x, size_t k8, int8_t *xq)
 }
 #endif
 
-#if !defined(EDGEC_S4_DSP) && !defined(EDGEC_S4_MVE)
+#if !defined(EDGEC_S4_DSP) && !defined(EDGEC_S4_MVE) && !defined(__ARM_ARCH_6M__)
 /* Portable C (the Cortex-M3's 64-bit SMLAL does two MACs): two positions' window bytes packed per tap as
  * x_a + x_b * 2^21, so one 32 x 32 -> 64-bit multiply-accumulate by the tap's weight sums both, S_a + S_b * 2^21.
  * Exact: |S_a| <= K8 * 1024 < 2^20 for K8 <= 576, so S_a is the sign-extended low 21 bits and S_b the rest. */
@@ -360,7 +360,12 @@ static inline void s4_split_pair(int64_t acc, uint32_t *lo, uint32_t *hi)
 }
 #endif
 
-/* The first positions_quad output positions (all of them), four at a time; windows of K8 <= S4_QUAD_TAPS. */
+/* The Cortex-M0/M0+ (Armv6-M: no 64-bit multiply-accumulate, stacks of 2 KB on the micro:bit) keep the
+ * one-position walk, whose stack is a few words; elsewhere the four-position walk below. */
+#if !defined(__ARM_ARCH_6M__)
+#define S4_QUADS 1
+
+/* All output positions (positions of them), four at a time; windows of K8 <= S4_QUAD_TAPS. */
 static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quant *quant, const uint8_t *filter,
                               const int32_t *bias, int32_t out_c, size_t positions, int8_t *output)
 {
@@ -496,7 +501,9 @@ static void s4_convolve_quads(const s4_geometry *g, const edgec_per_channel_quan
     }
 }
 
-/* Every output position one at a time (windows too large for the quad walk): per channel and in-bounds tap the
+#endif
+
+/* Every output position one at a time (windows too large for the quad walk, and on Armv6-M): per channel and in-bounds tap the
  * weight from its nibble; the out-of-bounds taps read pad_value. */
 static void s4_convolve_positions(const s4_geometry *g, const edgec_per_channel_quant *quant, const uint8_t *filter,
                                   const int32_t *bias, int32_t batches, int32_t out_c, int8_t *output)
@@ -562,11 +569,13 @@ edgec_status edgec_convolve_s4(const edgec_conv_params *params, const edgec_per_
     g.k8 = s4_padded(g.k);
     g.row_stride = (size_t)g.in_w * (size_t)g.in_c;
     g.image_bytes = (size_t)g.in_h * g.row_stride;
+#if defined(S4_QUADS)
     if (g.k8 <= S4_QUAD_TAPS) {
         const size_t positions = (size_t)input_dims->n * (size_t)g.out_h * (size_t)g.out_w;
         s4_convolve_quads(&g, quant, packed_filter, bias, filter_dims->n, positions, output);
-    } else {
-        s4_convolve_positions(&g, quant, packed_filter, bias, input_dims->n, filter_dims->n, output);
+        return EDGEC_OK;
     }
+#endif
+    s4_convolve_positions(&g, quant, packed_filter, bias, input_dims->n, filter_dims->n, output);
     return EDGEC_OK;
 }
