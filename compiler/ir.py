@@ -155,8 +155,13 @@ class Conv2D(Op):
             return {"weights": w16_weights(self.weights, self.bias, self.multiplier, self.shift, self.output_offset),
                     "bias": self.bias,
                     "multiplier": self.multiplier, "shift": self.shift}
-        return {"weights": stored_weights(self.weights, self.weight_bits), "bias": self.bias,
-                "multiplier": self.multiplier, "shift": self.shift}
+        if self.weight_bits == 4:  # compiler/int4.py: nibble-group words for edgec_convolve_s4
+            from .int4 import conv_weights_s4
+
+            weights = conv_weights_s4(self.weights)
+        else:
+            weights = stored_weights(self.weights, self.weight_bits)
+        return {"weights": weights, "bias": self.bias, "multiplier": self.multiplier, "shift": self.shift}
 
     @property
     def macs(self) -> int:
@@ -225,10 +230,12 @@ class FullyConnected(Op):
     @property
     def constants(self) -> dict[str, np.ndarray]:
         """As the C kernels read them (compiler/fc_layout.py): int8 weights blocked four rows at a time for
-        edgec_fully_connected_fast_s8, 4-bit ones packed; the double scale and its integer form."""
+        edgec_fully_connected_fast_s8, 4-bit ones as nibble-group words four rows at a time (compiler/int4.py);
+        the double scale and its integer form."""
         from .fc_layout import blocked_weights, fixed_rescale
+        from .int4 import fc_weights_s4
 
-        weights = blocked_weights(self.weights) if self.weight_bits == 8 else stored_weights(self.weights, 4)
+        weights = blocked_weights(self.weights) if self.weight_bits == 8 else fc_weights_s4(self.weights)
         multiplier, n = fixed_rescale(self.scale)
         return {"weights": weights, "bias": self.bias, "scale": self.scale, "multiplier": multiplier, "n": n}
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_kernels_conv import EDGEC_OK, Case, CCall, random_conv, random_fc
+from test_kernels_conv import EDGEC_OK, Case, CCall, _geometry, _quant, random_conv, random_fc
 
 from compiler import ir
 from compiler.interp import run_op
@@ -28,7 +28,7 @@ def _run_s4(runtime: Any, case: Case) -> np.ndarray:
     ffi, lib = runtime
     call = CCall(runtime, case)
     packed = np.ascontiguousarray(case.op.constants["weights"])
-    assert packed.dtype == np.uint8 and packed.size == (case.op.weights.size + 1) // 2
+    assert packed.dtype == np.uint8
     a = {**call.args, "filter": ffi.from_buffer("uint8_t[]", packed)}
     op = case.op
     if isinstance(op, ir.FullyConnected):
@@ -77,3 +77,21 @@ def test_s4_kernels_read_the_sign_of_both_nibbles(runtime: Any) -> None:
                            output_offset=0, act_min=-128, act_max=127, weight_bits=4)
     case = Case(op, x, ir.Value(1, "out", (1, 2), ir.DType.INT8))
     np.testing.assert_array_equal(_run_s4(runtime, case), [[-8 - 7 - 16 - 14 - 24, 7 + 8 + 14 + 16 + 21]])
+
+
+@pytest.mark.parametrize(("channels", "k", "stride", "dilation"), [
+    (4, 3, 1, 1), (8, 3, 2, 1), (12, 5, 1, 2), (64, 3, 1, 1), (132, 3, 2, 1), (256, 1, 1, 1), (20, 2, 1, 3)])
+def test_depthwise_s4_four_channel_walk(runtime: Any, channels: int, k: int, stride: int, dilation: int) -> None:
+    """Depth multiplier 1 and OC a multiple of 4 (the four-channel walk with pad-row pointers): borders with a
+    nonzero pad value, channel chunks of 128 (132 and 256 channels), strides, dilations, wrapping biases."""
+    rng = np.random.default_rng(8000 + channels + 10 * k)
+    for _ in range(3):
+        h, w = int(rng.integers(k, 9)), int(rng.integers(1, 9))
+        pad_h, oh = _geometry(rng, h, k, stride, dilation)
+        pad_w, ow = _geometry(rng, w, k, stride, dilation)
+        op = ir.DepthwiseConv2D("dw", (0,), (1,), weights=rng.integers(-8, 8, (k, k, channels)).astype(np.int8),
+                                depth_multiplier=1, stride=(stride, stride), dilation=(dilation, dilation),
+                                padding=(pad_h, pad_w), pad_value=int(rng.integers(-128, 128)), weight_bits=4,
+                                **_quant(rng, channels))
+        x = rng.integers(-128, 128, (2, h, w, channels)).astype(np.int8)
+        _check(runtime, Case(op, x, ir.Value(1, "out", (2, oh, ow, channels), ir.DType.INT8)))

@@ -244,10 +244,16 @@ edgec_status edgec_fully_connected_s8(const edgec_fc_params *params, const doubl
                                       int8_t *output);
 
 /*
- * int4 weights. packed_filter holds the same weights as the _s8 variant's filter, in the same
- * order, packed densely two per byte as TFLite's INT4 tensors: element 2k in the low nibble of
- * byte k, element 2k+1 in the high nibble, each in [-8, 7] (edgec's quantizer writes [-7, 7]);
- * ceil(elements / 2) bytes. Everything else, including the rounding, is as in the _s8 variant.
+ * int4 weights, each in [-8, 7] (edgec's quantizer writes [-7, 7]), two per byte. Everything else,
+ * including the rounding, is as in the _s8 variant. Depthwise: packed_filter holds the same weights as
+ * the _s8 variant's filter, in the same order, packed densely as TFLite's INT4 tensors: element 2k in
+ * the low nibble of byte k, element 2k+1 in the high nibble; ceil(elements / 2) bytes.
+ * Convolution and fully connected: nibble-group rows (compiler/int4.py, src/int4/edgec_s4_common.h):
+ * each row (an output channel's OHWI window, a fully connected row) padded with zero weights to K8, its
+ * length rounded up to a multiple of 8, as K8 / 8 little-endian words of eight taps, nibble n of a word
+ * holding tap {5, 4, 1, 0, 7, 6, 3, 2}[n] of its group; the convolution's rows one after another
+ * (OC * K8 / 2 bytes), the fully connected rows padded with zero rows to a multiple of 4 and per block
+ * of four rows the four rows' words of each group in turn (ceil(OC / 4) * 2 * K8 bytes).
  */
 
 /** 2-D convolution with int4 weights; see edgec_convolve_s8 for layouts and semantics. */
