@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--board", required=True, help="board name (see `edgec targets`, kind board)")
     f.add_argument("-o", "--output-dir", required=True, help="directory to write (replaced atomically)")
     f.add_argument("--force", action="store_true", help="replace a directory edgec did not write")
+    f.add_argument("--conv-weights", choices=("auto", "int8", "int16"), default="auto",
+                   help="as for compile: int8 keeps the flash small on Cortex-M4/M7/M33 boards, int16 is faster")
     f.add_argument("--no-build", action="store_true",
                    help="do not build the project once to check that it fits (no toolchain needed)")
 
@@ -234,7 +236,8 @@ def _cmd_targets(args: argparse.Namespace) -> int:
 def _cmd_firmware(args: argparse.Namespace) -> int:
     from .firmware import write_firmware
 
-    fw = write_firmware(args.model, args.board, args.output_dir, force=args.force, build=not args.no_build)
+    fw = write_firmware(args.model, args.board, args.output_dir, force=args.force, build=not args.no_build,
+                        conv_weights=args.conv_weights)
     _print_warnings(fw.program)
     board = fw.board
     if fw.footprint is not None:

@@ -135,12 +135,13 @@ def _fit_rows(board: Target, need: Demand, footprint: Footprint | None) -> tuple
 
 
 def write_firmware(model: str | Path | bytes, board: str, outdir: str | Path, *, force: bool = False,
-                   build: bool = True) -> Firmware:
-    """Write a firmware project for ``board`` into ``outdir`` (replaced atomically); build it once to check it fits."""
+                   build: bool = True, conv_weights: str = "auto") -> Firmware:
+    """Write a firmware project for ``board`` into ``outdir`` (replaced atomically); build it once to check it fits.
+    ``conv_weights`` as for compile (compiler.conv_layout): "int8" keeps the CONV_2D weights unwidened on DSP cores."""
     from .build import build as run_make
 
     tgt = _board(board)
-    program, plan = compile_program(model, target=tgt)
+    program, plan = compile_program(model, target=tgt, conv_weights=conv_weights)
     check_fit(plan, tgt, None)
     need = demand(plan, tgt)
     model_name = model_label(model) if isinstance(model, bytes) else Path(model).name

@@ -220,3 +220,13 @@ def test_library_cmake_target_links_into_a_foreign_project(host_library: Path, t
     _run(["cmake", "-S", ".", "-B", "build"], app)
     _run(["cmake", "--build", "build"], app)
     _check_app(app / "build" / "app", tmp_path)
+
+
+def test_firmware_conv_weights_choose_the_layout_and_its_flash(tmp_path: Path) -> None:
+    """On a Cortex-M4 board auto widens the CONV_2D weights to int16 (the fast loop); int8 keeps them as in the
+    model, for the smallest flash."""
+    auto = write_firmware(TINY, "nucleo-l4r5zi", tmp_path / "auto", build=False)
+    small = write_firmware(TINY, "nucleo-l4r5zi", tmp_path / "int8", build=False, conv_weights="int8")
+    layouts = lambda fw: {op.weight_layout for op in fw.program.ops if op.kind.name == "CONV_2D"}  # noqa: E731
+    assert layouts(auto) == {"w16"} and layouts(small) == {"ohwi"}
+    assert small.program.constant_bytes < auto.program.constant_bytes
