@@ -25,35 +25,10 @@
 
 #include "edgec_conv_common.h"
 #include "edgec_conv_rows_mve_s8.h"
+#include "edgec_mve_copy.h"
 #include "edgec_mve_requant.h"
 
 #define EDGEC_CONV_MVE_PATCH 576 /* bytes of each of the three window copies (on the stack): up to 3x3x64 */
-
-/* n bytes of src to dst, 16 at a time, the last under a predicate. */
-static inline void edgec_conv_mve_copy(int8_t *dst, const int8_t *src, size_t n)
-{
-    for (; n >= 16; n -= 16) {
-        vstrbq_s8(dst, vldrbq_s8(src));
-        dst += 16;
-        src += 16;
-    }
-    if (n > 0) {
-        const mve_pred16_t p = vctp8q((uint32_t)n);
-        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
-    }
-}
-
-/* n bytes of pad at dst. */
-static inline void edgec_conv_mve_fill(int8_t *dst, int8x16_t pad, size_t n)
-{
-    for (; n >= 16; n -= 16) {
-        vstrbq_s8(dst, pad);
-        dst += 16;
-    }
-    if (n > 0) {
-        vstrbq_p_s8(dst, pad, vctp8q((uint32_t)n));
-    }
-}
 
 /* The geometry of one call. */
 typedef struct {
@@ -106,19 +81,19 @@ static inline const int8_t *edgec_conv_mve_window(const edgec_conv_mve_geometry 
     }
     for (int32_t ky = 0; ky < g->k_h; ++ky) {
         if (ky < ky0 || ky >= ky1) {
-            edgec_conv_mve_fill(dst, g->pad, row_bytes);
+            edgec_mve_fill(dst, g->pad, row_bytes);
         } else {
             const int8_t *src = in_batch + (size_t)(origin_y + ky * g->dil_h) * g->row_stride;
-            edgec_conv_mve_fill(dst, g->pad, (size_t)kx0 * tap);
+            edgec_mve_fill(dst, g->pad, (size_t)kx0 * tap);
             if (g->dil_w == 1) {
-                edgec_conv_mve_copy(dst + (size_t)kx0 * tap, src + (size_t)(origin_x + kx0) * tap,
+                edgec_mve_copy(dst + (size_t)kx0 * tap, src + (size_t)(origin_x + kx0) * tap,
                                     (size_t)(kx1 - kx0) * tap);
             } else {
                 for (int32_t kx = kx0; kx < kx1; ++kx) {
-                    edgec_conv_mve_copy(dst + (size_t)kx * tap, src + (size_t)(origin_x + kx * g->dil_w) * tap, tap);
+                    edgec_mve_copy(dst + (size_t)kx * tap, src + (size_t)(origin_x + kx * g->dil_w) * tap, tap);
                 }
             }
-            edgec_conv_mve_fill(dst + (size_t)kx1 * tap, g->pad, (size_t)(g->k_w - kx1) * tap);
+            edgec_mve_fill(dst + (size_t)kx1 * tap, g->pad, (size_t)(g->k_w - kx1) * tap);
         }
         dst += row_bytes;
     }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "edgec_conv_common.h"
+#include "edgec_mve_copy.h"
 #include "edgec_mve_requant.h"
 
 /* Eight (or, predicated, the first n) channels of one int8 vector, widened to int16 lanes. */
@@ -372,31 +373,6 @@ static void edgec_dw_mve_asm3x3(const edgec_dw_mve_job *job __attribute__((unuse
 #define EDGEC_DW_MVE_BAND 4096 /* bytes of the band of three padded input rows (on the stack), at least
                                  9 * EDGEC_DW_MVE_WINDOW */
 
-/* n bytes of src to dst, and n bytes of pad at dst: 16 at a time, the last under a predicate. */
-static inline void edgec_dw_mve_copy(int8_t *dst, const int8_t *src, size_t n)
-{
-    for (; n >= 16; n -= 16) {
-        vstrbq_s8(dst, vldrbq_s8(src));
-        dst += 16;
-        src += 16;
-    }
-    if (n > 0) {
-        const mve_pred16_t p = vctp8q((uint32_t)n);
-        vstrbq_p_s8(dst, vldrbq_z_s8(src, p), p);
-    }
-}
-
-static inline void edgec_dw_mve_fill(int8_t *dst, int8x16_t pad, size_t n)
-{
-    for (; n >= 16; n -= 16) {
-        vstrbq_s8(dst, pad);
-        dst += 16;
-    }
-    if (n > 0) {
-        vstrbq_p_s8(dst, pad, vctp8q((uint32_t)n));
-    }
-}
-
 #define EDGEC_DW_MVE_PACK 256 /* channels up to this many: the right-shift routine's packed weights (on the stack) */
 
 /* edgec_dw_mve_asm3x3 for a call whose every channel shifts right (shift in [-31, -1]), with the weights packed
@@ -629,15 +605,15 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                 for (int32_t ky = 0; ky < 3; ++ky) {
                     int8_t *dst = band + (size_t)ky * bw;
                     if (ky < win.ky0 || ky >= win.ky1) {
-                        edgec_dw_mve_fill(dst, pad16, bw);
+                        edgec_mve_fill(dst, pad16, bw);
                         continue;
                     }
-                    edgec_dw_mve_fill(dst, pad16, left_pad);
-                    edgec_dw_mve_copy(dst + left_pad,
+                    edgec_mve_fill(dst, pad16, left_pad);
+                    edgec_mve_copy(dst + left_pad,
                                       in_batch + (size_t)(origin_y + ky) * (size_t)in_w * k.pixel +
                                           (size_t)in_a * k.pixel,
                                       mid);
-                    edgec_dw_mve_fill(dst + left_pad + mid, pad16, bw - left_pad - mid);
+                    edgec_mve_fill(dst + left_pad + mid, pad16, bw - left_pad - mid);
                 }
                 edgec_dw_mve_job job;
                 job.x = band;
@@ -687,26 +663,10 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
                             const int row_in = ky >= win.ky0 && ky < win.ky1;
                             for (int32_t kx = 0; kx < 3; ++kx) {
                                 const int8_t *src = row + (size_t)kx * k.x_tap;
-                                int8_t *d = dst;
-                                int32_t left = chans;
                                 if (row_in && kx >= win.kx0 && kx < win.kx1) {
-                                    for (; left >= 16; left -= 16) {
-                                        vstrbq_s8(d, vldrbq_s8(src));
-                                        d += 16;
-                                        src += 16;
-                                    }
-                                    if (left > 0) {
-                                        const mve_pred16_t p = vctp8q((uint32_t)left);
-                                        vstrbq_p_s8(d, vldrbq_z_s8(src, p), p);
-                                    }
+                                    edgec_mve_copy(dst, src, (size_t)chans);
                                 } else {
-                                    for (; left >= 16; left -= 16) {
-                                        vstrbq_s8(d, pad16);
-                                        d += 16;
-                                    }
-                                    if (left > 0) {
-                                        vstrbq_p_s8(d, pad16, vctp8q((uint32_t)left));
-                                    }
+                                    edgec_mve_fill(dst, pad16, (size_t)chans);
                                 }
                                 dst += k.pixel;
                             }
