@@ -74,6 +74,68 @@ static inline int32_t *unpack_chunks(const int8_t *x, size_t chunks, int32_t *ds
     return dst;
 }
 
+#if !(defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP)
+/* Four bytes at x as one word (little-endian: x[0] in the low byte). */
+static inline uint32_t load_word(const int8_t *x)
+{
+    uint32_t v;
+    memcpy(&v, x, sizeof v);
+    return v;
+}
+
+/* The four taps of word v (x[0] in its low byte) as unpack4 stores them. */
+static inline void unpack_word(uint32_t v, int32_t *dst)
+{
+    int8_t x[4];
+    memcpy(x, &v, sizeof x);
+    unpack4(x, dst);
+}
+#endif
+
+/* A window of three rows of 9 bytes (3x3 over 3 channels: first layers) at src, rows step bytes apart (step >= 9),
+ * as one pixel's 7 chunks at q, straight from the input: the chunks that straddle two rows are one word of the
+ * later row with its low byte(s) replaced (BFI, PKHTB), the last chunk's fourth tap (K = 27) is zero. Every byte
+ * read lies in [src, src + 2 * step + 9), so no window reads past the input. On the DSP extension one block of
+ * 9 loads, 3 merges, 14 SXTB16 and 7 STRD. */
+static inline void unpack_rows9(const int8_t *src, size_t step, int32_t *q)
+{
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+    uint32_t t0, t1, t2;
+    const int8_t *r1 = src + step;
+    const int8_t *r2 = r1 + step;
+#define EDGEC_W16_ROWS9_STORE(off)                                                                                    \
+    "sxtb16 %[t2], %[t1]\n\t"                                                                                       \
+    "sxtb16 %[t1], %[t1], ror #8\n\t"                                                                               \
+    "strd %[t2], %[t1], [%[q], #" off "]\n\t"
+    __asm__("ldr %[t1], [%[r0]]\n\t" EDGEC_W16_ROWS9_STORE("0")         /* r0[0..3] */
+            "ldr %[t1], [%[r0], #4]\n\t" EDGEC_W16_ROWS9_STORE("16")    /* r0[4..7] */
+            "ldrb %[t0], [%[r0], #8]\n\t"
+            "ldr %[t1], [%[r1], #-1]\n\t"
+            "bfi %[t1], %[t0], #0, #8\n\t" EDGEC_W16_ROWS9_STORE("32")  /* r0[8] r1[0..2] */
+            "ldr %[t1], [%[r1], #3]\n\t" EDGEC_W16_ROWS9_STORE("48")    /* r1[3..6] */
+            "ldr %[t0], [%[r1], #5]\n\t"
+            "ldr %[t1], [%[r2], #-2]\n\t"
+            "pkhtb %[t1], %[t1], %[t0], asr #16\n\t" EDGEC_W16_ROWS9_STORE("64") /* r1[7..8] r2[0..1] */
+            "ldr %[t1], [%[r2], #2]\n\t" EDGEC_W16_ROWS9_STORE("80")    /* r2[2..5] */
+            "ldr %[t1], [%[r2], #5]\n\t"
+            "lsr %[t1], %[t1], #8\n\t" EDGEC_W16_ROWS9_STORE("96")      /* r2[6..8], 0 */
+            : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), "=m"(*(int32_t(*)[28])q)
+            : [r0] "r"(src), [r1] "r"(r1), [r2] "r"(r2), [q] "r"(q), "m"(*(const int8_t(*)[9])src),
+              "m"(*(const int8_t(*)[10])(r1 - 1)), "m"(*(const int8_t(*)[11])(r2 - 2)));
+#undef EDGEC_W16_ROWS9_STORE
+#else
+    const int8_t *r1 = src + step;
+    const int8_t *r2 = r1 + step;
+    unpack_word(load_word(src), q);
+    unpack_word(load_word(src + 4), q + 4);
+    unpack_word((load_word(r1 - 1) & ~0xFFu) | (uint8_t)src[8], q + 8);                 /* r0[8] r1[0..2] */
+    unpack_word(load_word(r1 + 3), q + 12);                                              /* r1[3..6] */
+    unpack_word((load_word(r2 - 2) & 0xFFFF0000u) | (load_word(r1 + 5) >> 16), q + 16); /* r1[7..8] r2[0..1] */
+    unpack_word(load_word(r2 + 2), q + 20);                                              /* r2[2..5] */
+    unpack_word(load_word(r2 + 5) >> 8, q + 24);                                         /* r2[6..8], 0 */
+#endif
+}
+
 /* The window of position (b, oy, ox) as pixel p of the quad buffer (taps past K are zero or left as set). */
 static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_t ox, int p, int8_t *patch,
                             size_t kp, int32_t *quad)
@@ -104,22 +166,8 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
     }
     if (inside && g->dil_w == 1 && g->k_h == 3 && row_bytes == 9u) { /* 3x3 over 3 channels: first layers */
         const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
-        const size_t step = (size_t)g->dil_h * g->row_stride;
-        const int8_t *const input_end = g->input + g->image_bytes * (size_t)g->batches;
-        if ((size_t)(input_end - src) >= 2u * step + 12u) { /* three words a row, as the general copy below */
-#pragma GCC unroll 3
-            for (int r = 0; r < 3; ++r) {
-                memcpy(patch + 9 * r, src + (size_t)r * step, 4u);
-                memcpy(patch + 9 * r + 4, src + (size_t)r * step + 4u, 4u);
-                memcpy(patch + 9 * r + 8, src + (size_t)r * step + 8u, 4u);
-            }
-            int32_t *q = quad + 2 * p;
-#pragma GCC unroll 7
-            for (int c = 0; c < 7; ++c) {
-                unpack4(patch + 4 * c, q + 4 * c);
-            }
-            return;
-        }
+        unpack_rows9(src, (size_t)g->dil_h * g->row_stride, quad + 2 * p);
+        return;
     }
     int8_t *dst = patch;
     if (inside && g->dil_w == 1) { /* rows of other lengths (e.g. 3x3 over 3 channels): one copy per row */
@@ -314,6 +362,41 @@ static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, co
     }
 }
 
+/* The output positions whose windows unpack_rows9 takes straight from the position loop: rows [y0, y0 + rows) and
+ * columns [x0, x0 + cols) of a 3x3 window over 3 channels (columns not dilated) that lie inside the input; none
+ * (rows 0) for other layers. */
+typedef struct {
+    int32_t y0, x0;
+    uint32_t rows, cols;
+    size_t step; /* bytes from one window row to the next */
+} w16_rows9;
+
+/* The output indices [*first, *first + count) whose windows along one axis lie inside [0, size). */
+static uint32_t inside_span(int32_t size, int32_t out, int32_t stride, int32_t taps, int32_t dil, int32_t pad,
+                            int32_t *first)
+{
+    const int32_t room = size - 1 - (taps - 1) * dil + pad; /* the largest origin * stride inside, plus pad */
+    *first = (pad + stride - 1) / stride;
+    if (room < 0) {
+        return 0u;
+    }
+    int32_t last = room / stride;
+    if (last > out - 1) {
+        last = out - 1;
+    }
+    return last >= *first ? (uint32_t)(last - *first + 1) : 0u;
+}
+
+static w16_rows9 rows9_span(const w16_geometry *g)
+{
+    w16_rows9 r = {0, 0, 0u, 0u, (size_t)g->dil_h * g->row_stride};
+    if (g->k_h == 3 && g->k_w * g->in_c == 9 && g->dil_w == 1) {
+        r.rows = inside_span(g->in_h, g->out_h, g->stride_h, g->k_h, g->dil_h, g->pad_top, &r.y0);
+        r.cols = inside_span(g->in_w, g->out_w, g->stride_w, g->k_w, 1, g->pad_left, &r.x0);
+    }
+    return r;
+}
+
 /* The next output position in (b, oy, ox) order. */
 static inline void next_position(const w16_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
 {
@@ -378,6 +461,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
     const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
                       g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.in_c % 4 == 0;
+    const w16_rows9 rows9 = rows9_span(&g);
     int32_t b = 0, oy = 0, ox = 0;
     for (size_t done = 0; done < positions; done += 2u) {
         if (dense) {
@@ -396,7 +480,14 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
                 ox = (int32_t)(done % (size_t)g.out_w);
             }
             for (int p = 0; p < 2; ++p) {
-                unpack_position(&g, b, oy, ox, p, patch, kp, quad);
+                if ((uint32_t)(oy - rows9.y0) < rows9.rows && (uint32_t)(ox - rows9.x0) < rows9.cols) {
+                    unpack_rows9(input + (size_t)b * g.image_bytes +
+                                     (size_t)(oy * g.stride_h - g.pad_top) * g.row_stride +
+                                     (size_t)(ox * g.stride_w - g.pad_left) * 3u,
+                                 rows9.step, quad + 2 * p);
+                } else {
+                    unpack_position(&g, b, oy, ox, p, patch, kp, quad);
+                }
                 next_position(&g, &b, &oy, &ox);
             }
         }
