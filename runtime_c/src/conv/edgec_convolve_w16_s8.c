@@ -136,6 +136,21 @@ static inline void unpack_rows9(const int8_t *src, size_t step, int32_t *q)
 #endif
 }
 
+/* Two neighbouring windows of ic bytes (a multiple of 4) at src as pixels 0 and 1 of the quad buffer; 8 bytes (two
+ * chunks each, e.g. pointwise layers over 8 channels) without loops. */
+static inline void unpack_dense_pair(const int8_t *src, size_t ic, int32_t *quad)
+{
+    if (ic == 8u) {
+        unpack4(src, quad);
+        unpack4(src + 4, quad + 4);
+        unpack4(src + 8, quad + 2);
+        unpack4(src + 12, quad + 6);
+        return;
+    }
+    unpack_chunks(src, ic / 4u, quad);
+    unpack_chunks(src + ic, ic / 4u, quad + 2);
+}
+
 /* The window of position (b, oy, ox) as pixel p of the quad buffer (taps past K are zero or left as set). */
 static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_t ox, int p, int8_t *patch,
                             size_t kp, int32_t *quad)
@@ -457,6 +472,9 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         }
     }
     const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
+    /* The loop's state but for the outputs, set once (the loop only reads it). */
+    edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, output, (uint32_t)out_c,
+                          output + 2u * asm_pairs, skip, params->output_offset};
 #endif
     /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
     const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
@@ -468,9 +486,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
             if (done + 2u > positions) {
                 done = positions - 2u;
             }
-            const int8_t *src = input + done * (size_t)g.in_c;
-            unpack_chunks(src, (size_t)g.in_c / 4u, quad);
-            unpack_chunks(src + (size_t)g.in_c, (size_t)g.in_c / 4u, quad + 2);
+            unpack_dense_pair(input + done * (size_t)g.in_c, (size_t)g.in_c, quad);
         } else {
             if (done + 2u > positions) { /* the last two positions again (the same values written twice) */
                 done = positions - 2u;
@@ -494,8 +510,8 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
         if (asm_pairs > 0u) {
-            edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, (uint32_t)out_c,
-                                  out + 2u * asm_pairs, skip, params->output_offset};
+            st.out = out;
+            st.out_end = out + 2u * asm_pairs;
             pairs_loop(&st);
         }
 #endif
