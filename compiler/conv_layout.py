@@ -50,16 +50,81 @@ def w16_pair_rows(weights: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(padded.reshape(oc, -1, 4)[:, :, [0, 2, 1, 3]].reshape(oc, -1))
 
 
+def _constant_outputs(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray,
+                      output_offset: int, act_min: int, act_max: int) -> np.ndarray:
+    """Per channel the output every input gives (requantization is monotonic: the ends of the accumulator's reach
+    agree), else -1000; channels whose reach leaves int32 are never constant."""
+    from .fixedpoint import requantize
+
+    oc = weights.shape[0]
+    spread = 128 * np.abs(weights.reshape(oc, -1).astype(np.int64)).sum(axis=1)
+    b = bias.astype(np.int64)
+    out = np.full(oc, -1000, np.int64)
+    for c in range(oc):
+        lo, hi = int(b[c] - spread[c]), int(b[c] + spread[c])
+        left = max(int(shift[c]), 0)  # TFLite shifts left before the multiply: that must not wrap either
+        if (max(-lo, hi) << left) >= 1 << 31:
+            continue
+        ends = requantize(np.array([lo, hi], np.int32), int(multiplier[c]), int(shift[c]), output_offset, act_min,
+                          act_max)
+        if int(ends[0]) == int(ends[1]):
+            out[c] = int(ends[0])
+    return out
+
+
+def w16_doubled(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray,
+                output_offset: int, act_min: int, act_max: int) -> bool:
+    """Whether the layer takes the doubled stream (:func:`w16_weights`): the full int8 range with the output
+    offset at its bottom (-128: ReLU folded into the zero point), and every channel either constant (one output
+    for every input: dead channels of tiny multipliers or huge biases) or with a right shift s = -shift of at
+    most DOUBLED_MAX_S and every accumulator (bias plus any K taps of |input| <= 128) below 2^30 in magnitude, so
+    that twice it fits int32."""
+    if act_min != -128 or act_max != 127 or output_offset != -128:
+        return False
+    oc = weights.shape[0]
+    reach = np.abs(bias.astype(np.int64)) + 128 * np.abs(weights.reshape(oc, -1).astype(np.int64)).sum(axis=1)
+    fits = (shift < 0) & (shift >= -DOUBLED_MAX_S) & (reach < (1 << 30))
+    if np.all(fits):
+        return True
+    const = _constant_outputs(weights, bias, multiplier, shift, output_offset, act_min, act_max)
+    return bool(np.all(fits | (const != -1000)))
+
+
+def w16_doubled_table(multiplier: np.ndarray, shift: np.ndarray, output_offset: int) -> np.ndarray:
+    """Per channel {multiplier, (1 + 2 * offset) << (s - 1), s, DOUBLED_MARK} with s = -shift: on the doubled
+    accumulator 2a, SMMLAR gives floor((2a * m + 2^31) / 2^32) + c = SaturatingRoundingDoublingHighMul(a, m) + c,
+    and ASR by s then RoundingDivideByPOT's result plus the offset wherever a >= 0 (a negative a gives a value
+    <= offset either way, which the clamp at -128 = offset takes to -128): SMMLAR, ASR, SSAT #8."""
+    s = -shift.astype(np.int64)
+    c = ((1 + 2 * int(output_offset)) << np.maximum(s - 1, 0)) & 0xFFFFFFFF
+    rows = np.stack([multiplier.astype(np.int64), c, s, np.full_like(s, DOUBLED_MARK)], axis=1) & 0xFFFFFFFF
+    return rows.astype(np.uint32).view(np.int32)
+
+
 def w16_weights(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray,
-                output_offset: int) -> np.ndarray:
+                output_offset: int, act_min: int | None = None, act_max: int | None = None) -> np.ndarray:
     """The kernel's stream (its filter argument) as int16 (little-endian words), per pair of channels (c0, c1)
     12 + Kp words: {bias0, bias1, bias0, bias1}, per chunk of four taps {c0 pair (w0, w2), c0 pair (w1, w3),
     c1 pair (w0, w2), c1 pair (w1, w3)}, then c0's and c1's {lo, hi, multiplier, r1} (:func:`w16_table`). An odd
-    last channel gets a zero partner (the kernel computes it in C and stores only the real one)."""
+    last channel gets a zero partner (the kernel computes it in C and stores only the real one). Given the output
+    range, a layer :func:`w16_doubled` accepts gets twice its biases and weights and c0's and c1's
+    :func:`w16_doubled_table` entries instead."""
     oc = weights.shape[0]
+    doubled = act_min is not None and act_max is not None and w16_doubled(weights, bias, multiplier, shift,
+                                                                          output_offset, act_min, act_max)
+    if doubled:  # constant channels: no weights, no bias, {0, 2 * out, 1, mark} gives out
+        const = _constant_outputs(weights, bias, multiplier, shift, output_offset, -128, 127)
+        const[(shift < 0) & (shift >= -DOUBLED_MAX_S) & (np.abs(bias.astype(np.int64)) + 128 * np.abs(
+            weights.reshape(oc, -1).astype(np.int64)).sum(axis=1) < (1 << 30))] = -1000
+        live = const == -1000
+        weights = weights.astype(np.int16) * 2 * live[:, None, None, None]
+        consts = w16_doubled_table(multiplier, np.where(live, shift, -1), output_offset)
+        consts[~live, 0], consts[~live, 1] = 0, 2 * const[~live]
+        table = np.concatenate([(bias.astype(np.int64) * 2 * live).astype(np.int32)[:, None], consts], axis=1)
     rows = w16_pair_rows(weights)
     kp = rows.shape[1]
-    table = w16_table(bias, multiplier, shift, output_offset).reshape(oc, 5)
+    if not doubled:
+        table = w16_table(bias, multiplier, shift, output_offset).reshape(oc, 5)
     pairs = (oc + 1) // 2
     if oc % 2:
         rows = np.concatenate([rows, np.zeros((1, kp), np.int16)])
@@ -75,6 +140,8 @@ def w16_weights(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, s
 
 
 FOLD_MAX_R1 = 22  # EDGEC_RQ_FOLD_MAX_R1 in edgec_fixedpoint.h
+DOUBLED_MAX_S = 22  # |c| <= 255 * 2^21 and |SRDHM| < 2^30: their sum fits int32
+DOUBLED_MARK = 0x444F5542  # EDGEC_W16_DOUBLED in edgec_conv_quad_w16.h: the fourth word of a doubled entry
 
 
 def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int) -> np.ndarray:

@@ -152,7 +152,8 @@ class Conv2D(Op):
         if self.weight_layout == "w16":  # compiler/conv_layout.py: int16 weights, bias and rescale as one table
             from .conv_layout import w16_weights
 
-            return {"weights": w16_weights(self.weights, self.bias, self.multiplier, self.shift, self.output_offset),
+            return {"weights": w16_weights(self.weights, self.bias, self.multiplier, self.shift, self.output_offset,
+                                              self.act_min, self.act_max),
                     "bias": self.bias,
                     "multiplier": self.multiplier, "shift": self.shift}
         if self.weight_bits == 4:  # compiler/int4.py: nibble-group words for edgec_convolve_s4

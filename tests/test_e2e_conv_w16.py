@@ -42,6 +42,20 @@ CASES: dict[str, bytes] = {
     "pw_k64_25pos": mb.conv2d_model(input_shape=(1, 5, 5, 64), out_channels=12, kernel=(1, 1), seed=73),
     "c10x4_ic1_s2": mb.conv2d_model(input_shape=(1, 13, 6, 1), out_channels=8, kernel=(10, 4), stride=(2, 2),
                                     padding="SAME", seed=74),
+    # ReLU into the zero point (-128): the doubled stream (SMMLAR requantization), 3x3 over 3 channels straight from
+    # the input at stride 2 (SAME: the last row and column padded; VALID of odd sizes), 1x1 over 8 channels, odd OC
+    "relu_c3x3_ic3_s2": mb.conv2d_model(input_shape=(1, 12, 10, 3), out_channels=8, kernel=(3, 3), stride=(2, 2),
+                                        padding="SAME", activation="RELU", input_qparams=(0.05, 3), seed=75),
+    "relu_c3x3_ic3_valid": mb.conv2d_model(input_shape=(1, 9, 11, 3), out_channels=7, kernel=(3, 3),
+                                           stride=(2, 2), padding="VALID", activation="RELU", seed=76),
+    "relu_c3x3_ic2_s2": mb.conv2d_model(input_shape=(1, 9, 7, 2), out_channels=5, kernel=(3, 3), stride=(2, 2),
+                                        padding="SAME", activation="RELU", seed=77),
+    "relu_pw_k8": mb.conv2d_model(input_shape=(1, 6, 7, 8), out_channels=16, kernel=(1, 1), activation="RELU",
+                                  seed=78),
+    "relu_pw_k8_oc9": mb.conv2d_model(input_shape=(1, 5, 5, 8), out_channels=9, kernel=(1, 1), activation="RELU",
+                                      seed=79),
+    "relu_pw_k64": mb.conv2d_model(input_shape=(1, 4, 5, 64), out_channels=12, kernel=(1, 1), activation="RELU",
+                                   seed=80),
 }
 
 pytestmark = pytest.mark.qemu
@@ -50,7 +64,8 @@ pytestmark = pytest.mark.qemu
 FORCED = ("pw_k3_two_positions", "pw_k20_15pos")
 RUNS = [(name, "mps2-an386", "int16" if name in FORCED else "auto") for name in sorted(CASES)] + [
     ("c3x3_ic3_s2", "mps2-an505", "auto"), ("pw_left_shift_k7", "mps2-an505", "auto"),
-    ("pw_k64_25pos", "mps2-an505", "auto"),
+    ("pw_k64_25pos", "mps2-an505", "auto"), ("relu_c3x3_ic3_s2", "mps2-an505", "auto"),
+    ("relu_pw_k64", "mps2-an505", "auto"),
     ("c3x3_ic3_s2", "mps2-an386", "int8"), ("pw_k9_relu6", "mps2-an386", "int8"),
     ("c3x3_ic3_s2", "mps2-an385", "int16"),  # no DSP: the choice is ignored, int8 OHWI stays
 ]

@@ -23,12 +23,14 @@ from compiler.interp import run_op
 EDGEC_ARG_ERROR = -1
 
 
-def _run(runtime: Any, case: Case) -> np.ndarray:
+def _run(runtime: Any, case: Case, ranged: bool = False) -> np.ndarray:
+    """ranged: the stream given the output range, as the compiler makes it (doubled where conv_layout allows)."""
     ffi, lib = runtime
     call = CCall(runtime, case)
     op = case.op
+    clamp = (op.act_min, op.act_max) if ranged else ()
     keep = [np.ascontiguousarray(conv_layout.w16_weights(op.weights, op.bias, op.multiplier, op.shift,
-                                                         op.output_offset)),
+                                                         op.output_offset, *clamp)),
             np.ascontiguousarray(op.bias.astype(np.int32))]
     status = lib.edgec_convolve_w16_s8(call.args["params"], call.args["quant"], call.args["input_dims"],
                                       call.args["input"], call.args["filter_dims"],
@@ -38,9 +40,9 @@ def _run(runtime: Any, case: Case) -> np.ndarray:
     return call.output
 
 
-def _check(runtime: Any, case: Case) -> None:
+def _check(runtime: Any, case: Case, ranged: bool = False) -> None:
     expected = run_op(case.op, [case.x], case.out)
-    got = _run(runtime, case)
+    got = _run(runtime, case, ranged)
     if not np.array_equal(got, expected):
         first = tuple(int(i) for i in np.argwhere(got != expected)[0])
         raise AssertionError(f"output {first}: C {got[first]} vs interp {expected[first]} for {case.op!r}")
@@ -80,6 +82,17 @@ SHAPES = [
     (1, 6, 5, 2, 5, (2, 2), (1, 1), (1, 1), (1, 1)),      # rows of one chunk, border windows row by row
     (1, 7, 9, 1, 3, (3, 8), (1, 2), (1, 3), (1, 1)),      # rows of two chunks partly outside
     (1, 5, 7, 5, 4, (2, 3), (1, 1), (1, 1), (1, 1)),      # rows of 15 bytes: the word copy's overrun, borders
+    # 3x3 over 3 channels (rows of 9 bytes, unpacked straight from the input): odd sizes, stride 2, VALID/SAME,
+    # the window at the input's last byte, odd OC, batches
+    (1, 9, 9, 3, 7, (3, 3), (2, 2), (0, 0), (1, 1)),      # VALID, odd input: every window inside
+    (1, 10, 11, 3, 8, (3, 3), (2, 2), (0, 0), (1, 1)),    # SAME of an even height: the last row and column padded
+    (2, 7, 5, 3, 5, (3, 3), (1, 1), (1, 1), (1, 1)),      # stride 1, padding all round, batch 2
+    (1, 5, 13, 3, 3, (3, 3), (2, 3), (1, 0), (2, 1)),     # dilation_h 2, stride 3 across
+    (1, 3, 3, 3, 9, (3, 3), (1, 1), (0, 0), (1, 1)),      # one position, the window the whole input
+    # small IC at stride 2 through the other builders
+    *[(1, 9, 7, ic, 5, (3, 3), (2, 2), (1, 1), (1, 1)) for ic in (1, 2, 4)],
+    (1, 8, 8, 8, 16, (1, 1), (1, 1), (0, 0), (1, 1)),     # 1x1 over 8 channels: both windows without loops
+    (1, 7, 5, 8, 15, (1, 1), (1, 1), (0, 0), (1, 1)),     # the same, odd positions and channels
 ]
 
 
@@ -93,11 +106,78 @@ def test_w16_shapes(runtime: Any, shape: tuple, full_range: bool) -> None:
         _check(runtime, _conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, full_range))
 
 
+def _doubled_case(case: Case, rng: np.random.Generator, dead: int = 0) -> Case:
+    """case with the output range a ReLU folded into the zero point (-128 .. 127, offset -128), right shifts of 1 to
+    22; dead: channels made constant (huge biases, tiny multipliers, shifts no live channel may have)."""
+    op = case.op
+    oc = op.weights.shape[0]
+    shift = rng.integers(-22, 0, size=oc).astype(np.int32)
+    bias = rng.integers(-(1 << 20), 1 << 20, size=oc).astype(np.int32)
+    multiplier = op.multiplier.copy()
+    for c in rng.choice(oc, size=min(dead, oc), replace=False):
+        kind = int(rng.integers(0, 3))
+        if kind == 0:  # far below: -128 for every input
+            bias[c], shift[c] = -(1 << 30) - int(rng.integers(0, 1 << 20)), -int(rng.integers(1, 31))
+        elif kind == 1:  # far above: 127 for every input, a left shift
+            bias[c], shift[c], multiplier[c] = (1 << 29), 1, 1 << 30
+        else:  # a tiny multiplier: the offset for every input
+            multiplier[c], shift[c] = 1, -31
+    op = dataclasses.replace(op, bias=bias, shift=shift, multiplier=multiplier, output_offset=-128, act_min=-128,
+                             act_max=127)
+    return Case(op, case.x, case.out)
+
+
+def _is_doubled(op: ir.Conv2D) -> bool:
+    stream = conv_layout.w16_weights(op.weights, op.bias, op.multiplier, op.shift, op.output_offset, op.act_min,
+                                     op.act_max)
+    kp = conv_layout.padded_taps(int(np.prod(op.weights.shape[1:])))
+    return int(stream.view(np.int32)[4 + kp + 3]) == conv_layout.DOUBLED_MARK
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s[:5])) + f"_k{s[5][0]}{s[5][1]}"
+                         f"_s{s[6][0]}{s[6][1]}_d{s[8][0]}{s[8][1]}")
+def test_w16_doubled_shapes(runtime: Any, shape: tuple) -> None:
+    """The doubled stream (ReLU layers: SMMLAR, ASR, SSAT in the assembly; its C model here) on every shape, with
+    and without constant channels; the layer whose channel fits neither keeps the folded stream."""
+    n, h, w, ic, oc, k, stride, padding, dilation = shape
+    rng = np.random.default_rng(hash((shape, "doubled")) % (1 << 32))
+    for dead in (0, 2):
+        case = _doubled_case(_conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, True), rng, dead)
+        assert _is_doubled(case.op)
+        _check(runtime, case, ranged=True)
+    op = _doubled_case(_conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, True), rng).op
+    shift, bias, multiplier, weights = op.shift.copy(), op.bias.copy(), op.multiplier.copy(), op.weights.copy()
+    shift[-1], bias[-1], multiplier[-1], weights[-1] = -23, 3 << 22, (1 << 31) - 1, 100  # s > 22, a rounding edge
+    assert not _is_doubled(dataclasses.replace(op, shift=shift, bias=bias, multiplier=multiplier, weights=weights))
+    assert not _is_doubled(dataclasses.replace(op, output_offset=-127))
+    assert not _is_doubled(dataclasses.replace(op, act_max=100))
+
+
+def test_w16_doubled_table_matches_the_reference_requantization() -> None:
+    """SMMLAR(2a, m, c) >> s, SSAT #8 in Python integers equals requantize(a) - 128 clamped, for every right shift
+    of 1..22, accumulators up to 2^30 in magnitude and multipliers from 0 to 2^31 - 1."""
+    from compiler.fixedpoint import requantize
+
+    rng = np.random.default_rng(9)
+    accs = [-(2**30) + 1, -1, 0, 1, 2**30 - 1, *rng.integers(-(2**30) + 1, 2**30, size=60).tolist()]
+    for shift in range(-conv_layout.DOUBLED_MAX_S, 0):
+        for m in (0, 1, 1 << 30, (1 << 31) - 1, int(rng.integers(1 << 30, 1 << 31))):
+            t = conv_layout.w16_doubled_table(np.array([m], np.int32), np.array([shift], np.int32), -128)
+            mm, c, s, mark = (int(v) for v in t[0])
+            assert mark == conv_layout.DOUBLED_MARK and mm == m and s == -shift
+            got = np.clip([(((c << 32) + 2 * a * m + (1 << 31)) >> 32) >> s for a in accs], -128, 127)
+            want = requantize(np.array(accs, np.int32), m, shift, -128, -128, 127)
+            assert got.tolist() == want.tolist()
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_w16_random(runtime: Any, seed: int) -> None:
     rng = np.random.default_rng(7000 + seed)
     for _ in range(4):
-        _check(runtime, random_conv(rng, depthwise=False))
+        case = random_conv(rng, depthwise=False)
+        _check(runtime, case)
+        _check(runtime, case, ranged=True)  # doubled where the range allows
+        _check(runtime, _doubled_case(case, rng, dead=int(rng.integers(0, 3))), ranged=True)
 
 
 @pytest.mark.parametrize("extreme", ["weights_min", "offsets"])

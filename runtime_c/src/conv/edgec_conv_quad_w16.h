@@ -25,6 +25,10 @@
 
 #include "edgec_thumb_func.h"
 
+/* The fourth word of a doubled stream's constants (compiler/conv_layout.py's DOUBLED_MARK): biases and weights
+ * twice their values, each channel's constants {multiplier, c, s, EDGEC_W16_DOUBLED}. */
+#define EDGEC_W16_DOUBLED 0x444F5542
+
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EDGEC_CONV_W16_ASM 1
 
@@ -60,6 +64,15 @@ typedef struct {
         "adc lr, r7, " a ", asr #31\n\t"                                                                              \
         "smlal r12, lr, " a ", r8\n\t"                                                                                \
         "asr lr, lr, r9\n\t"                                                                                          \
+        "ssat lr, #8, lr\n\t"
+
+/* One output into lr from a doubled accumulator (r6 multiplier, r7 c, r8 s): SMMLAR gives
+ * SaturatingRoundingDoublingHighMul of the true accumulator plus c, ASR the rounding right shift plus the offset
+ * (exact where the accumulator is non-negative; elsewhere both are at most the offset, -128, as the clamp makes
+ * them), SSAT to int8. */
+#define EDGEC_W16_FINISH_DOUBLED(a)                                                                                   \
+        "smmlar lr, " a ", r6, r7\n\t"                                                                               \
+        "asr lr, lr, r8\n\t"                                                                                        \
         "ssat lr, #8, lr\n\t"
 
 /* A channel whose table entry is not folded ({shift, 0, multiplier, -1}: a left shift or r1 > 22, r6..r9): the
@@ -109,7 +122,7 @@ typedef struct {
 /* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
  * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
  * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
-#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, CHECK, UNFOLDED)                                                               \
+#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, CHECK, UNFOLDED, FINISH)                                                               \
 __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "sub sp, sp, #32\n\t"                                                                                          \
@@ -140,16 +153,16 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
         "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
         CHECK("5f")                                                                                                    \
-        EDGEC_W16_FINISH("r0")                                                                                         \
+        FINISH("r0")                                                                                         \
         "strb lr, [r10]\n\t"                                                                                           \
-        EDGEC_W16_FINISH("r2")                                                                                         \
+        FINISH("r2")                                                                                         \
         "strb lr, [r10, r11]\n"                                                                                        \
         "3:\n\t"                                                                                                       \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
         CHECK("6f")                                                                                                    \
-        EDGEC_W16_FINISH("r1")                                                                                         \
+        FINISH("r1")                                                                                         \
         "strb lr, [r10, #1]\n\t"                                                                                       \
-        EDGEC_W16_FINISH("r3")                                                                                         \
+        FINISH("r3")                                                                                         \
         "add r4, r10, r11\n\t"                                                                                         \
         "strb lr, [r4, #1]\n"                                                                                          \
         "4:\n\t"                                                                                                       \
@@ -169,16 +182,24 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
 #define EDGEC_W16_NO_CHECK(L) ""
 #define EDGEC_W16_UNFOLDED_TAILS                                                                                      \
         "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_NO_CHECK, "")
-void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);              /* any Kp, any entry */
-void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);       /* any Kp, every entry folded */
-void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);        /* Kp <= 32, any entry */
-void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st); /* Kp <= 32, every entry folded */
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS,
+                    EDGEC_W16_FINISH)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "", EDGEC_W16_FINISH)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS,
+                    EDGEC_W16_FINISH)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_NO_CHECK, "", EDGEC_W16_FINISH)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_doubled_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "",
+                    EDGEC_W16_FINISH_DOUBLED)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_doubled_s8", "", EDGEC_W16_NO_CHECK, "", EDGEC_W16_FINISH_DOUBLED)
+void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);               /* any Kp, any entry */
+void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);        /* any Kp, every entry folded */
+void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);         /* Kp <= 32, any entry */
+void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st);  /* Kp <= 32, every entry folded */
+void edgec_conv_w16_pairs_doubled_s8(edgec_w16_pairs *st);       /* any Kp, a doubled stream */
+void edgec_conv_w16_pairs_short_doubled_s8(edgec_w16_pairs *st); /* Kp <= 32, a doubled stream */
 #undef EDGEC_W16_CHUNK
 #undef EDGEC_W16_FINISH
+#undef EDGEC_W16_FINISH_DOUBLED
 #undef EDGEC_W16_FINISH_RIGHT
 #undef EDGEC_W16_FINISH_LEFT
 #undef EDGEC_W16_UNFOLDED

@@ -351,11 +351,23 @@ static inline uint32_t dot2(uint32_t acc, int32_t e, int32_t w)
 #endif
 }
 
+/* EDGEC_W16_FINISH_DOUBLED (edgec_conv_quad_w16.h) in C: the doubled sum, the channel's constants
+ * {multiplier, c, s, mark} at word consts: SMMLAR, ASR (as a floor division), SSAT #8. */
+static inline int8_t finish_doubled(uint32_t sum, const int16_t *stream, size_t consts)
+{
+    const int64_t t = (int64_t)word_at(stream, consts + 1u) * 4294967296LL +
+                      (int64_t)edgec_wrap_int32(sum) * word_at(stream, consts) + 0x80000000LL;
+    const int32_t high = edgec_wrap_int32((uint32_t)((uint64_t)t >> 32));
+    const uint32_t s = (uint32_t)word_at(stream, consts + 2u);
+    const int32_t v = high >= 0 ? (int32_t)((uint32_t)high >> s) : -(int32_t)((uint32_t)(-(high + 1)) >> s) - 1;
+    return (int8_t)edgec_clamp(v, -128, 127);
+}
+
 /* Every channel of the two pixels in the pair buffer from the stream (edgec_conv_quad_w16.h's layout), the first n
  * (1 or 2) positions stored at out, out + out_c; from channel pair first_pair on. */
 static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, const int32_t *bias,
                        const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
-                       size_t first_pair, size_t end_pair, int8_t *out)
+                       size_t first_pair, size_t end_pair, int doubled, int8_t *out)
 {
     const size_t chunks = kp / 4u;
     const size_t entry_words = 12u + kp;
@@ -364,14 +376,16 @@ static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, co
         for (int ch = 0; ch < 2 && 2 * (int32_t)pair + ch < out_c; ++ch) {
             const int32_t oc = 2 * (int32_t)pair + ch;
             for (int p = 0; p < n; ++p) {
-                uint32_t sum = (uint32_t)bias[oc];
+                /* a doubled stream: the stream's biases (twice the values, 0 for a constant channel) */
+                uint32_t sum = doubled ? (uint32_t)word_at(stream, pair * entry_words + (size_t)ch) : (uint32_t)bias[oc];
                 for (size_t c = 0; c < chunks; ++c) {
                     sum = dot2(sum, quad[4u * c + 2u * (size_t)p], word_at(stream, w + 4u * c + 2u * (size_t)ch));
                     sum = dot2(sum, quad[4u * c + 2u * (size_t)p + 1u],
                                word_at(stream, w + 4u * c + 2u * (size_t)ch + 1u));
                 }
                 out[(size_t)p * (size_t)out_c + (size_t)oc] =
-                    finish(sum, quant->multiplier[oc], quant->shift[oc], params);
+                    doubled ? finish_doubled(sum, stream, pair * entry_words + 4u + kp + 4u * (size_t)ch)
+                            : finish(sum, quant->multiplier[oc], quant->shift[oc], params);
             }
         }
     }
@@ -448,10 +462,12 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     int8_t patch[EDGEC_CONV_W16_TAPS + 4]; /* + the last row's word overrun */
     int32_t quad[W16_QUAD_WORDS];
     memset(patch + g.k, 0, kp - g.k);
+    /* compiler/conv_layout.py doubles a whole layer's stream or none of it: its first entry tells */
+    const int doubled = word_at(filter, 4u + kp + 3u) == (int32_t)EDGEC_W16_DOUBLED;
     if (positions < 2u) {
         unpack_position(&g, 0, 0, 0, 0, patch, kp, quad);
         unpack_position(&g, 0, 0, 0, 1, patch, kp, quad);
-        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, out_c, output);
+        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, out_c, doubled, output);
         return EDGEC_OK;
     }
     size_t asm_pairs = 0; /* channel pairs the assembly loop takes; the rest (an odd last channel) in C */
@@ -465,7 +481,9 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
             folded &= (uint32_t)word_at(filter, consts + 3u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1 &&
                       (uint32_t)word_at(filter, consts + 7u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1;
         }
-        if (kp <= 32u) {
+        if (doubled) {
+            pairs_loop = kp <= 32u ? edgec_conv_w16_pairs_short_doubled_s8 : edgec_conv_w16_pairs_doubled_s8;
+        } else if (kp <= 32u) {
             pairs_loop = folded ? edgec_conv_w16_pairs_short_folded_s8 : edgec_conv_w16_pairs_short_s8;
         } else {
             pairs_loop = folded ? edgec_conv_w16_pairs_folded_s8 : edgec_conv_w16_pairs_s8;
@@ -516,7 +534,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         }
 #endif
         if (2u * asm_pairs < out_c) {
-            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out_c, out);
+            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out_c, doubled, out);
         }
     }
     return EDGEC_OK;
