@@ -20,6 +20,12 @@ one. Reports name the layout per layer (``weight_layout``).
 
 Table (:func:`w16_table`, the kernel's bias argument): per channel the bias and the right-shift constants of
 edgec_rq_right with the output offset folded in, so the assembly loads them with one LDM and needs no QADD.
+
+Doubled stream (:func:`w16_doubled`, given the output range): for a layer whose ReLU is its zero point (offset
+-128, range -128..127), whose channels shift right by 1..22 with every accumulator below 2^30 (or are constant),
+the stream holds twice the biases and weights and per channel {multiplier, c, s, DOUBLED_MARK}
+(:func:`w16_doubled_table`; a constant channel {0, 2 * out, 1} and no weights): the kernel requantizes with
+SMMLAR, ASR, SSAT (edgec_conv_quad_w16.h) and recognises the layout by the first entry's mark.
 """
 
 from __future__ import annotations

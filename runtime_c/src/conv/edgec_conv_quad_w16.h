@@ -16,7 +16,8 @@
  * (8 - Kp / 4 % 8) % 8 by a computed branch (every chunk instruction is 32-bit: 40 bytes a chunk), which is
  * what lets Kp be a multiple of 4 rather than 8 (K = 27: 7 chunks, not 8). After the chunks each output is the
  * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB; about 40 instructions
- * of each pass go to the four outputs and their bookkeeping (two more a channel to check it is folded).
+ * of each pass go to the four outputs and their bookkeeping (two more a channel to check it is folded). A doubled
+ * stream (ReLU layers, compiler/conv_layout.py) takes three: SMMLAR, ASR, SSAT.
  */
 #ifndef EDGEC_CONV_QUAD_W16_H
 #define EDGEC_CONV_QUAD_W16_H

@@ -7,14 +7,15 @@
  * words, pixel p's halfword pairs (4c, 4c+2) and (4c+1, 4c+3) at words 4c + 2p and 4c + 2p + 1), each window
  * with K rounded up to Kp, a multiple of 4: a last partial chunk comes from the zero tail of the window copy,
  * and its zero weights make it add nothing. Interior windows whose kernel rows are whole 4-tap chunks are
- * unpacked straight from the input rows, other windows of whole-chunk taps (IC a multiple of 4) tap by tap with
- * the pad value's words for out-of-bounds taps; the rest are copied first with out-of-bounds taps set to
- * pad_value.
+ * unpacked straight from the input rows, as are interior 3x3 windows over 3 channels (taken from the position
+ * loop itself), other windows of whole-chunk taps (IC a multiple of 4) tap by tap with the pad value's words for
+ * out-of-bounds taps; the rest are copied first with out-of-bounds taps set to pad_value.
  * An odd last position is computed as the last two positions again (the output written twice is the same
  * value); a single position is duplicated and stored once. With the full int8 output range and every channel's
  * shift folded, on the DSP extension, the channel pairs are one assembly loop (edgec_conv_w16_pairs_s8); an odd
  * last channel, narrowed ranges and unfolded shifts take the C loop (SMLAD where there is one) with the general
- * requantization from quant. The weights, biases and folded constants are one stream (edgec_nn.h).
+ * requantization from quant (a doubled stream: its own constants, as the assembly). The weights, biases and
+ * folded constants are one stream (edgec_nn.h).
  * Stack: the pair buffer (4 words per 4 taps, 2304 bytes at 576 taps) and one 576-byte window copy.
  */
 #include <stddef.h>
