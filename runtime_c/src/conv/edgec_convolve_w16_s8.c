@@ -398,7 +398,9 @@ static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, co
 typedef struct {
     int32_t y0, x0;
     uint32_t rows, cols;
-    size_t step; /* bytes from one window row to the next */
+    size_t step;                    /* bytes from one window row to the next */
+    size_t y_step, x_step;          /* bytes from one window to the next down, across */
+    ptrdiff_t origin;               /* the window of position (0, 0, 0) from the input (before the padding) */
 } w16_rows9;
 
 /* The output indices [*first, *first + count) whose windows along one axis lie inside [0, size). */
@@ -419,7 +421,9 @@ static uint32_t inside_span(int32_t size, int32_t out, int32_t stride, int32_t t
 
 static w16_rows9 rows9_span(const w16_geometry *g)
 {
-    w16_rows9 r = {0, 0, 0u, 0u, (size_t)g->dil_h * g->row_stride};
+    w16_rows9 r = {0, 0, 0u, 0u, (size_t)g->dil_h * g->row_stride, (size_t)g->stride_h * g->row_stride,
+                   (size_t)g->stride_w * 3u,
+                   -(ptrdiff_t)g->pad_top * (ptrdiff_t)g->row_stride - (ptrdiff_t)g->pad_left * 3};
     if (g->k_h == 3 && g->k_w * g->in_c == 9 && g->dil_w == 1) {
         r.rows = inside_span(g->in_h, g->out_h, g->stride_h, g->k_h, g->dil_h, g->pad_top, &r.y0);
         r.cols = inside_span(g->in_w, g->out_w, g->stride_w, g->k_w, 1, g->pad_left, &r.x0);
@@ -516,9 +520,9 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
             }
             for (int p = 0; p < 2; ++p) {
                 if ((uint32_t)(oy - rows9.y0) < rows9.rows && (uint32_t)(ox - rows9.x0) < rows9.cols) {
-                    unpack_rows9(input + (size_t)b * g.image_bytes +
-                                     (size_t)(oy * g.stride_h - g.pad_top) * g.row_stride +
-                                     (size_t)(ox * g.stride_w - g.pad_left) * 3u,
+                    unpack_rows9(input + (rows9.origin + (ptrdiff_t)((size_t)b * g.image_bytes +
+                                                                     (size_t)oy * rows9.y_step +
+                                                                     (size_t)ox * rows9.x_step)),
                                  rows9.step, quad + 2 * p);
                 } else {
                     unpack_position(&g, b, oy, ox, p, patch, kp, quad);
