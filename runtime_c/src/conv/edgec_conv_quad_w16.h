@@ -57,24 +57,24 @@ typedef struct {
         "smlad r2, lr, r7, r2\n\t"                                                                                    \
         "smlad r3, r12, r8, r3\n\t"                                                                                   \
         "smlad r3, lr, r9, r3\n\t"
-/* One output into lr: edgec_requantize_right with the folded constants (r6 lo, r7 hi, r8 multiplier, r9 r1),
+/* One output into d: edgec_requantize_right with the folded constants (r6 lo, r7 hi, r8 multiplier, r9 r1),
  * the offset included, SSAT to int8; r12 scratch. */
-#define EDGEC_W16_FINISH(a)                                                                                           \
+#define EDGEC_W16_FINISH(a, d)                                                                                        \
         "and r12, " a ", #0x80000000\n\t"                                                                             \
-        "adds r12, r12, r6\n\t"                                                                                       \
-        "adc lr, r7, " a ", asr #31\n\t"                                                                              \
-        "smlal r12, lr, " a ", r8\n\t"                                                                                \
-        "asr lr, lr, r9\n\t"                                                                                          \
-        "ssat lr, #8, lr\n\t"
+        "adds r12, r12, r6\n\t"                                                                                        \
+        "adc " d ", r7, " a ", asr #31\n\t"                                                                            \
+        "smlal r12, " d ", " a ", r8\n\t"                                                                              \
+        "asr " d ", " d ", r9\n\t"                                                                                     \
+        "ssat " d ", #8, " d "\n\t"
 
-/* One output into lr from a doubled accumulator (r6 multiplier, r7 c, r8 s): SMMLAR gives
+/* One output into d from a doubled accumulator (r6 multiplier, r7 c, r8 s): SMMLAR gives
  * SaturatingRoundingDoublingHighMul of the true accumulator plus c, ASR the rounding right shift plus the offset
  * (exact where the accumulator is non-negative; elsewhere both are at most the offset, -128, as the clamp makes
  * them), SSAT to int8. */
-#define EDGEC_W16_FINISH_DOUBLED(a)                                                                                   \
-        "smmlar lr, " a ", r6, r7\n\t"                                                                               \
-        "asr lr, lr, r8\n\t"                                                                                        \
-        "ssat lr, #8, lr\n\t"
+#define EDGEC_W16_FINISH_DOUBLED(a, d)                                                                                \
+        "smmlar " d ", " a ", r6, r7\n\t"                                                                              \
+        "asr " d ", " d ", r8\n\t"                                                                                     \
+        "ssat " d ", #8, " d "\n\t"
 
 /* A channel whose table entry is not folded ({shift, 0, multiplier, -1}: a left shift or r1 > 22, r6..r9): the
  * constants made here, the offset (r12) added with saturation: edgec_requantize_nonneg's two branches. */
@@ -123,7 +123,7 @@ typedef struct {
 /* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
  * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
  * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
-#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, CHECK, UNFOLDED, FINISH)                                                               \
+#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, TAIL, UNFOLDED)                                                               \
 __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "sub sp, sp, #32\n\t"                                                                                          \
@@ -151,27 +151,7 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         EDGEC_W16_CHUNK                                                                                                \
         EDGEC_W16_CHUNK                                                                                                \
         LOOP                                                                                                           \
-        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
-        "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
-        CHECK("5f")                                                                                                    \
-        FINISH("r0")                                                                                         \
-        "strb lr, [r10]\n\t"                                                                                           \
-        FINISH("r2")                                                                                         \
-        "strb lr, [r10, r11]\n"                                                                                        \
-        "3:\n\t"                                                                                                       \
-        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
-        CHECK("6f")                                                                                                    \
-        FINISH("r1")                                                                                         \
-        "strb lr, [r10, #1]\n\t"                                                                                       \
-        FINISH("r3")                                                                                         \
-        "add r4, r10, r11\n\t"                                                                                         \
-        "strb lr, [r4, #1]\n"                                                                                          \
-        "4:\n\t"                                                                                                       \
-        "adds r10, r10, #2\n\t"                                                                                        \
-        "str r10, [sp, #8]\n\t"                                                                                        \
-        "ldr r4, [sp, #16]\n\t"                                                                                        \
-        "cmp r10, r4\n\t"                                                                                              \
-        "bne 1b\n\t"                                                                                                   \
+        TAIL                                                                                                           \
         "add sp, sp, #32\n\t"                                                                                          \
         "pop {r4-r11, pc}\n\t"                                                                                           \
         UNFOLDED                                                                                                       \
@@ -179,19 +159,59 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
 /* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the check for an unfolded entry (left out
  * where the C side found every entry folded) and the unfolded requantization it branches to. */
 #define EDGEC_W16_LOOP "ldr r6, [sp, #4]\n\t" "cmp r4, r6\n\t" "bne 2b\n\t"
-#define EDGEC_W16_CHECK(L) "cmp r9, #22\n\t" "bhi " L "\n\t"
-#define EDGEC_W16_NO_CHECK(L) ""
+/* After the chunks: the four outputs, then the next pass. Checked: each channel whose r1 (r9) is above
+ * EDGEC_RQ_FOLD_MAX_R1 branches to its unfolded tail. Plain (every entry folded, or doubled): p0c0 is kept in r4
+ * and stored last with the output pointer's post-increment. */
+#define EDGEC_W16_TAIL_CHECKED                                                                                         \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
+        "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
+        "cmp r9, #22\n\t"                                                                                              \
+        "bhi 5f\n\t"                                                                                                   \
+        EDGEC_W16_FINISH("r0", "lr")                                                                                   \
+        "strb lr, [r10]\n\t"                                                                                           \
+        EDGEC_W16_FINISH("r2", "lr")                                                                                   \
+        "strb lr, [r10, r11]\n"                                                                                        \
+        "3:\n\t"                                                                                                       \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
+        "cmp r9, #22\n\t"                                                                                              \
+        "bhi 6f\n\t"                                                                                                   \
+        EDGEC_W16_FINISH("r1", "lr")                                                                                   \
+        "strb lr, [r10, #1]\n\t"                                                                                       \
+        EDGEC_W16_FINISH("r3", "lr")                                                                                   \
+        "add r4, r10, r11\n\t"                                                                                         \
+        "strb lr, [r4, #1]\n"                                                                                          \
+        "4:\n\t"                                                                                                       \
+        "adds r10, r10, #2\n\t"                                                                                        \
+        "str r10, [sp, #8]\n\t"                                                                                        \
+        "ldr r4, [sp, #16]\n\t"                                                                                        \
+        "cmp r10, r4\n\t"                                                                                              \
+        "bne 1b\n\t"
+#define EDGEC_W16_TAIL_PLAIN(FINISH)                                                                                   \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
+        "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
+        FINISH("r0", "r4")                                                                                             \
+        FINISH("r2", "lr")                                                                                             \
+        "strb lr, [r10, r11]\n\t"                                                                                      \
+        "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
+        FINISH("r1", "lr")                                                                                             \
+        "strb lr, [r10, #1]\n\t"                                                                                       \
+        FINISH("r3", "lr")                                                                                             \
+        "add r0, r10, r11\n\t"                                                                                         \
+        "strb lr, [r0, #1]\n\t"                                                                                        \
+        "strb r4, [r10], #2\n\t"                                                                                       \
+        "str r10, [sp, #8]\n\t"                                                                                        \
+        "ldr r4, [sp, #16]\n\t"                                                                                        \
+        "cmp r10, r4\n\t"                                                                                              \
+        "bne 1b\n\t"
 #define EDGEC_W16_UNFOLDED_TAILS                                                                                      \
         "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS,
-                    EDGEC_W16_FINISH)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "", EDGEC_W16_FINISH)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS,
-                    EDGEC_W16_FINISH)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_NO_CHECK, "", EDGEC_W16_FINISH)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_doubled_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "",
-                    EDGEC_W16_FINISH_DOUBLED)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_doubled_s8", "", EDGEC_W16_NO_CHECK, "", EDGEC_W16_FINISH_DOUBLED)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_CHECKED, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH), "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_TAIL_CHECKED, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH), "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_doubled_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED),
+                    "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_doubled_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED), "")
 void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);               /* any Kp, any entry */
 void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);        /* any Kp, every entry folded */
 void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);         /* Kp <= 32, any entry */
@@ -206,8 +226,8 @@ void edgec_conv_w16_pairs_short_doubled_s8(edgec_w16_pairs *st); /* Kp <= 32, a 
 #undef EDGEC_W16_UNFOLDED
 #undef EDGEC_W16_PAIRS_ASM
 #undef EDGEC_W16_LOOP
-#undef EDGEC_W16_CHECK
-#undef EDGEC_W16_NO_CHECK
+#undef EDGEC_W16_TAIL_CHECKED
+#undef EDGEC_W16_TAIL_PLAIN
 #undef EDGEC_W16_UNFOLDED_TAILS
 #endif
 
