@@ -15,9 +15,10 @@
  * the loop keeps its bounds on the stack; the chunk loop is eight chunks long and entered at chunk
  * (8 - Kp / 4 % 8) % 8 by a computed branch (every chunk instruction is 32-bit: 40 bytes a chunk), which is
  * what lets Kp be a multiple of 4 rather than 8 (K = 27: 7 chunks, not 8). After the chunks each output is the
- * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB; about 40 instructions
- * of each pass go to the four outputs and their bookkeeping (two more a channel to check it is folded). A doubled
- * stream (ReLU layers, compiler/conv_layout.py) takes three: SMMLAR, ASR, SSAT.
+ * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB, or for a doubled stream
+ * (ReLU layers, compiler/conv_layout.py) three (SMMLAR, ASR, SSAT) and one STRB; with the constants' two LDM and
+ * the pass's bookkeeping (bias LDM, buffer reload, computed entry, output pointer, bound) about 39 instructions
+ * of a folded pass and 27 of a doubled one go to the four outputs (two more a channel to check it is folded).
  */
 #ifndef EDGEC_CONV_QUAD_W16_H
 #define EDGEC_CONV_QUAD_W16_H
@@ -156,8 +157,9 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         "pop {r4-r11, pc}\n\t"                                                                                           \
         UNFOLDED                                                                                                       \
         EDGEC_THUMB_FUNC_END(NAME));
-/* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the check for an unfolded entry (left out
- * where the C side found every entry folded) and the unfolded requantization it branches to. */
+/* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the pass's tail (below: with the check
+ * for an unfolded entry, or without it where the C side found every entry folded or the stream doubled) and the
+ * unfolded requantization the check branches to. */
 #define EDGEC_W16_LOOP "ldr r6, [sp, #4]\n\t" "cmp r4, r6\n\t" "bne 2b\n\t"
 /* After the chunks: the four outputs, then the next pass. Checked: each channel whose r1 (r9) is above
  * EDGEC_RQ_FOLD_MAX_R1 branches to its unfolded tail. Plain (every entry folded, or doubled): p0c0 is kept in r4
