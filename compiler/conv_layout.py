@@ -21,11 +21,12 @@ one. Reports name the layout per layer (``weight_layout``).
 Table (:func:`w16_table`, the kernel's bias argument): per channel the bias and the right-shift constants of
 edgec_rq_right with the output offset folded in, so the assembly loads them with one LDM and needs no QADD.
 
-Doubled stream (:func:`w16_doubled`, given the output range): for a layer whose ReLU is its zero point (offset
--128, range -128..127), whose channels shift right by 1..22 with every accumulator below 2^30 (or are constant),
-the stream holds twice the biases and weights and per channel {multiplier, c, s, DOUBLED_MARK}
-(:func:`w16_doubled_table`; a constant channel {0, 2 * out, 1} and no weights): the kernel requantizes with
-SMMLAR, ASR, SSAT (edgec_conv_quad_w16.h) and recognises the layout by the first entry's mark.
+Doubled stream (:func:`w16_doubled`, given the output range): for a layer of the full range -128..127 whose
+channels shift right by 1..22 with every accumulator below 2^30 (or are constant), the stream holds twice the
+biases and weights and per channel {multiplier, c, s, mark} (:func:`w16_doubled_table`; a constant channel
+{0, 2 * out, 1} and no weights): the kernel requantizes with SMMLAR, ASR, SSAT where the ReLU is the zero point
+(offset -128, DOUBLED_MARK), else SMMLAR, ADD of the sign, ASR, SSAT (DOUBLED_SIGNED_MARK), and recognises the
+layout by the first entry's mark.
 """
 
 from __future__ import annotations
@@ -80,12 +81,11 @@ def _constant_outputs(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndar
 
 def w16_doubled(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray,
                 output_offset: int, act_min: int, act_max: int) -> bool:
-    """Whether the layer takes the doubled stream (:func:`w16_weights`): the full int8 range with the output
-    offset at its bottom (-128: ReLU folded into the zero point), and every channel either constant (one output
-    for every input: dead channels of tiny multipliers or huge biases) or with a right shift s = -shift of at
-    most DOUBLED_MAX_S and every accumulator (bias plus any K taps of |input| <= 128) below 2^30 in magnitude, so
-    that twice it fits int32."""
-    if act_min != -128 or act_max != 127 or output_offset != -128:
+    """Whether the layer takes the doubled stream (:func:`w16_weights`): the full int8 range (the assembly's
+    SSAT), and every channel either constant (one output for every input: dead channels of tiny multipliers or
+    huge biases) or with a right shift s = -shift of at most DOUBLED_MAX_S and every accumulator (bias plus any K
+    taps of |input| <= 128) below 2^30 in magnitude, so that twice it fits int32."""
+    if act_min != -128 or act_max != 127:
         return False
     oc = weights.shape[0]
     reach = np.abs(bias.astype(np.int64)) + 128 * np.abs(weights.reshape(oc, -1).astype(np.int64)).sum(axis=1)
@@ -97,13 +97,16 @@ def w16_doubled(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, s
 
 
 def w16_doubled_table(multiplier: np.ndarray, shift: np.ndarray, output_offset: int) -> np.ndarray:
-    """Per channel {multiplier, (1 + 2 * offset) << (s - 1), s, DOUBLED_MARK} with s = -shift: on the doubled
-    accumulator 2a, SMMLAR gives floor((2a * m + 2^31) / 2^32) + c = SaturatingRoundingDoublingHighMul(a, m) + c,
-    and ASR by s then RoundingDivideByPOT's result plus the offset wherever a >= 0 (a negative a gives a value
-    <= offset either way, which the clamp at -128 = offset takes to -128): SMMLAR, ASR, SSAT #8."""
+    """Per channel {multiplier, (1 + 2 * offset) << (s - 1), s, mark} with s = -shift: on the doubled accumulator
+    2a, SMMLAR gives floor((2a * m + 2^31) / 2^32) + c = SaturatingRoundingDoublingHighMul(a, m) + c, and ASR by
+    s then RoundingDivideByPOT's result plus the offset wherever a >= 0. For a < 0 RoundingDivideByPOT rounds
+    half away from zero: one less before the ASR (ADD of the sum's sign, mark DOUBLED_SIGNED_MARK), except where
+    the offset is -128 (ReLU folded into the zero point: mark DOUBLED_MARK): a negative a then gives a value
+    <= offset either way, which the clamp takes to -128."""
     s = -shift.astype(np.int64)
     c = ((1 + 2 * int(output_offset)) << np.maximum(s - 1, 0)) & 0xFFFFFFFF
-    rows = np.stack([multiplier.astype(np.int64), c, s, np.full_like(s, DOUBLED_MARK)], axis=1) & 0xFFFFFFFF
+    mark = DOUBLED_MARK if output_offset == -128 else DOUBLED_SIGNED_MARK
+    rows = np.stack([multiplier.astype(np.int64), c, s, np.full_like(s, mark)], axis=1) & 0xFFFFFFFF
     return rows.astype(np.uint32).view(np.int32)
 
 
@@ -148,6 +151,7 @@ def w16_weights(weights: np.ndarray, bias: np.ndarray, multiplier: np.ndarray, s
 FOLD_MAX_R1 = 22  # EDGEC_RQ_FOLD_MAX_R1 in edgec_fixedpoint.h
 DOUBLED_MAX_S = 22  # |c| <= 255 * 2^21 and |SRDHM| < 2^30: their sum fits int32
 DOUBLED_MARK = 0x444F5542  # EDGEC_W16_DOUBLED in edgec_conv_quad_w16.h: the fourth word of a doubled entry
+DOUBLED_SIGNED_MARK = 0x444F5553  # EDGEC_W16_DOUBLED_SIGNED: the same where the offset is not -128
 
 
 def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, output_offset: int) -> np.ndarray:

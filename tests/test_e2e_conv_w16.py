@@ -5,8 +5,10 @@ so the cases of tests/test_e2e_conv_fast.py already run this path there; these a
 K of 1..9 and other sizes that are not a multiple of 4 (zero taps up to Kp), Kp / 4 of every residue mod 8 (the
 entry into the 8-chunk loop) and above 8 chunks, odd channel counts (the last channel in C), dilation, position counts below and
 around multiples of four (the last group recomputed), a tiny output scale (left shifts in the assembly), ReLU6
-(the C loop), a nonzero input zero point with padding, and the int8 kernel forced with --conv-weights int8 on the
-same targets. Each run checks which kernel the generated model calls and that outputs equal TFLite's reference
+(the C loop), a nonzero input zero point with padding, the doubled streams (compiler/conv_layout.w16_doubled:
+SMMLAR requantization, with the sign's ADD for full-range layers and without it for ReLU into the zero point),
+3x3 windows over 2 and 3 channels at stride 2 (SAME and VALID, odd sizes), 1x1 over 8 channels with odd OC, and
+the int8 kernel forced with --conv-weights int8 on the same targets. Each run checks which kernel the generated model calls and that outputs equal TFLite's reference
 interpreter and the IR interpreter bit for bit.
 """
 

@@ -106,8 +106,8 @@ def test_w16_shapes(runtime: Any, shape: tuple, full_range: bool) -> None:
         _check(runtime, _conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, full_range))
 
 
-def _doubled_case(case: Case, rng: np.random.Generator, dead: int = 0) -> Case:
-    """case with the output range a ReLU folded into the zero point (-128 .. 127, offset -128), right shifts of 1 to
+def _doubled_case(case: Case, rng: np.random.Generator, dead: int = 0, offset: int = -128) -> Case:
+    """case with the full output range, the offset (-128: a ReLU folded into the zero point), right shifts of 1 to
     22; dead: channels made constant (huge biases, tiny multipliers, shifts no live channel may have)."""
     op = case.op
     oc = op.weights.shape[0]
@@ -122,7 +122,7 @@ def _doubled_case(case: Case, rng: np.random.Generator, dead: int = 0) -> Case:
             bias[c], shift[c], multiplier[c] = (1 << 29), 1, 1 << 30
         else:  # a tiny multiplier: the offset for every input
             multiplier[c], shift[c] = 1, -31
-    op = dataclasses.replace(op, bias=bias, shift=shift, multiplier=multiplier, output_offset=-128, act_min=-128,
+    op = dataclasses.replace(op, bias=bias, shift=shift, multiplier=multiplier, output_offset=offset, act_min=-128,
                              act_max=127)
     return Case(op, case.x, case.out)
 
@@ -131,7 +131,8 @@ def _is_doubled(op: ir.Conv2D) -> bool:
     stream = conv_layout.w16_weights(op.weights, op.bias, op.multiplier, op.shift, op.output_offset, op.act_min,
                                      op.act_max)
     kp = conv_layout.padded_taps(int(np.prod(op.weights.shape[1:])))
-    return int(stream.view(np.int32)[4 + kp + 3]) == conv_layout.DOUBLED_MARK
+    mark = conv_layout.DOUBLED_MARK if op.output_offset == -128 else conv_layout.DOUBLED_SIGNED_MARK
+    return int(stream.view(np.int32)[4 + kp + 3]) == mark
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=lambda s: "x".join(map(str, s[:5])) + f"_k{s[5][0]}{s[5][1]}"
@@ -141,33 +142,41 @@ def test_w16_doubled_shapes(runtime: Any, shape: tuple) -> None:
     and without constant channels; the layer whose channel fits neither keeps the folded stream."""
     n, h, w, ic, oc, k, stride, padding, dilation = shape
     rng = np.random.default_rng(hash((shape, "doubled")) % (1 << 32))
-    for dead in (0, 2):
-        case = _doubled_case(_conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, True), rng, dead)
+    for dead, offset in ((0, -128), (2, -128), (0, int(rng.integers(-127, 128))), (2, 127)):
+        case = _doubled_case(_conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, True), rng, dead, offset)
         assert _is_doubled(case.op)
         _check(runtime, case, ranged=True)
     op = _doubled_case(_conv(rng, n, h, w, ic, oc, k, stride, padding, dilation, True), rng).op
     shift, bias, multiplier, weights = op.shift.copy(), op.bias.copy(), op.multiplier.copy(), op.weights.copy()
     shift[-1], bias[-1], multiplier[-1], weights[-1] = -23, 3 << 22, (1 << 31) - 1, 100  # s > 22, a rounding edge
     assert not _is_doubled(dataclasses.replace(op, shift=shift, bias=bias, multiplier=multiplier, weights=weights))
-    assert not _is_doubled(dataclasses.replace(op, output_offset=-127))
     assert not _is_doubled(dataclasses.replace(op, act_max=100))
+    assert not _is_doubled(dataclasses.replace(op, act_min=-127))
 
 
 def test_w16_doubled_table_matches_the_reference_requantization() -> None:
-    """SMMLAR(2a, m, c) >> s, SSAT #8 in Python integers equals requantize(a) - 128 clamped, for every right shift
-    of 1..22, accumulators up to 2^30 in magnitude and multipliers from 0 to 2^31 - 1."""
+    """(SMMLAR(2a, m, c) [+ sign(a) where signed]) >> s, SSAT #8 in Python integers equals requantize(a) + offset
+    clamped, for every right shift of 1..22, accumulators up to 2^30 in magnitude, multipliers from 0 to 2^31 - 1
+    and offsets -128 (no sign term) to 127."""
     from compiler.fixedpoint import requantize
 
     rng = np.random.default_rng(9)
     accs = [-(2**30) + 1, -1, 0, 1, 2**30 - 1, *rng.integers(-(2**30) + 1, 2**30, size=60).tolist()]
+    # ties of the rounding right shift (a * m = k * 2^31 exactly before it): m = 2^30, a = odd multiples of 2^(s-1)
     for shift in range(-conv_layout.DOUBLED_MAX_S, 0):
+        ties = [sign * (2 * j + 1) << (-shift) for j in (0, 1, 5) for sign in (1, -1)]
         for m in (0, 1, 1 << 30, (1 << 31) - 1, int(rng.integers(1 << 30, 1 << 31))):
-            t = conv_layout.w16_doubled_table(np.array([m], np.int32), np.array([shift], np.int32), -128)
-            mm, c, s, mark = (int(v) for v in t[0])
-            assert mark == conv_layout.DOUBLED_MARK and mm == m and s == -shift
-            got = np.clip([(((c << 32) + 2 * a * m + (1 << 31)) >> 32) >> s for a in accs], -128, 127)
-            want = requantize(np.array(accs, np.int32), m, shift, -128, -128, 127)
-            assert got.tolist() == want.tolist()
+            for offset in (-128, -127, 0, 5, 127):
+                t = conv_layout.w16_doubled_table(np.array([m], np.int32), np.array([shift], np.int32), offset)
+                mm, c, s, mark = (int(v) for v in t[0])
+                signed = mark == conv_layout.DOUBLED_SIGNED_MARK
+                assert mark == (conv_layout.DOUBLED_MARK if offset == -128 else conv_layout.DOUBLED_SIGNED_MARK)
+                assert mm == m and s == -shift
+                values = accs + ties
+                got = np.clip([((((c << 32) + 2 * a * m + (1 << 31)) >> 32) - (signed and a < 0)) >> s
+                               for a in values], -128, 127)
+                want = requantize(np.array(values, np.int32), m, shift, offset, -128, 127)
+                assert got.tolist() == want.tolist(), (shift, m, offset)
 
 
 @pytest.mark.parametrize("seed", range(30))
@@ -178,6 +187,7 @@ def test_w16_random(runtime: Any, seed: int) -> None:
         _check(runtime, case)
         _check(runtime, case, ranged=True)  # doubled where the range allows
         _check(runtime, _doubled_case(case, rng, dead=int(rng.integers(0, 3))), ranged=True)
+        _check(runtime, _doubled_case(case, rng, int(rng.integers(0, 3)), int(rng.integers(-128, 128))), ranged=True)
 
 
 @pytest.mark.parametrize("extreme", ["weights_min", "offsets"])

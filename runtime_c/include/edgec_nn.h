@@ -179,8 +179,8 @@ edgec_status edgec_convolve_fast_s8(const edgec_conv_params *params, const edgec
  * c1 (...), c1 (...), then c0's and c1's {lo, hi, multiplier, r1}: for a right shift with r1 = -1 - shift <=
  * EDGEC_RQ_FOLD_MAX_R1 the edgec_rq_right constants with params->output_offset folded in
  * (edgec_rq_right_fold_offset), else {shift, 0, multiplier, -1}; an odd last channel has a zero partner. A
- * doubled stream (compiler/conv_layout.py: ReLU layers, offset -128) has twice the biases and weights and per
- * channel {multiplier, c, s, EDGEC_W16_DOUBLED} (SMMLAR, ASR, SSAT; edgec_conv_quad_w16.h). table
+ * doubled stream (compiler/conv_layout.py: full-range layers) has twice the biases and weights and per channel
+ * {multiplier, c, s, EDGEC_W16_DOUBLED or _SIGNED} (SMMLAR, ASR, SSAT; edgec_conv_quad_w16.h). table
  * (in place of bias): the int32 biases. Two positions x two channels per pass (10 instructions per 16 MACs on the
  * DSP extension). K at most EDGEC_CONV_W16_TAPS, else EDGEC_ARG_ERROR. Portable C off the DSP extension (the
  * compiler chooses it only on DSP targets without Helium), and for narrowed output ranges or unfolded shifts.

@@ -16,7 +16,8 @@
  * (8 - Kp / 4 % 8) % 8 by a computed branch (every chunk instruction is 32-bit: 40 bytes a chunk), which is
  * what lets Kp be a multiple of 4 rather than 8 (K = 27: 7 chunks, not 8). After the chunks each output is the
  * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB, or for a doubled stream
- * (ReLU layers, compiler/conv_layout.py) three (SMMLAR, ASR, SSAT) and one STRB; with the constants' two LDM and
+ * (compiler/conv_layout.py) three (SMMLAR, ASR, SSAT; four with the sign's ADD where the output offset is not
+ * -128) and one STRB; with the constants' two LDM and
  * the pass's bookkeeping (bias LDM, buffer reload, computed entry, output pointer, bound) about 39 instructions
  * of a folded pass and 27 of a doubled one go to the four outputs (two more a channel to check it is folded).
  */
@@ -30,6 +31,7 @@
 /* The fourth word of a doubled stream's constants (compiler/conv_layout.py's DOUBLED_MARK): biases and weights
  * twice their values, each channel's constants {multiplier, c, s, EDGEC_W16_DOUBLED}. */
 #define EDGEC_W16_DOUBLED 0x444F5542
+#define EDGEC_W16_DOUBLED_SIGNED 0x444F5553 /* the same where the output offset is not -128 */
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EDGEC_CONV_W16_ASM 1
@@ -74,6 +76,14 @@ typedef struct {
  * them), SSAT to int8. */
 #define EDGEC_W16_FINISH_DOUBLED(a, d)                                                                                \
         "smmlar " d ", " a ", r6, r7\n\t"                                                                              \
+        "asr " d ", " d ", r8\n\t"                                                                                     \
+        "ssat " d ", #8, " d "\n\t"
+
+/* The same where the output offset is not -128: a negative accumulator one less before the shift (its sign
+ * added), as RoundingDivideByPOT rounds half away from zero. */
+#define EDGEC_W16_FINISH_SIGNED(a, d)                                                                                 \
+        "smmlar " d ", " a ", r6, r7\n\t"                                                                              \
+        "add " d ", " d ", " a ", asr #31\n\t"                                                                         \
         "asr " d ", " d ", r8\n\t"                                                                                     \
         "ssat " d ", #8, " d "\n\t"
 
@@ -214,15 +224,21 @@ EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_TAIL_P
 EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_doubled_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED),
                     "")
 EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_doubled_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED), "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_signed_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_SIGNED),
+                    "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_signed_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_SIGNED), "")
 void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);               /* any Kp, any entry */
 void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);        /* any Kp, every entry folded */
 void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);         /* Kp <= 32, any entry */
 void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st);  /* Kp <= 32, every entry folded */
 void edgec_conv_w16_pairs_doubled_s8(edgec_w16_pairs *st);       /* any Kp, a doubled stream */
 void edgec_conv_w16_pairs_short_doubled_s8(edgec_w16_pairs *st); /* Kp <= 32, a doubled stream */
+void edgec_conv_w16_pairs_signed_s8(edgec_w16_pairs *st);        /* any Kp, doubled, offset not -128 */
+void edgec_conv_w16_pairs_short_signed_s8(edgec_w16_pairs *st);  /* Kp <= 32, doubled, offset not -128 */
 #undef EDGEC_W16_CHUNK
 #undef EDGEC_W16_FINISH
 #undef EDGEC_W16_FINISH_DOUBLED
+#undef EDGEC_W16_FINISH_SIGNED
 #undef EDGEC_W16_FINISH_RIGHT
 #undef EDGEC_W16_FINISH_LEFT
 #undef EDGEC_W16_UNFOLDED

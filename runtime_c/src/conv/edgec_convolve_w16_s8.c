@@ -352,20 +352,22 @@ static inline uint32_t dot2(uint32_t acc, int32_t e, int32_t w)
 #endif
 }
 
-/* EDGEC_W16_FINISH_DOUBLED (edgec_conv_quad_w16.h) in C: the doubled sum, the channel's constants
- * {multiplier, c, s, mark} at word consts: SMMLAR, ASR (as a floor division), SSAT #8. */
-static inline int8_t finish_doubled(uint32_t sum, const int16_t *stream, size_t consts)
+/* EDGEC_W16_FINISH_DOUBLED / _SIGNED (edgec_conv_quad_w16.h) in C: the doubled sum, the channel's constants
+ * {multiplier, c, s, mark} at word consts: SMMLAR, the sign's ADD (signed), ASR (as a floor division), SSAT #8. */
+static inline int8_t finish_doubled(uint32_t sum, const int16_t *stream, size_t consts, int is_signed)
 {
-    const int64_t t = (int64_t)word_at(stream, consts + 1u) * 4294967296LL +
-                      (int64_t)edgec_wrap_int32(sum) * word_at(stream, consts) + 0x80000000LL;
-    const int32_t high = edgec_wrap_int32((uint32_t)((uint64_t)t >> 32));
+    const int32_t a2 = edgec_wrap_int32(sum);
+    const int64_t t = (int64_t)word_at(stream, consts + 1u) * 4294967296LL + (int64_t)a2 * word_at(stream, consts) +
+                      0x80000000LL;
+    const int32_t high = edgec_wrap_int32((uint32_t)((uint64_t)t >> 32)) - (is_signed && a2 < 0);
     const uint32_t s = (uint32_t)word_at(stream, consts + 2u);
     const int32_t v = high >= 0 ? (int32_t)((uint32_t)high >> s) : -(int32_t)((uint32_t)(-(high + 1)) >> s) - 1;
     return (int8_t)edgec_clamp(v, -128, 127);
 }
 
 /* Every channel of the two pixels in the pair buffer from the stream (edgec_conv_quad_w16.h's layout), the first n
- * (1 or 2) positions stored at out, out + out_c; from channel pair first_pair on. */
+ * (1 or 2) positions stored at out, out + out_c; from channel pair first_pair on; doubled: 0 (the folded
+ * stream), 1 (doubled, offset -128) or 2 (doubled, signed rounding). */
 static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, const int32_t *bias,
                        const edgec_per_channel_quant *quant, const edgec_conv_params *params, int32_t out_c, int n,
                        size_t first_pair, size_t end_pair, int doubled, int8_t *out)
@@ -385,7 +387,8 @@ static void channels_c(const int32_t *quad, const int16_t *stream, size_t kp, co
                                word_at(stream, w + 4u * c + 2u * (size_t)ch + 1u));
                 }
                 out[(size_t)p * (size_t)out_c + (size_t)oc] =
-                    doubled ? finish_doubled(sum, stream, pair * entry_words + 4u + kp + 4u * (size_t)ch)
+                    doubled ? finish_doubled(sum, stream, pair * entry_words + 4u + kp + 4u * (size_t)ch,
+                                             doubled == 2)
                             : finish(sum, quant->multiplier[oc], quant->shift[oc], params);
             }
         }
@@ -468,7 +471,8 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     int32_t quad[W16_QUAD_WORDS];
     memset(patch + g.k, 0, kp - g.k);
     /* compiler/conv_layout.py doubles a whole layer's stream or none of it: its first entry tells */
-    const int doubled = word_at(filter, 4u + kp + 3u) == (int32_t)EDGEC_W16_DOUBLED;
+    const int32_t mark = word_at(filter, 4u + kp + 3u);
+    const int doubled = mark == (int32_t)EDGEC_W16_DOUBLED ? 1 : mark == (int32_t)EDGEC_W16_DOUBLED_SIGNED ? 2 : 0;
     if (positions < 2u) {
         unpack_position(&g, 0, 0, 0, 0, patch, kp, quad);
         unpack_position(&g, 0, 0, 0, 1, patch, kp, quad);
@@ -486,8 +490,10 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
             folded &= (uint32_t)word_at(filter, consts + 3u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1 &&
                       (uint32_t)word_at(filter, consts + 7u) <= (uint32_t)EDGEC_RQ_FOLD_MAX_R1;
         }
-        if (doubled) {
+        if (doubled == 1) {
             pairs_loop = kp <= 32u ? edgec_conv_w16_pairs_short_doubled_s8 : edgec_conv_w16_pairs_doubled_s8;
+        } else if (doubled == 2) {
+            pairs_loop = kp <= 32u ? edgec_conv_w16_pairs_short_signed_s8 : edgec_conv_w16_pairs_signed_s8;
         } else if (kp <= 32u) {
             pairs_loop = folded ? edgec_conv_w16_pairs_short_folded_s8 : edgec_conv_w16_pairs_short_s8;
         } else {
