@@ -5,7 +5,10 @@ On the host the kernel runs its portable loop over the same quad buffer and weig
 assembly reads (edgec_conv_quad_w16.h; on QEMU: tests/test_e2e_conv_w16.py): K of 1..9 and others not a multiple
 of 4 or 8 (the zero taps up to Kp), padding with a nonzero pad value, strides, dilations, position counts below
 four and around multiples of four (the last group repeated), batches, left and right shifts, narrow output
-ranges, biases near the int32 limits (wrapping sums) and extreme offsets.
+ranges, biases near the int32 limits (wrapping sums) and extreme offsets; 3x3 windows over 3 channels (unpacked
+straight from the input) and small IC at stride 2, 1x1 over 8 channels; and the doubled streams the compiler makes
+for full-range layers (conv_layout.w16_doubled: given the output range; constant channels, ReLU offset -128 and
+signed rounding), whose requantization the C model here computes as the assembly does.
 """
 
 from __future__ import annotations
