@@ -185,6 +185,30 @@ static void unpack_position(const w16_geometry *g, int32_t b, int32_t oy, int32_
         unpack_rows9(src, (size_t)g->dil_h * g->row_stride, quad + 2 * p);
         return;
     }
+    if (g->dil_w == 1 && g->k_h == 3 && row_bytes == 9u) { /* the same at the border: pixel by pixel into patch */
+        const int8_t pad = (int8_t)g->pad_value;
+        for (int32_t ky = 0; ky < 3; ++ky) {
+            const int32_t iy = origin_y + ky * g->dil_h;
+            const int row_in = iy >= 0 && iy < g->in_h;
+            const int8_t *row = in_batch + (row_in ? (size_t)iy * g->row_stride : 0u);
+            for (int32_t kx = 0; kx < 3; ++kx) {
+                const int32_t ix = origin_x + kx;
+                int8_t *d = patch + 9 * ky + 3 * kx;
+                if (row_in && ix >= 0 && ix < g->in_w) {
+                    const int8_t *src = row + 3 * (size_t)ix;
+                    d[0] = src[0];
+                    d[1] = src[1];
+                    d[2] = src[2];
+                } else {
+                    d[0] = pad;
+                    d[1] = pad;
+                    d[2] = pad;
+                }
+            }
+        }
+        unpack_rows9(patch, 9u, quad + 2 * p);
+        return;
+    }
     int8_t *dst = patch;
     if (inside && g->dil_w == 1) { /* rows of other lengths (e.g. 3x3 over 3 channels): one copy per row */
         const int8_t *src = in_batch + (size_t)origin_y * g->row_stride + (size_t)origin_x * (size_t)g->in_c;
