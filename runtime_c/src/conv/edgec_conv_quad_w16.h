@@ -36,16 +36,18 @@
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !(defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1))
 #define EDGEC_CONV_W16_ASM 1
 
-/* The state of edgec_conv_w16_pairs_s8 (word offsets fixed). */
+/* The state of edgec_conv_w16_pairs_s8 (word offsets fixed): its first seven words are the loop's locals, copied
+ * to its stack in one LDM/STM; entry is 0 until the first call computes it from skip and stores it back. */
 typedef struct {
     const int32_t *quad;     /*  0: the pair buffer */
     const int32_t *quad_end; /*  4: past its Kp / 4 chunks */
-    const int32_t *stream;   /*  8: the first channel pair's stream entry */
-    int8_t *out;             /* 12: the first channel's output at the first position */
-    uint32_t stride;         /* 16: bytes from one position's outputs to the next (OC) */
-    int8_t *out_end;         /* 20: out + 2 * pairs (at least one pair) */
-    uint32_t skip;           /* 24: chunks skipped at the loop's entry: (8 - Kp / 4 % 8) % 8 */
-    int32_t offset;          /* 28: the output offset (for a channel whose constants are not folded) */
+    int8_t *out;             /*  8: the first channel's output at the first position */
+    uint32_t stride;         /* 12: bytes from one position's outputs to the next (OC) */
+    int8_t *out_end;         /* 16: out + 2 * pairs (at least one pair) */
+    uintptr_t entry;         /* 20: the chunk loop's entry (Thumb bit set); 0 before the first call */
+    int32_t offset;          /* 24: the output offset (for a channel whose constants are not folded) */
+    const int32_t *stream;   /* 28: the first channel pair's stream entry */
+    uint32_t skip;           /* 32: chunks skipped at the loop's entry: (8 - Kp / 4 % 8) % 8 */
 } edgec_w16_pairs;
 
 /* One chunk: r4 the pair buffer, r5 the stream; r0 p0c0, r1 p0c1, r2 p1c0, r3 p1c1. */
@@ -138,15 +140,17 @@ typedef struct {
 __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "sub sp, sp, #32\n\t"                                                                                          \
-        "ldr r3, [r0, #28]\n\t"                                                                                        \
-        "str r3, [sp, #24]\n\t"                                                                                        \
-        "ldm r0, {r1, r2, r5, r6, r7, r8, r9}\n\t" /* quad, quad_end, stream, out, stride, out_end, skip */            \
-        "adr.w r3, 2f\n\t"                                                                                             \
-        "movs r4, #40\n\t"                                                                                             \
-        "mla r3, r9, r4, r3\n\t"                                                                                       \
-        "orr r3, r3, #1\n\t"                                                                                           \
-        "stm sp, {r1, r2, r6, r7, r8}\n\t"                                                                             \
-        "str r3, [sp, #20]\n"                                                                                          \
+        "ldm r0, {r1, r2, r3, r4, r6, r7, r8}\n\t" /* quad, quad_end, out, stride, out_end, entry, offset */          \
+        "cbnz r7, 7f\n\t"                                                                                              \
+        "ldr r9, [r0, #32]\n\t" /* skip: the entry made once */                                                        \
+        "adr.w r7, 2f\n\t"                                                                                             \
+        "movs r5, #40\n\t"                                                                                             \
+        "mla r7, r9, r5, r7\n\t"                                                                                       \
+        "orr r7, r7, #1\n\t"                                                                                           \
+        "str r7, [r0, #20]\n"                                                                                          \
+        "7:\n\t"                                                                                                       \
+        "ldr r5, [r0, #28]\n\t" /* stream */                                                                            \
+        "stm sp, {r1, r2, r3, r4, r6, r7, r8}\n"                                                                       \
         "1:\n\t"                                                                                                       \
         "ldm r5!, {r0, r1, r2, r3}\n\t" /* the biases */                                                               \
         "ldr r4, [sp]\n\t"                                                                                             \

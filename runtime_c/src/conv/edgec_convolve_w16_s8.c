@@ -526,8 +526,8 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     }
     const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
     /* The loop's state but for the outputs, set once (the loop only reads it). */
-    edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, output, (uint32_t)out_c,
-                          output + 2u * asm_pairs, skip, params->output_offset};
+    edgec_w16_pairs st = {quad, quad + kp, output, (uint32_t)out_c, output + 2u * asm_pairs, 0u,
+                          params->output_offset, (const int32_t *)(const void *)filter, skip};
 #endif
     /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
     const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
