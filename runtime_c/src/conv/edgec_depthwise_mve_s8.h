@@ -509,6 +509,192 @@ static inline void edgec_dw_mve_rshift_call(const edgec_dw_mve_job *job)
     }
 }
 
+/* --- Four output rows per vector (3x3, stride 1, one row and column of padding, the map's own size) ---------------
+ * The lanes are four output rows of one channel: per input column three VLDRB.S32 gathers (kernel rows 0, 1, 2 of
+ * the four rows, a map row apart) each feed three VMLA by a scalar weight, into the accumulators of the output
+ * columns left of, at and right of that column (each input vector serves three outputs). The missing column left
+ * or right of the map is pad_value times the weights of kernel column 0 or 2, folded into the first or last
+ * column's bias; a lane whose tap row lies above or below the map reads a row of pad values (its gather offset
+ * points there). Strips of four rows walk down the map, the last one moved up to end at the last row (it
+ * recomputes up to three rows, with the same values). Requantization per vector, all lanes one channel: VQRDMLASH
+ * gives K + floor((x m + 2^30) / 2^31) with K = 2^(s-1) + offset * 2^s (s = -shift in [1, 24]); the reference's
+ * rounding right shift with the offset added is (that - [x < 0]) >> s (the derivation of compiler/dw_layout.py);
+ * VQSHL by 24 - s then VSHR #24 is that shift saturated to int8, and VSTRB.32 scatters the four rows. The general
+ * routine adds the [x < 0] term (VSHR #31, VQADD) and the clamp to [act_min, act_max]; the plain one is for the
+ * int8 clamp with offset -128, where a negative accumulator gives -128 either way. K + t saturating in int32 gives
+ * a value beyond int8 of the same sign, as the exact sum does. */
+
+/* One call of edgec_dw_rows_asm: one channel, every strip (the offsets are fixed: the assembly reads them). */
+typedef struct {
+    int32_t b[4];      /* 0: bias of the middle columns */
+    int32_t br[4];     /* 16: bias + pad * (kernel column 2) for the last column */
+    int32_t bl[4];     /* 32: bias + pad * (kernel column 0) for the first column */
+    uint32_t out[4];   /* 48: scatter offsets from the input column one right of the output */
+    int32_t lo[4];     /* 64 */
+    int32_t hi[4];     /* 80 */
+    uint32_t o0top[4]; /* 96: gather offsets of kernel row 0 in the top strip */
+    uint32_t o0[4];    /* 112 */
+    uint32_t o1[4];    /* 128 */
+    uint32_t o2[4];    /* 144 */
+    uint32_t o2bot[4]; /* 160: kernel row 2 in the bottom strip */
+    int32_t m[4];      /* 176: multiplier */
+    int32_t w[9];      /* 192 */
+    int32_t k;         /* 228 */
+    int32_t sh;        /* 232: 24 - s */
+    const int8_t *x;   /* 236: the channel at row 0, column 0 */
+    uint32_t step;     /* 240: the channel count */
+    int32_t strips;    /* 244 */
+    uint32_t adv;      /* 248: bytes from one strip to the next (four rows) */
+    uint32_t adv_last; /* 252: to the last strip */
+    int32_t groups;    /* 256: (width - 3) / 3 */
+    int32_t tail;      /* 260: (width - 3) % 3 */
+} edgec_dw_rows_job;
+
+#define EDGEC_DW_R_FAST(P) "vqrdmlash.s32 " P ", q7, r9\n\t" "vqshl.s32 " P ", r10\n\t" "vshr.s32 " P ", " P ", #24\n\t"
+#define EDGEC_DW_R_GEN(P)                                                                                          \
+    "vshr.s32 q3, " P ", #31\n\t" "vqrdmlash.s32 " P ", q7, r9\n\t" "vqadd.s32 " P ", " P ", q3\n\t"            \
+    "vqshl.s32 " P ", r10\n\t" "vshr.s32 " P ", " P ", #24\n\t" "vldrw.32 q3, [sp, #64]\n\t"                    \
+    "vmax.s32 " P ", " P ", q3\n\t" "vldrw.32 q3, [sp, #80]\n\t" "vmin.s32 " P ", " P ", q3\n\t"
+/* One kernel row's gather at the column (q4 / q5 / q6) into next, cur and prev with weights A, B, C. */
+#define EDGEC_DW_R_G3(O, N, C, P, WA, WB, WC)                                                                      \
+    "vldrb.s32 q3, [r11, " O "]\n\t" "vmla.s32 " N ", q3, " WA "\n\t" "vmla.s32 " C ", q3, " WB "\n\t"          \
+    "vmla.s32 " P ", q3, " WC "\n\t"
+#define EDGEC_DW_R_STORE(P) "vldrw.32 q3, [sp, #48]\n\t" "vstrb.32 " P ", [r11, q3]\n\t"
+/* A middle column: next (bias at INIT) starts, prev is finished and stored. */
+#define EDGEC_DW_R_COL(FIN, INIT, P, C, N)                                                                         \
+    "vldrw.32 " N ", [sp, #" INIT "]\n\t" EDGEC_DW_R_G3("q4", N, C, P, "r0", "r1", "r2")                        \
+        EDGEC_DW_R_G3("q5", N, C, P, "r3", "r4", "r5") EDGEC_DW_R_G3("q6", N, C, P, "r6", "r7", "r8") FIN(P)     \
+            EDGEC_DW_R_STORE(P) "add r11, r11, r12\n\t"
+#define EDGEC_DW_R_G2(O, C, N, WC, WB) "vldrb.s32 q3, [r11, " O "]\n\t" "vmla.s32 " C ", q3, " WC "\n\t"          \
+    "vmla.s32 " N ", q3, " WB "\n\t"
+/* The last column: cur (kernel column 2) and next (kernel column 1), both finished. */
+#define EDGEC_DW_R_LAST(FIN, C, N)                                                                                 \
+    EDGEC_DW_R_G2("q4", C, N, "r2", "r1") EDGEC_DW_R_G2("q5", C, N, "r5", "r4")                                  \
+        EDGEC_DW_R_G2("q6", C, N, "r8", "r7") FIN(C) EDGEC_DW_R_STORE(C) "add r11, r11, r12\n\t" FIN(N)         \
+            EDGEC_DW_R_STORE(N) "b 9f\n"
+/* r0-r8 weights, r9 K, r10 24 - s, r11 the input column, r12 the channel count, lr the group count; the frame:
+ * b, br, bl, the scatter offsets, lo, hi (16 bytes each), the strip's input, strips left, the job. */
+#define EDGEC_DW_R_BODY(FIN, COPY)                                                                                 \
+    __asm__ volatile(                                                                                             \
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                                        \
+        "sub sp, sp, #116\n\t"                                                                                    \
+        "str r0, [sp, #104]\n\t"                                                                                  \
+        "vldrw.32 q0, [r0, #0]\n\t" "vstrw.32 q0, [sp, #0]\n\t"                                                  \
+        "vldrw.32 q0, [r0, #16]\n\t" "vstrw.32 q0, [sp, #16]\n\t"                                                \
+        "vldrw.32 q0, [r0, #32]\n\t" "vstrw.32 q0, [sp, #32]\n\t"                                                \
+        "vldrw.32 q0, [r0, #48]\n\t" "vstrw.32 q0, [sp, #48]\n\t" COPY                                           \
+        "ldr r1, [r0, #244]\n\t" "str r1, [sp, #100]\n\t"                                                        \
+        "ldr r11, [r0, #236]\n\t" "str r11, [sp, #96]\n\t"                                                       \
+        "vldrw.32 q4, [r0, #96]\n\t" "vldrw.32 q5, [r0, #128]\n\t"                                               \
+        "cmp r1, #1\n\t" "ite eq\n\t" "addeq r2, r0, #160\n\t" "addne r2, r0, #144\n\t"                         \
+        "vldrw.32 q6, [r2]\n\t" "vldrw.32 q7, [r0, #176]\n\t"                                                    \
+        "ldr r9, [r0, #228]\n\t" "ldr r10, [r0, #232]\n\t" "ldr r12, [r0, #240]\n\t"                           \
+        "ldr r1, [r0, #196]\n\t" "ldr r2, [r0, #200]\n\t" "ldr r3, [r0, #204]\n\t" "ldr r4, [r0, #208]\n\t"    \
+        "ldr r5, [r0, #212]\n\t" "ldr r6, [r0, #216]\n\t" "ldr r7, [r0, #220]\n\t" "ldr r8, [r0, #224]\n\t"    \
+        "ldr r0, [r0, #192]\n"                                                                                    \
+        "2:\n\t"                                                                                                  \
+        "vldrw.32 q0, [sp, #32]\n\t" "vldrw.32 q1, [sp, #0]\n\t"                                                 \
+        EDGEC_DW_R_G2("q4", "q1", "q0", "r0", "r1") EDGEC_DW_R_G2("q5", "q1", "q0", "r3", "r4")                  \
+        EDGEC_DW_R_G2("q6", "q1", "q0", "r6", "r7") "add r11, r11, r12\n\t"                                      \
+        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #256]\n\t" "cmp lr, #0\n\t" "beq 3f\n"                         \
+        "1:\n\t"                                                                                                  \
+        EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "0", "q1", "q2", "q0")                    \
+        EDGEC_DW_R_COL(FIN, "0", "q2", "q0", "q1")                                                                \
+        "subs lr, lr, #1\n\t" "bne 1b\n"                                                                          \
+        "3:\n\t"                                                                                                  \
+        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #260]\n\t" "cmp lr, #1\n\t" "beq 5f\n\t" "bgt 6f\n\t"          \
+        EDGEC_DW_R_COL(FIN, "16", "q0", "q1", "q2") EDGEC_DW_R_LAST(FIN, "q1", "q2")                             \
+        "5:\n\t"                                                                                                  \
+        EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "16", "q1", "q2", "q0")                   \
+        EDGEC_DW_R_LAST(FIN, "q2", "q0")                                                                          \
+        "6:\n\t"                                                                                                  \
+        EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "0", "q1", "q2", "q0")                    \
+        EDGEC_DW_R_COL(FIN, "16", "q2", "q0", "q1") EDGEC_DW_R_LAST(FIN, "q0", "q1")                             \
+        "9:\n\t"                                                                                                  \
+        "ldr lr, [sp, #100]\n\t" "subs lr, lr, #1\n\t" "beq 8f\n\t" "str lr, [sp, #100]\n\t"                  \
+        "ldr r11, [sp, #104]\n\t" "vldrw.32 q4, [r11, #112]\n\t" "cmp lr, #1\n\t" "bne 7f\n\t"                \
+        "vldrw.32 q6, [r11, #160]\n\t" "ldr lr, [r11, #252]\n\t" "b 4f\n"                                      \
+        "7:\n\t" "ldr lr, [r11, #248]\n"                                                                          \
+        "4:\n\t" "ldr r11, [sp, #96]\n\t" "add r11, r11, lr\n\t" "str r11, [sp, #96]\n\t" "b 2b\n"            \
+        "8:\n\t"                                                                                                  \
+        "add sp, sp, #116\n\t"                                                                                    \
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n")
+
+#define EDGEC_DW_R_COPY_CLAMP "vldrw.32 q0, [r0, #64]\n\t" "vstrw.32 q0, [sp, #64]\n\t" "vldrw.32 q0, [r0, #80]\n\t" \
+    "vstrw.32 q0, [sp, #80]\n\t"
+
+static EDGEC_DW_NAKED void edgec_dw_rows_asm(const edgec_dw_rows_job *job __attribute__((unused)))
+{
+    EDGEC_DW_R_BODY(EDGEC_DW_R_FAST, "");
+}
+
+static EDGEC_DW_NAKED void edgec_dw_rows_asm_general(const edgec_dw_rows_job *job __attribute__((unused)))
+{
+    EDGEC_DW_R_BODY(EDGEC_DW_R_GEN, EDGEC_DW_R_COPY_CLAMP);
+}
+#undef EDGEC_DW_R_FAST
+#undef EDGEC_DW_R_GEN
+#undef EDGEC_DW_R_G3
+#undef EDGEC_DW_R_G2
+#undef EDGEC_DW_R_STORE
+#undef EDGEC_DW_R_COL
+#undef EDGEC_DW_R_LAST
+#undef EDGEC_DW_R_BODY
+#undef EDGEC_DW_R_COPY_CLAMP
+
+/* Every channel and strip of one batch image (height >= 4, width >= 3). padrow: width * chans bytes of
+ * pad_value. */
+static inline void edgec_dw_rows_image(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                       const int8_t *filter, const int32_t *bias, const int8_t *in, int8_t *out,
+                                       int32_t height, int32_t width, int32_t chans, const int8_t *padrow,
+                                       int general)
+{
+    const size_t step = (size_t)chans;
+    const uint32_t row = (uint32_t)width * (uint32_t)chans;
+    edgec_dw_rows_job job __attribute__((aligned(16)));
+    const uint32x4_t lanes = vidupq_n_u32(0, 1);
+    const uint32x4_t o1 = vmulq_n_u32(lanes, row);
+    const uint32x4_t o0 = vsubq_n_u32(o1, row);
+    const uint32x4_t o2 = vaddq_n_u32(o1, row);
+    const uint32_t pad_at = (uint32_t)((uintptr_t)padrow - (uintptr_t)in);
+    vstrwq_u32(job.o0, o0);
+    vstrwq_u32(job.o1, o1);
+    vstrwq_u32(job.o2, o2);
+    vstrwq_u32(job.o0top, vsetq_lane_u32(pad_at, o0, 0));
+    vstrwq_u32(job.o2bot, vsetq_lane_u32(pad_at - (uint32_t)(height - 4) * row, o2, 3));
+    vstrwq_u32(job.out, vaddq_n_u32(o1, (uint32_t)((uintptr_t)out - (uintptr_t)in) - (uint32_t)step));
+    vstrwq_s32(job.lo, vdupq_n_s32(params->act_min));
+    vstrwq_s32(job.hi, vdupq_n_s32(params->act_max));
+    job.step = (uint32_t)step;
+    job.strips = (height + 3) / 4;
+    job.adv = 4u * row;
+    job.adv_last = (uint32_t)(height - 4 - 4 * (job.strips > 1 ? job.strips - 2 : 0)) * row;
+    job.groups = (width - 3) / 3;
+    job.tail = (width - 3) % 3;
+    const int32_t pad = params->pad_value;
+    const int32_t offset = params->output_offset;
+    for (int32_t c = 0; c < chans; ++c) {
+        const int8_t *f = filter + c;
+        for (int32_t t = 0; t < 9; ++t) {
+            job.w[t] = f[(size_t)t * step];
+        }
+        const int32_t b = bias[c];
+        vstrwq_s32(job.b, vdupq_n_s32(b));
+        vstrwq_s32(job.bl, vdupq_n_s32(b + pad * (job.w[0] + job.w[3] + job.w[6])));
+        vstrwq_s32(job.br, vdupq_n_s32(b + pad * (job.w[2] + job.w[5] + job.w[8])));
+        const int32_t s = -quant->shift[c];
+        job.k = (int32_t)((int64_t)1 << (s - 1)) + (int32_t)((int64_t)offset * ((int64_t)1 << s));
+        job.sh = 24 - s;
+        vstrwq_s32(job.m, vdupq_n_s32(quant->multiplier[c]));
+        job.x = in + c;
+        if (general) {
+            edgec_dw_rows_asm_general(&job);
+        } else {
+            edgec_dw_rows_asm(&job);
+        }
+    }
+}
+
 /* edgec_depthwise_conv_fast_s8 on Helium, after its argument checks (depth multiplier 1). */
 static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *params,
                                                        const edgec_per_channel_quant *quant,
@@ -587,6 +773,37 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
     int8_t *const window = band;
     const int8x16_t pad16 = vdupq_n_s8((int8_t)params->pad_value);
     int8_t *out = output;
+    if (is3x3 && params->stride_h == 1 && params->stride_w == 1 && params->pad_top == 1 && params->pad_left == 1 &&
+        out_h == in_h && out_w == in_w && in_h >= 4 && in_w >= 3 && (size_t)in_w * k.pixel <= EDGEC_DW_MVE_BAND) {
+        /* Four output rows per vector (edgec_dw_rows_image) when every shift is a right shift of at most 24. */
+        int32_t most = INT32_MIN;
+        int32_t least = INT32_MAX;
+        int32_t c = 0;
+        for (; c + 4 <= chans; c += 4) {
+            const int32x4_t s4 = vldrwq_s32(quant->shift + c);
+            most = vmaxvq_s32(most, s4);
+            least = vminvq_s32(least, s4);
+        }
+        for (; c < chans; ++c) {
+            most = quant->shift[c] > most ? quant->shift[c] : most;
+            least = quant->shift[c] < least ? quant->shift[c] : least;
+        }
+        if (most < 0 && least >= -24) {
+            const size_t image = (size_t)in_h * (size_t)in_w * k.pixel;
+            const int general = params->act_min != -128 || params->act_max != 127 || params->output_offset != -128;
+            edgec_mve_fill(band, pad16, (size_t)in_w * k.pixel);
+            for (int32_t b = 0; b < batches; ++b) {
+                if (general) {
+                    edgec_dw_rows_image(params, quant, filter, bias, input + (size_t)b * image,
+                                        output + (size_t)b * image, in_h, in_w, chans, band, 1);
+                } else {
+                    edgec_dw_rows_image(params, quant, filter, bias, input + (size_t)b * image,
+                                        output + (size_t)b * image, in_h, in_w, chans, band, 0);
+                }
+            }
+            return EDGEC_OK;
+        }
+    }
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * k.pixel;
         for (int32_t oy = 0; oy < out_h; ++oy) {
