@@ -2,6 +2,10 @@
  * edgec runtime, internal to edgec_depthwise_conv_fast_s8.c: the Helium (MVE) path of the depthwise convolution
  * with depth multiplier 1 (compiled only where __ARM_FEATURE_MVE has integer MVE).
  *
+ * 3x3 undilated stride-1 windows whose output map is the input's (one row and column of padding), at least 4 rows
+ * and 3 columns, every channel shifting right by at most 24 and a map row of at most EDGEC_DW_MVE_BAND bytes: four
+ * output rows of one channel per int32 vector (edgec_dw_rows_asm, described where it is defined). Otherwise:
+ *
  * Channels are the lanes: channel c of a tap is at offset c both in the NHWC input pixel and in the [KH][KW][C]
  * filter row. Eight channels per step: VLDRB.S16 widens eight int8 inputs and eight weights to int16 lanes,
  * VMULL(B/T).S16 multiplies the even and the odd lanes into 32-bit products, added into two int32x4 accumulators
