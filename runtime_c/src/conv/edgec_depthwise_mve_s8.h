@@ -528,30 +528,31 @@ static inline void edgec_dw_mve_rshift_call(const edgec_dw_mve_job *job)
  * int8 clamp with offset -128, where a negative accumulator gives -128 either way. K + t saturating in int32 gives
  * a value beyond int8 of the same sign, as the exact sum does. */
 
-/* One call of edgec_dw_rows_asm: one channel, every strip (the offsets are fixed: the assembly reads them). */
+/* One call of edgec_dw_rows_asm: every channel and strip of one image (the offsets are fixed: the assembly reads
+ * them). */
 typedef struct {
-    int32_t b[4];      /* 0: bias of the middle columns */
-    int32_t br[4];     /* 16: bias + pad * (kernel column 2) for the last column */
-    int32_t bl[4];     /* 32: bias + pad * (kernel column 0) for the first column */
-    uint32_t out[4];   /* 48: scatter offsets from the input column one right of the output */
-    int32_t lo[4];     /* 64 */
-    int32_t hi[4];     /* 80 */
-    uint32_t o0top[4]; /* 96: gather offsets of kernel row 0 in the top strip */
-    uint32_t o0[4];    /* 112 */
-    uint32_t o1[4];    /* 128 */
-    uint32_t o2[4];    /* 144 */
-    uint32_t o2bot[4]; /* 160: kernel row 2 in the bottom strip */
-    int32_t m[4];      /* 176: multiplier */
-    int32_t w[9];      /* 192 */
-    int32_t k;         /* 228 */
-    int32_t sh;        /* 232: 24 - s */
-    const int8_t *x;   /* 236: the channel at row 0, column 0 */
-    uint32_t step;     /* 240: the channel count */
-    int32_t strips;    /* 244 */
-    uint32_t adv;      /* 248: bytes from one strip to the next (four rows) */
-    uint32_t adv_last; /* 252: to the last strip */
-    int32_t groups;    /* 256: (width - 3) / 3 */
-    int32_t tail;      /* 260: (width - 3) % 3 */
+    uint32_t out[4];      /* 0: scatter offsets from the input column one right of the output */
+    int32_t lo[4];        /* 16 */
+    int32_t hi[4];        /* 32 */
+    uint32_t o0top[4];    /* 48: gather offsets of kernel row 0 in the top strip */
+    uint32_t o0[4];       /* 64 */
+    uint32_t o1[4];       /* 80 */
+    uint32_t o2[4];       /* 96 */
+    uint32_t o2bot[4];    /* 112: kernel row 2 in the bottom strip */
+    const int8_t *x;      /* 128: channel 0 at row 0, column 0 */
+    uint32_t step;        /* 132: the channel count */
+    int32_t strips;       /* 136 */
+    uint32_t adv;         /* 140: bytes from one strip to the next (four rows) */
+    uint32_t adv_last;    /* 144: to the last strip */
+    int32_t groups;       /* 148: (width - 3) / 3 */
+    int32_t tail;         /* 152: (width - 3) % 3 */
+    const int8_t *filter; /* 156 */
+    const int32_t *bias;  /* 160 */
+    const int32_t *mult;  /* 164 */
+    const int32_t *shift; /* 168 */
+    int32_t pad;          /* 172 */
+    int32_t offset;       /* 176 */
+    int32_t chans;        /* 180 */
 } edgec_dw_rows_job;
 
 #define EDGEC_DW_R_FAST(P) "vqrdmlash.s32 " P ", q7, r9\n\t" "vqshl.s32 " P ", r10\n\t" "vshr.s32 " P ", " P ", #24\n\t"
@@ -576,37 +577,56 @@ typedef struct {
     EDGEC_DW_R_G2("q4", C, N, "r2", "r1") EDGEC_DW_R_G2("q5", C, N, "r5", "r4")                                  \
         EDGEC_DW_R_G2("q6", C, N, "r8", "r7") FIN(C) EDGEC_DW_R_STORE(C) "add r11, r11, r12\n\t" FIN(N)         \
             EDGEC_DW_R_STORE(N) "b 9f\n"
-/* r0-r8 weights, r9 K, r10 24 - s, r11 the input column, r12 the channel count, lr the group count; the frame:
- * b, br, bl, the scatter offsets, lo, hi (16 bytes each), the strip's input, strips left, the job. */
-#define EDGEC_DW_R_BODY(FIN, COPY)                                                                                 \
+/* In a strip: r0-r8 the weights, r9 K, r10 24 - s, r11 the input column, r12 the channel count, lr the group
+ * count, q4-q6 the gather offsets, q7 the multiplier. The frame: b, br, bl, the scatter offsets, lo, hi (16 bytes
+ * each), then at 96 the strip's input, strips left, the job, the channel, 24 - s, the bias. Per channel the
+ * weights (nine LDRSB), K, 24 - s, the multiplier and the three biases are derived here. */
+#define EDGEC_DW_R_BODY(FIN)                                                                                       \
     __asm__ volatile(                                                                                             \
         "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                                        \
-        "sub sp, sp, #116\n\t"                                                                                    \
+        "sub sp, sp, #124\n\t"                                                                                    \
         "str r0, [sp, #104]\n\t"                                                                                  \
-        "vldrw.32 q0, [r0, #0]\n\t" "vstrw.32 q0, [sp, #0]\n\t"                                                  \
-        "vldrw.32 q0, [r0, #16]\n\t" "vstrw.32 q0, [sp, #16]\n\t"                                                \
-        "vldrw.32 q0, [r0, #32]\n\t" "vstrw.32 q0, [sp, #32]\n\t"                                                \
-        "vldrw.32 q0, [r0, #48]\n\t" "vstrw.32 q0, [sp, #48]\n\t" COPY                                           \
-        "ldr r1, [r0, #244]\n\t" "str r1, [sp, #100]\n\t"                                                        \
-        "ldr r11, [r0, #236]\n\t" "str r11, [sp, #96]\n\t"                                                       \
-        "vldrw.32 q4, [r0, #96]\n\t" "vldrw.32 q5, [r0, #128]\n\t"                                               \
-        "cmp r1, #1\n\t" "ite eq\n\t" "addeq r2, r0, #160\n\t" "addne r2, r0, #144\n\t"                         \
-        "vldrw.32 q6, [r2]\n\t" "vldrw.32 q7, [r0, #176]\n\t"                                                    \
-        "ldr r9, [r0, #228]\n\t" "ldr r10, [r0, #232]\n\t" "ldr r12, [r0, #240]\n\t"                           \
-        "ldr r1, [r0, #196]\n\t" "ldr r2, [r0, #200]\n\t" "ldr r3, [r0, #204]\n\t" "ldr r4, [r0, #208]\n\t"    \
-        "ldr r5, [r0, #212]\n\t" "ldr r6, [r0, #216]\n\t" "ldr r7, [r0, #220]\n\t" "ldr r8, [r0, #224]\n\t"    \
-        "ldr r0, [r0, #192]\n"                                                                                    \
-        "2:\n\t"                                                                                                  \
+        "vldrw.32 q0, [r0, #0]\n\t" "vstrw.32 q0, [sp, #48]\n\t"                                                 \
+        "vldrw.32 q0, [r0, #16]\n\t" "vstrw.32 q0, [sp, #64]\n\t"                                                \
+        "vldrw.32 q0, [r0, #32]\n\t" "vstrw.32 q0, [sp, #80]\n\t"                                                \
+        "vldrw.32 q5, [r0, #80]\n\t"                                                                              \
+        "movs r1, #0\n\t" "str r1, [sp, #108]\n"                                                                  \
+        "0:\n\t" /* a channel */                                                                                  \
+        "ldr lr, [sp, #104]\n\t" "ldr r10, [sp, #108]\n\t"                                                      \
+        "ldr r11, [lr, #128]\n\t" "add r11, r11, r10\n\t" "str r11, [sp, #96]\n\t"                             \
+        "ldr r0, [lr, #164]\n\t" "ldr r0, [r0, r10, lsl #2]\n\t" "vdup.32 q7, r0\n\t"                          \
+        "ldr r0, [lr, #168]\n\t" "ldr r0, [r0, r10, lsl #2]\n\t"                                                \
+        "ldr r3, [lr, #176]\n\t" "rsbs r2, r0, #0\n\t" "lsls r3, r3, r2\n\t" "subs r2, r2, #1\n\t"            \
+        "movs r9, #1\n\t" "lsls r9, r9, r2\n\t" "add r9, r9, r3\n\t"                                            \
+        "adds r0, r0, #24\n\t" "str r0, [sp, #112]\n\t"                                                         \
+        "ldr r0, [lr, #160]\n\t" "ldr r0, [r0, r10, lsl #2]\n\t" "str r0, [sp, #116]\n\t"                     \
+        "ldr r12, [lr, #132]\n\t" "ldr r11, [lr, #156]\n\t" "add r11, r11, r10\n\t"                            \
+        "ldrsb r0, [r11]\n\t" "ldrsb r1, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r2, [r11]\n\t" "ldrsb r3, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r4, [r11]\n\t" "ldrsb r5, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r6, [r11]\n\t" "ldrsb r7, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r8, [r11]\n\t"                                                                                     \
+        "ldr r10, [lr, #172]\n\t" "ldr lr, [sp, #116]\n\t"                                                      \
+        "vdup.32 q0, lr\n\t" "vstrw.32 q0, [sp, #0]\n\t"                                                         \
+        "add r11, r0, r3\n\t" "add r11, r11, r6\n\t" "mla r11, r11, r10, lr\n\t"                               \
+        "vdup.32 q0, r11\n\t" "vstrw.32 q0, [sp, #32]\n\t"                                                       \
+        "add r11, r2, r5\n\t" "add r11, r11, r8\n\t" "mla r11, r11, r10, lr\n\t"                               \
+        "vdup.32 q0, r11\n\t" "vstrw.32 q0, [sp, #16]\n\t"                                                       \
+        "ldr r10, [sp, #112]\n\t" "ldr r11, [sp, #96]\n\t"                                                      \
+        "ldr lr, [sp, #104]\n\t" "vldrw.32 q4, [lr, #48]\n\t" "ldr lr, [lr, #136]\n\t" "str lr, [sp, #100]\n\t" \
+        "cmp lr, #1\n\t" "ldr lr, [sp, #104]\n\t" "add lr, lr, #96\n\t" "it eq\n\t"                           \
+        "addeq lr, lr, #16\n\t" "vldrw.32 q6, [lr]\n"                                                                            \
+        "2:\n\t" /* a strip */                                                                                    \
         "vldrw.32 q0, [sp, #32]\n\t" "vldrw.32 q1, [sp, #0]\n\t"                                                 \
         EDGEC_DW_R_G2("q4", "q1", "q0", "r0", "r1") EDGEC_DW_R_G2("q5", "q1", "q0", "r3", "r4")                  \
         EDGEC_DW_R_G2("q6", "q1", "q0", "r6", "r7") "add r11, r11, r12\n\t"                                      \
-        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #256]\n\t" "cmp lr, #0\n\t" "beq 3f\n"                         \
+        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #148]\n\t" "cmp lr, #0\n\t" "beq 3f\n"                         \
         "1:\n\t"                                                                                                  \
         EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "0", "q1", "q2", "q0")                    \
         EDGEC_DW_R_COL(FIN, "0", "q2", "q0", "q1")                                                                \
         "subs lr, lr, #1\n\t" "bne 1b\n"                                                                          \
         "3:\n\t"                                                                                                  \
-        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #260]\n\t" "cmp lr, #1\n\t" "beq 5f\n\t" "bgt 6f\n\t"          \
+        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #152]\n\t" "cmp lr, #1\n\t" "beq 5f\n\t" "bgt 6f\n\t"          \
         EDGEC_DW_R_COL(FIN, "16", "q0", "q1", "q2") EDGEC_DW_R_LAST(FIN, "q1", "q2")                             \
         "5:\n\t"                                                                                                  \
         EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "16", "q1", "q2", "q0")                   \
@@ -616,25 +636,24 @@ typedef struct {
         EDGEC_DW_R_COL(FIN, "16", "q2", "q0", "q1") EDGEC_DW_R_LAST(FIN, "q0", "q1")                             \
         "9:\n\t"                                                                                                  \
         "ldr lr, [sp, #100]\n\t" "subs lr, lr, #1\n\t" "beq 8f\n\t" "str lr, [sp, #100]\n\t"                  \
-        "ldr r11, [sp, #104]\n\t" "vldrw.32 q4, [r11, #112]\n\t" "cmp lr, #1\n\t" "bne 7f\n\t"                \
-        "vldrw.32 q6, [r11, #160]\n\t" "ldr lr, [r11, #252]\n\t" "b 4f\n"                                      \
-        "7:\n\t" "ldr lr, [r11, #248]\n"                                                                          \
+        "ldr r11, [sp, #104]\n\t" "vldrw.32 q4, [r11, #64]\n\t" "cmp lr, #1\n\t" "bne 7f\n\t"                 \
+        "vldrw.32 q6, [r11, #112]\n\t" "ldr lr, [r11, #144]\n\t" "b 4f\n"                                      \
+        "7:\n\t" "ldr lr, [r11, #140]\n"                                                                          \
         "4:\n\t" "ldr r11, [sp, #96]\n\t" "add r11, r11, lr\n\t" "str r11, [sp, #96]\n\t" "b 2b\n"            \
         "8:\n\t"                                                                                                  \
-        "add sp, sp, #116\n\t"                                                                                    \
+        "ldr r0, [sp, #108]\n\t" "adds r0, r0, #1\n\t" "str r0, [sp, #108]\n\t" "ldr lr, [sp, #104]\n\t"      \
+        "ldr r1, [lr, #180]\n\t" "cmp r0, r1\n\t" "bne 0b\n\t"                                                   \
+        "add sp, sp, #124\n\t"                                                                                    \
         "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n")
-
-#define EDGEC_DW_R_COPY_CLAMP "vldrw.32 q0, [r0, #64]\n\t" "vstrw.32 q0, [sp, #64]\n\t" "vldrw.32 q0, [r0, #80]\n\t" \
-    "vstrw.32 q0, [sp, #80]\n\t"
 
 static EDGEC_DW_NAKED void edgec_dw_rows_asm(const edgec_dw_rows_job *job __attribute__((unused)))
 {
-    EDGEC_DW_R_BODY(EDGEC_DW_R_FAST, "");
+    EDGEC_DW_R_BODY(EDGEC_DW_R_FAST);
 }
 
 static EDGEC_DW_NAKED void edgec_dw_rows_asm_general(const edgec_dw_rows_job *job __attribute__((unused)))
 {
-    EDGEC_DW_R_BODY(EDGEC_DW_R_GEN, EDGEC_DW_R_COPY_CLAMP);
+    EDGEC_DW_R_BODY(EDGEC_DW_R_GEN);
 }
 #undef EDGEC_DW_R_FAST
 #undef EDGEC_DW_R_GEN
@@ -644,7 +663,6 @@ static EDGEC_DW_NAKED void edgec_dw_rows_asm_general(const edgec_dw_rows_job *jo
 #undef EDGEC_DW_R_COL
 #undef EDGEC_DW_R_LAST
 #undef EDGEC_DW_R_BODY
-#undef EDGEC_DW_R_COPY_CLAMP
 
 /* Every channel and strip of one batch image (height >= 4, width >= 3). padrow: width * chans bytes of
  * pad_value. */
@@ -653,11 +671,10 @@ static inline void edgec_dw_rows_image(const edgec_conv_params *params, const ed
                                        int32_t height, int32_t width, int32_t chans, const int8_t *padrow,
                                        int general)
 {
-    const size_t step = (size_t)chans;
-    const uint32_t row = (uint32_t)width * (uint32_t)chans;
+    const uint32_t step = (uint32_t)chans;
+    const uint32_t row = (uint32_t)width * step;
     edgec_dw_rows_job job __attribute__((aligned(16)));
-    const uint32x4_t lanes = vidupq_n_u32(0, 1);
-    const uint32x4_t o1 = vmulq_n_u32(lanes, row);
+    const uint32x4_t o1 = vmulq_n_u32(vidupq_n_u32(0, 1), row);
     const uint32x4_t o0 = vsubq_n_u32(o1, row);
     const uint32x4_t o2 = vaddq_n_u32(o1, row);
     const uint32_t pad_at = (uint32_t)((uintptr_t)padrow - (uintptr_t)in);
@@ -666,36 +683,27 @@ static inline void edgec_dw_rows_image(const edgec_conv_params *params, const ed
     vstrwq_u32(job.o2, o2);
     vstrwq_u32(job.o0top, vsetq_lane_u32(pad_at, o0, 0));
     vstrwq_u32(job.o2bot, vsetq_lane_u32(pad_at - (uint32_t)(height - 4) * row, o2, 3));
-    vstrwq_u32(job.out, vaddq_n_u32(o1, (uint32_t)((uintptr_t)out - (uintptr_t)in) - (uint32_t)step));
+    vstrwq_u32(job.out, vaddq_n_u32(o1, (uint32_t)((uintptr_t)out - (uintptr_t)in) - step));
     vstrwq_s32(job.lo, vdupq_n_s32(params->act_min));
     vstrwq_s32(job.hi, vdupq_n_s32(params->act_max));
-    job.step = (uint32_t)step;
+    job.x = in;
+    job.step = step;
     job.strips = (height + 3) / 4;
     job.adv = 4u * row;
     job.adv_last = (uint32_t)(height - 4 - 4 * (job.strips > 1 ? job.strips - 2 : 0)) * row;
     job.groups = (width - 3) / 3;
     job.tail = (width - 3) % 3;
-    const int32_t pad = params->pad_value;
-    const int32_t offset = params->output_offset;
-    for (int32_t c = 0; c < chans; ++c) {
-        const int8_t *f = filter + c;
-        for (int32_t t = 0; t < 9; ++t) {
-            job.w[t] = f[(size_t)t * step];
-        }
-        const int32_t b = bias[c];
-        vstrwq_s32(job.b, vdupq_n_s32(b));
-        vstrwq_s32(job.bl, vdupq_n_s32(b + pad * (job.w[0] + job.w[3] + job.w[6])));
-        vstrwq_s32(job.br, vdupq_n_s32(b + pad * (job.w[2] + job.w[5] + job.w[8])));
-        const int32_t s = -quant->shift[c];
-        job.k = (int32_t)((int64_t)1 << (s - 1)) + (int32_t)((int64_t)offset * ((int64_t)1 << s));
-        job.sh = 24 - s;
-        vstrwq_s32(job.m, vdupq_n_s32(quant->multiplier[c]));
-        job.x = in + c;
-        if (general) {
-            edgec_dw_rows_asm_general(&job);
-        } else {
-            edgec_dw_rows_asm(&job);
-        }
+    job.filter = filter;
+    job.bias = bias;
+    job.mult = quant->multiplier;
+    job.shift = quant->shift;
+    job.pad = params->pad_value;
+    job.offset = params->output_offset;
+    job.chans = chans;
+    if (general) {
+        edgec_dw_rows_asm_general(&job);
+    } else {
+        edgec_dw_rows_asm(&job);
     }
 }
 
