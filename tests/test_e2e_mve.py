@@ -5,9 +5,10 @@ odd output channel counts (partial channel groups), odd position counts and batc
 SAME padding with a non-zero input zero point (pad taps), strides, dilation and rescales with left shifts;
 depthwise channel counts around the 8-lane groups (1..40), strides 1 and 2, SAME/VALID, RELU6, and a 5x5 and a
 dilated window; the four-rows-per-vector 3x3 stride-1 path (single and overlapping strips, widths 3..10, the
-plain and the general requantization, saturation and right shifts of 1..17); the table ADD (at least 1024 elements) with element counts not a multiple of 4 (predicated
-tail), extreme zero points, scales far apart (small and large right shifts) and RELU/RELU6 clamps. Outputs must
-equal TFLite's reference interpreter and the IR interpreter bit for bit.
+plain and the general requantization, saturation and right shifts of 1..17); the table ADD (at least 1024
+elements) with element counts not a multiple of 4 (predicated tail), extreme zero points, scales far apart
+(small and large right shifts) and RELU/RELU6 clamps. Outputs must equal TFLite's reference interpreter and the IR
+interpreter bit for bit.
 """
 
 from __future__ import annotations

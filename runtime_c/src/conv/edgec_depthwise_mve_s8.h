@@ -579,13 +579,15 @@ typedef struct {
             EDGEC_DW_R_STORE(N) "b 9f\n"
 /* In a strip: r0-r8 the weights, r9 K, r10 24 - s, r11 the input column, r12 the channel count, lr the group
  * count, q4-q6 the gather offsets, q7 the multiplier. The frame: b, br, bl, the scatter offsets, lo, hi (16 bytes
- * each), then at 96 the strip's input, strips left, the job, the channel, 24 - s, the bias. Per channel the
- * weights (nine LDRSB), K, 24 - s, the multiplier and the three biases are derived here. */
+ * each), then at 96 the strip's input, strips left, the job, the channel, 24 - s, the bias, the group count and
+ * the tail. Per channel the weights (nine LDRSB), K, 24 - s, the multiplier and the three biases are derived
+ * here. */
 #define EDGEC_DW_R_BODY(FIN)                                                                                       \
     __asm__ volatile(                                                                                             \
         "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                                        \
-        "sub sp, sp, #124\n\t"                                                                                    \
+        "sub sp, sp, #132\n\t"                                                                                    \
         "str r0, [sp, #104]\n\t"                                                                                  \
+        "ldr r1, [r0, #148]\n\t" "str r1, [sp, #120]\n\t" "ldr r1, [r0, #152]\n\t" "str r1, [sp, #124]\n\t"   \
         "vldrw.32 q0, [r0, #0]\n\t" "vstrw.32 q0, [sp, #48]\n\t"                                                 \
         "vldrw.32 q0, [r0, #16]\n\t" "vstrw.32 q0, [sp, #64]\n\t"                                                \
         "vldrw.32 q0, [r0, #32]\n\t" "vstrw.32 q0, [sp, #80]\n\t"                                                \
@@ -615,18 +617,18 @@ typedef struct {
         "ldr r10, [sp, #112]\n\t" "ldr r11, [sp, #96]\n\t"                                                      \
         "ldr lr, [sp, #104]\n\t" "vldrw.32 q4, [lr, #48]\n\t" "ldr lr, [lr, #136]\n\t" "str lr, [sp, #100]\n\t" \
         "cmp lr, #1\n\t" "ldr lr, [sp, #104]\n\t" "add lr, lr, #96\n\t" "it eq\n\t"                           \
-        "addeq lr, lr, #16\n\t" "vldrw.32 q6, [lr]\n"                                                                            \
+        "addeq lr, lr, #16\n\t" "vldrw.32 q6, [lr]\n"                                                            \
         "2:\n\t" /* a strip */                                                                                    \
         "vldrw.32 q0, [sp, #32]\n\t" "vldrw.32 q1, [sp, #0]\n\t"                                                 \
         EDGEC_DW_R_G2("q4", "q1", "q0", "r0", "r1") EDGEC_DW_R_G2("q5", "q1", "q0", "r3", "r4")                  \
         EDGEC_DW_R_G2("q6", "q1", "q0", "r6", "r7") "add r11, r11, r12\n\t"                                      \
-        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #148]\n\t" "cmp lr, #0\n\t" "beq 3f\n"                         \
+        "ldr lr, [sp, #120]\n\t" "cmp lr, #0\n\t" "beq 3f\n"                         \
         "1:\n\t"                                                                                                  \
         EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "0", "q1", "q2", "q0")                    \
         EDGEC_DW_R_COL(FIN, "0", "q2", "q0", "q1")                                                                \
         "subs lr, lr, #1\n\t" "bne 1b\n"                                                                          \
         "3:\n\t"                                                                                                  \
-        "ldr lr, [sp, #104]\n\t" "ldr lr, [lr, #152]\n\t" "cmp lr, #1\n\t" "beq 5f\n\t" "bgt 6f\n\t"          \
+        "ldr lr, [sp, #124]\n\t" "cmp lr, #1\n\t" "beq 5f\n\t" "bgt 6f\n\t"          \
         EDGEC_DW_R_COL(FIN, "16", "q0", "q1", "q2") EDGEC_DW_R_LAST(FIN, "q1", "q2")                             \
         "5:\n\t"                                                                                                  \
         EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "16", "q1", "q2", "q0")                   \
@@ -643,7 +645,7 @@ typedef struct {
         "8:\n\t"                                                                                                  \
         "ldr r0, [sp, #108]\n\t" "adds r0, r0, #1\n\t" "str r0, [sp, #108]\n\t" "ldr lr, [sp, #104]\n\t"      \
         "ldr r1, [lr, #180]\n\t" "cmp r0, r1\n\t" "bne 0b\n\t"                                                   \
-        "add sp, sp, #124\n\t"                                                                                    \
+        "add sp, sp, #132\n\t"                                                                                    \
         "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n")
 
 static EDGEC_DW_NAKED void edgec_dw_rows_asm(const edgec_dw_rows_job *job __attribute__((unused)))
@@ -787,20 +789,24 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
     int8_t *out = output;
     if (is3x3 && params->stride_h == 1 && params->stride_w == 1 && params->pad_top == 1 && params->pad_left == 1 &&
         out_h == in_h && out_w == in_w && in_h >= 4 && in_w >= 3 && (size_t)in_w * k.pixel <= EDGEC_DW_MVE_BAND) {
-        /* Four output rows per vector (edgec_dw_rows_image) when every shift is a right shift of at most 24. */
+        /* Four output rows per vector (edgec_dw_rows_image) when every shift is a right shift of at most 24 and
+         * no multiplier is negative (the sign argument of its requantization). */
         int32_t most = INT32_MIN;
         int32_t least = INT32_MAX;
+        int32_t least_m = INT32_MAX;
         int32_t c = 0;
         for (; c + 4 <= chans; c += 4) {
             const int32x4_t s4 = vldrwq_s32(quant->shift + c);
             most = vmaxvq_s32(most, s4);
             least = vminvq_s32(least, s4);
+            least_m = vminvq_s32(least_m, vldrwq_s32(quant->multiplier + c));
         }
         for (; c < chans; ++c) {
             most = quant->shift[c] > most ? quant->shift[c] : most;
             least = quant->shift[c] < least ? quant->shift[c] : least;
+            least_m = quant->multiplier[c] < least_m ? quant->multiplier[c] : least_m;
         }
-        if (most < 0 && least >= -24) {
+        if (most < 0 && least >= -24 && least_m >= 0) {
             const size_t image = (size_t)in_h * (size_t)in_w * k.pixel;
             const int general = params->act_min != -128 || params->act_max != 127 || params->output_offset != -128;
             edgec_mve_fill(band, pad16, (size_t)in_w * k.pixel);
