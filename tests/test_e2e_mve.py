@@ -4,9 +4,11 @@ Builder models chosen for the Helium paths: conv windows of K bytes not a multip
 odd output channel counts (partial channel groups), odd position counts and batches (partial position groups),
 SAME padding with a non-zero input zero point (pad taps), strides, dilation and rescales with left shifts;
 depthwise channel counts around the 8-lane groups (1..40), strides 1 and 2, SAME/VALID, RELU6, and a 5x5 and a
-dilated window; the table ADD (at least 1024 elements) with element counts not a multiple of 4 (predicated
-tail), extreme zero points, scales far apart (small and large right shifts) and RELU/RELU6 clamps. Outputs must
-equal TFLite's reference interpreter and the IR interpreter bit for bit.
+dilated window; the four-rows-per-vector 3x3 stride-1 path (single and overlapping strips, widths 3..10, the
+plain and the general requantization, saturation and right shifts of 1..17); the table ADD (at least 1024
+elements) with element counts not a multiple of 4 (predicated tail), extreme zero points, scales far apart
+(small and large right shifts) and RELU/RELU6 clamps. Outputs must equal TFLite's reference interpreter and the IR
+interpreter bit for bit.
 """
 
 from __future__ import annotations
@@ -57,6 +59,36 @@ CASES: dict[str, bytes] = {
                                                padding="SAME", input_qparams=(0.05, 3), seed=56),
     "dw_left_shift_c30": mb.depthwise_conv2d_model(input_shape=(1, 5, 5, 30), kernel=(3, 3),
                                                    input_qparams=(0.05, 3), output_qparams=(2e-5, -4), seed=57),
+    # 3x3 stride-1 SAME maps of at least 4 rows and 3 columns: four output rows per vector (edgec_dw_rows_asm). A
+    # single strip (4 rows: the top and the bottom pad row in one), an overlapping last strip, batches, widths
+    # 3..10 (every column tail of the three-column rotation), odd channel counts; the plain routine (int8 clamp,
+    # output offset -128, RELU) and the general one (a non-zero output offset without activation: the
+    # negative-accumulator correction; RELU6 clamping below 127; large and small right shifts).
+    "dw_rows_h4_w3_c5_relu": mb.depthwise_conv2d_model(input_shape=(1, 4, 3, 5), kernel=(3, 3), padding="SAME",
+                                                       activation="RELU", input_qparams=(0.05, 21),
+                                                       output_qparams=(0.02, -128), seed=70),
+    "dw_rows_h9_w6_c3_b2": mb.depthwise_conv2d_model(input_shape=(2, 9, 6, 3), kernel=(3, 3), padding="SAME",
+                                                     input_qparams=(0.05, -30), output_qparams=(0.03, 25),
+                                                     seed=71),
+    "dw_rows_h7_w8_c17_relu6": mb.depthwise_conv2d_model(input_shape=(1, 7, 8, 17), kernel=(3, 3),
+                                                         padding="SAME", activation="RELU6",
+                                                         input_qparams=(0.05, 3), output_qparams=(0.05, -128),
+                                                         seed=72),
+    "dw_rows_h5_w10_c64_relu": mb.depthwise_conv2d_model(input_shape=(1, 5, 10, 64), kernel=(3, 3),
+                                                         padding="SAME", activation="RELU",
+                                                         input_qparams=(0.05, -128), output_qparams=(0.01, -128),
+                                                         seed=73),
+    "dw_rows_h6_w4_c9": mb.depthwise_conv2d_model(input_shape=(1, 6, 4, 9), kernel=(3, 3), padding="SAME",
+                                                  input_qparams=(0.05, 127), output_qparams=(0.5, -3), seed=74),
+    "dw_rows_h13_w7_c2_relu": mb.depthwise_conv2d_model(input_shape=(1, 13, 7, 2), kernel=(3, 3), padding="SAME",
+                                                        activation="RELU", input_qparams=(0.05, -128),
+                                                        output_qparams=(0.001, 7), seed=75),
+    "dw_rows_h8_w5_c8_sat": mb.depthwise_conv2d_model(input_shape=(1, 8, 5, 8), kernel=(3, 3), padding="SAME",
+                                                      input_qparams=(0.05, 40), output_qparams=(0.002, 10),
+                                                      seed=76),
+    "dw_rows_h4_w9_c6_tiny": mb.depthwise_conv2d_model(input_shape=(1, 4, 9, 6), kernel=(3, 3), padding="SAME",
+                                                       input_qparams=(0.05, -60), output_qparams=(30.0, -5),
+                                                       seed=77),
     # The table ADD: 1287 and 1025 elements (tails of 3 and 1), zero points at the int8 ends, input scales far
     # apart, an output scale far above and one below the inputs'.
     "add_tail3_relu": mb.add_model(shape=(1, 9, 13, 11), input1_qparams=(0.02, -128), input2_qparams=(0.5, 127),

@@ -197,7 +197,9 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
  * edgec_depthwise_conv_s8; EDGEC_ARG_ERROR for another depth multiplier. Off Helium a 3x3 undilated window with
  * horizontal stride 1 or 2 and output rows of at least 6 goes through a channel-major int16 copy of each band of
  * rows (2 or 4 KiB of stack; SMLAD pairs of outputs on the DSP extension, LDRSH/MLA on the Cortex-M3); other
- * shapes vectorise four channels per step. Helium: eight channels per step in int16 lanes.
+ * shapes vectorise four channels per step. Helium: 3x3 stride-1 SAME layers (at least 4 x 3 outputs, right shifts
+ * of at most 24) four output rows of one channel per int32 vector (a row of pad values on the stack, up to 4 KiB);
+ * otherwise eight channels per step in int16 lanes.
  */
 edgec_status edgec_depthwise_conv_fast_s8(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
                                           const edgec_dims *input_dims, const int8_t *input,

@@ -2,6 +2,10 @@
  * edgec runtime, internal to edgec_depthwise_conv_fast_s8.c: the Helium (MVE) path of the depthwise convolution
  * with depth multiplier 1 (compiled only where __ARM_FEATURE_MVE has integer MVE).
  *
+ * 3x3 undilated stride-1 windows whose output map is the input's (one row and column of padding), at least 4 rows
+ * and 3 columns, every channel shifting right by at most 24 and a map row of at most EDGEC_DW_MVE_BAND bytes: four
+ * output rows of one channel per int32 vector (edgec_dw_rows_asm, described where it is defined). Otherwise:
+ *
  * Channels are the lanes: channel c of a tap is at offset c both in the NHWC input pixel and in the [KH][KW][C]
  * filter row. Eight channels per step: VLDRB.S16 widens eight int8 inputs and eight weights to int16 lanes,
  * VMULL(B/T).S16 multiplies the even and the odd lanes into 32-bit products, added into two int32x4 accumulators
@@ -509,6 +513,202 @@ static inline void edgec_dw_mve_rshift_call(const edgec_dw_mve_job *job)
     }
 }
 
+/* --- Four output rows per vector (3x3, stride 1, one row and column of padding, the map's own size) ---------------
+ * The lanes are four output rows of one channel: per input column three VLDRB.S32 gathers (kernel rows 0, 1, 2 of
+ * the four rows, a map row apart) each feed three VMLA by a scalar weight, into the accumulators of the output
+ * columns left of, at and right of that column (each input vector serves three outputs). The missing column left
+ * or right of the map is pad_value times the weights of kernel column 0 or 2, folded into the first or last
+ * column's bias; a lane whose tap row lies above or below the map reads a row of pad values (its gather offset
+ * points there). Strips of four rows walk down the map, the last one moved up to end at the last row (it
+ * recomputes up to three rows, with the same values). Requantization per vector, all lanes one channel: VQRDMLASH
+ * gives K + floor((x m + 2^30) / 2^31) with K = 2^(s-1) + offset * 2^s (s = -shift in [1, 24]); the reference's
+ * rounding right shift with the offset added is (that - [x < 0]) >> s (the derivation of compiler/dw_layout.py);
+ * VQSHL by 24 - s then VSHR #24 is that shift saturated to int8, and VSTRB.32 scatters the four rows. The general
+ * routine adds the [x < 0] term (VSHR #31, VQADD) and the clamp to [act_min, act_max]; the plain one is for the
+ * int8 clamp with offset -128, where a negative accumulator gives -128 either way. K + t saturating in int32 gives
+ * a value beyond int8 of the same sign, as the exact sum does. */
+
+/* One call of edgec_dw_rows_asm: every channel and strip of one image (the offsets are fixed: the assembly reads
+ * them). */
+typedef struct {
+    uint32_t out[4];      /* 0: scatter offsets from the input column one right of the output */
+    int32_t lo[4];        /* 16 */
+    int32_t hi[4];        /* 32 */
+    uint32_t o0top[4];    /* 48: gather offsets of kernel row 0 in the top strip */
+    uint32_t o0[4];       /* 64 */
+    uint32_t o1[4];       /* 80 */
+    uint32_t o2[4];       /* 96 */
+    uint32_t o2bot[4];    /* 112: kernel row 2 in the bottom strip */
+    const int8_t *x;      /* 128: channel 0 at row 0, column 0 */
+    uint32_t step;        /* 132: the channel count */
+    int32_t strips;       /* 136 */
+    uint32_t adv;         /* 140: bytes from one strip to the next (four rows) */
+    uint32_t adv_last;    /* 144: to the last strip */
+    int32_t groups;       /* 148: (width - 3) / 3 */
+    int32_t tail;         /* 152: (width - 3) % 3 */
+    const int8_t *filter; /* 156 */
+    const int32_t *bias;  /* 160 */
+    const int32_t *mult;  /* 164 */
+    const int32_t *shift; /* 168 */
+    int32_t pad;          /* 172 */
+    int32_t offset;       /* 176 */
+    int32_t chans;        /* 180 */
+} edgec_dw_rows_job;
+
+#define EDGEC_DW_R_FAST(P) "vqrdmlash.s32 " P ", q7, r9\n\t" "vqshl.s32 " P ", r10\n\t" "vshr.s32 " P ", " P ", #24\n\t"
+#define EDGEC_DW_R_GEN(P)                                                                                          \
+    "vshr.s32 q3, " P ", #31\n\t" "vqrdmlash.s32 " P ", q7, r9\n\t" "vqadd.s32 " P ", " P ", q3\n\t"            \
+    "vqshl.s32 " P ", r10\n\t" "vshr.s32 " P ", " P ", #24\n\t" "vldrw.32 q3, [sp, #64]\n\t"                    \
+    "vmax.s32 " P ", " P ", q3\n\t" "vldrw.32 q3, [sp, #80]\n\t" "vmin.s32 " P ", " P ", q3\n\t"
+/* One kernel row's gather at the column (q4 / q5 / q6) into next, cur and prev with weights A, B, C. */
+#define EDGEC_DW_R_G3(O, N, C, P, WA, WB, WC)                                                                      \
+    "vldrb.s32 q3, [r11, " O "]\n\t" "vmla.s32 " N ", q3, " WA "\n\t" "vmla.s32 " C ", q3, " WB "\n\t"          \
+    "vmla.s32 " P ", q3, " WC "\n\t"
+#define EDGEC_DW_R_STORE(P) "vldrw.32 q3, [sp, #48]\n\t" "vstrb.32 " P ", [r11, q3]\n\t"
+/* A middle column: next (bias at INIT) starts, prev is finished and stored. */
+#define EDGEC_DW_R_COL(FIN, INIT, P, C, N)                                                                         \
+    "vldrw.32 " N ", [sp, #" INIT "]\n\t" EDGEC_DW_R_G3("q4", N, C, P, "r0", "r1", "r2")                        \
+        EDGEC_DW_R_G3("q5", N, C, P, "r3", "r4", "r5") EDGEC_DW_R_G3("q6", N, C, P, "r6", "r7", "r8") FIN(P)     \
+            EDGEC_DW_R_STORE(P) "add r11, r11, r12\n\t"
+#define EDGEC_DW_R_G2(O, C, N, WC, WB) "vldrb.s32 q3, [r11, " O "]\n\t" "vmla.s32 " C ", q3, " WC "\n\t"          \
+    "vmla.s32 " N ", q3, " WB "\n\t"
+/* The last column: cur (kernel column 2) and next (kernel column 1), both finished. */
+#define EDGEC_DW_R_LAST(FIN, C, N)                                                                                 \
+    EDGEC_DW_R_G2("q4", C, N, "r2", "r1") EDGEC_DW_R_G2("q5", C, N, "r5", "r4")                                  \
+        EDGEC_DW_R_G2("q6", C, N, "r8", "r7") FIN(C) EDGEC_DW_R_STORE(C) "add r11, r11, r12\n\t" FIN(N)         \
+            EDGEC_DW_R_STORE(N) "b 9f\n"
+/* In a strip: r0-r8 the weights, r9 K, r10 24 - s, r11 the input column, r12 the channel count, lr the group
+ * count, q4-q6 the gather offsets, q7 the multiplier. The frame: b, br, bl, the scatter offsets, lo, hi (16 bytes
+ * each), then at 96 the strip's input, strips left, the job, the channel, 24 - s, the bias, the group count and
+ * the tail. Per channel the weights (nine LDRSB), K, 24 - s, the multiplier and the three biases are derived
+ * here. */
+#define EDGEC_DW_R_BODY(FIN)                                                                                       \
+    __asm__ volatile(                                                                                             \
+        "push {r4, r5, r6, r7, r8, r9, r10, r11, lr}\n\t"                                                        \
+        "sub sp, sp, #132\n\t"                                                                                    \
+        "str r0, [sp, #104]\n\t"                                                                                  \
+        "ldr r1, [r0, #148]\n\t" "str r1, [sp, #120]\n\t" "ldr r1, [r0, #152]\n\t" "str r1, [sp, #124]\n\t"   \
+        "vldrw.32 q0, [r0, #0]\n\t" "vstrw.32 q0, [sp, #48]\n\t"                                                 \
+        "vldrw.32 q0, [r0, #16]\n\t" "vstrw.32 q0, [sp, #64]\n\t"                                                \
+        "vldrw.32 q0, [r0, #32]\n\t" "vstrw.32 q0, [sp, #80]\n\t"                                                \
+        "vldrw.32 q5, [r0, #80]\n\t"                                                                              \
+        "movs r1, #0\n\t" "str r1, [sp, #108]\n"                                                                  \
+        "0:\n\t" /* a channel */                                                                                  \
+        "ldr lr, [sp, #104]\n\t" "ldr r10, [sp, #108]\n\t"                                                      \
+        "ldr r11, [lr, #128]\n\t" "add r11, r11, r10\n\t" "str r11, [sp, #96]\n\t"                             \
+        "ldr r0, [lr, #164]\n\t" "ldr r0, [r0, r10, lsl #2]\n\t" "vdup.32 q7, r0\n\t"                          \
+        "ldr r0, [lr, #168]\n\t" "ldr r0, [r0, r10, lsl #2]\n\t"                                                \
+        "ldr r3, [lr, #176]\n\t" "rsbs r2, r0, #0\n\t" "lsls r3, r3, r2\n\t" "subs r2, r2, #1\n\t"            \
+        "movs r9, #1\n\t" "lsls r9, r9, r2\n\t" "add r9, r9, r3\n\t"                                            \
+        "adds r0, r0, #24\n\t" "str r0, [sp, #112]\n\t"                                                         \
+        "ldr r0, [lr, #160]\n\t" "ldr r0, [r0, r10, lsl #2]\n\t" "str r0, [sp, #116]\n\t"                     \
+        "ldr r12, [lr, #132]\n\t" "ldr r11, [lr, #156]\n\t" "add r11, r11, r10\n\t"                            \
+        "ldrsb r0, [r11]\n\t" "ldrsb r1, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r2, [r11]\n\t" "ldrsb r3, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r4, [r11]\n\t" "ldrsb r5, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r6, [r11]\n\t" "ldrsb r7, [r11, r12]\n\t" "add r11, r11, r12, lsl #1\n\t"                       \
+        "ldrsb r8, [r11]\n\t"                                                                                     \
+        "ldr r10, [lr, #172]\n\t" "ldr lr, [sp, #116]\n\t"                                                      \
+        "vdup.32 q0, lr\n\t" "vstrw.32 q0, [sp, #0]\n\t"                                                         \
+        "add r11, r0, r3\n\t" "add r11, r11, r6\n\t" "mla r11, r11, r10, lr\n\t"                               \
+        "vdup.32 q0, r11\n\t" "vstrw.32 q0, [sp, #32]\n\t"                                                       \
+        "add r11, r2, r5\n\t" "add r11, r11, r8\n\t" "mla r11, r11, r10, lr\n\t"                               \
+        "vdup.32 q0, r11\n\t" "vstrw.32 q0, [sp, #16]\n\t"                                                       \
+        "ldr r10, [sp, #112]\n\t" "ldr r11, [sp, #96]\n\t"                                                      \
+        "ldr lr, [sp, #104]\n\t" "vldrw.32 q4, [lr, #48]\n\t" "ldr lr, [lr, #136]\n\t" "str lr, [sp, #100]\n\t" \
+        "cmp lr, #1\n\t" "ldr lr, [sp, #104]\n\t" "add lr, lr, #96\n\t" "it eq\n\t"                           \
+        "addeq lr, lr, #16\n\t" "vldrw.32 q6, [lr]\n"                                                            \
+        "2:\n\t" /* a strip */                                                                                    \
+        "vldrw.32 q0, [sp, #32]\n\t" "vldrw.32 q1, [sp, #0]\n\t"                                                 \
+        EDGEC_DW_R_G2("q4", "q1", "q0", "r0", "r1") EDGEC_DW_R_G2("q5", "q1", "q0", "r3", "r4")                  \
+        EDGEC_DW_R_G2("q6", "q1", "q0", "r6", "r7") "add r11, r11, r12\n\t"                                      \
+        "ldr lr, [sp, #120]\n\t" "cmp lr, #0\n\t" "beq 3f\n"                         \
+        "1:\n\t"                                                                                                  \
+        EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "0", "q1", "q2", "q0")                    \
+        EDGEC_DW_R_COL(FIN, "0", "q2", "q0", "q1")                                                                \
+        "subs lr, lr, #1\n\t" "bne 1b\n"                                                                          \
+        "3:\n\t"                                                                                                  \
+        "ldr lr, [sp, #124]\n\t" "cmp lr, #1\n\t" "beq 5f\n\t" "bgt 6f\n\t"          \
+        EDGEC_DW_R_COL(FIN, "16", "q0", "q1", "q2") EDGEC_DW_R_LAST(FIN, "q1", "q2")                             \
+        "5:\n\t"                                                                                                  \
+        EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "16", "q1", "q2", "q0")                   \
+        EDGEC_DW_R_LAST(FIN, "q2", "q0")                                                                          \
+        "6:\n\t"                                                                                                  \
+        EDGEC_DW_R_COL(FIN, "0", "q0", "q1", "q2") EDGEC_DW_R_COL(FIN, "0", "q1", "q2", "q0")                    \
+        EDGEC_DW_R_COL(FIN, "16", "q2", "q0", "q1") EDGEC_DW_R_LAST(FIN, "q0", "q1")                             \
+        "9:\n\t"                                                                                                  \
+        "ldr lr, [sp, #100]\n\t" "subs lr, lr, #1\n\t" "beq 8f\n\t" "str lr, [sp, #100]\n\t"                  \
+        "ldr r11, [sp, #104]\n\t" "vldrw.32 q4, [r11, #64]\n\t" "cmp lr, #1\n\t" "bne 7f\n\t"                 \
+        "vldrw.32 q6, [r11, #112]\n\t" "ldr lr, [r11, #144]\n\t" "b 4f\n"                                      \
+        "7:\n\t" "ldr lr, [r11, #140]\n"                                                                          \
+        "4:\n\t" "ldr r11, [sp, #96]\n\t" "add r11, r11, lr\n\t" "str r11, [sp, #96]\n\t" "b 2b\n"            \
+        "8:\n\t"                                                                                                  \
+        "ldr r0, [sp, #108]\n\t" "adds r0, r0, #1\n\t" "str r0, [sp, #108]\n\t" "ldr lr, [sp, #104]\n\t"      \
+        "ldr r1, [lr, #180]\n\t" "cmp r0, r1\n\t" "bne 0b\n\t"                                                   \
+        "add sp, sp, #132\n\t"                                                                                    \
+        "pop {r4, r5, r6, r7, r8, r9, r10, r11, pc}\n")
+
+static EDGEC_DW_NAKED void edgec_dw_rows_asm(const edgec_dw_rows_job *job __attribute__((unused)))
+{
+    EDGEC_DW_R_BODY(EDGEC_DW_R_FAST);
+}
+
+static EDGEC_DW_NAKED void edgec_dw_rows_asm_general(const edgec_dw_rows_job *job __attribute__((unused)))
+{
+    EDGEC_DW_R_BODY(EDGEC_DW_R_GEN);
+}
+#undef EDGEC_DW_R_FAST
+#undef EDGEC_DW_R_GEN
+#undef EDGEC_DW_R_G3
+#undef EDGEC_DW_R_G2
+#undef EDGEC_DW_R_STORE
+#undef EDGEC_DW_R_COL
+#undef EDGEC_DW_R_LAST
+#undef EDGEC_DW_R_BODY
+
+/* Every channel and strip of one batch image (height >= 4, width >= 3). padrow: width * chans bytes of
+ * pad_value. */
+static inline void edgec_dw_rows_image(const edgec_conv_params *params, const edgec_per_channel_quant *quant,
+                                       const int8_t *filter, const int32_t *bias, const int8_t *in, int8_t *out,
+                                       int32_t height, int32_t width, int32_t chans, const int8_t *padrow,
+                                       int general)
+{
+    const uint32_t step = (uint32_t)chans;
+    const uint32_t row = (uint32_t)width * step;
+    edgec_dw_rows_job job __attribute__((aligned(16)));
+    const uint32x4_t o1 = vmulq_n_u32(vidupq_n_u32(0, 1), row);
+    const uint32x4_t o0 = vsubq_n_u32(o1, row);
+    const uint32x4_t o2 = vaddq_n_u32(o1, row);
+    const uint32_t pad_at = (uint32_t)((uintptr_t)padrow - (uintptr_t)in);
+    vstrwq_u32(job.o0, o0);
+    vstrwq_u32(job.o1, o1);
+    vstrwq_u32(job.o2, o2);
+    vstrwq_u32(job.o0top, vsetq_lane_u32(pad_at, o0, 0));
+    vstrwq_u32(job.o2bot, vsetq_lane_u32(pad_at - (uint32_t)(height - 4) * row, o2, 3));
+    vstrwq_u32(job.out, vaddq_n_u32(o1, (uint32_t)((uintptr_t)out - (uintptr_t)in) - step));
+    vstrwq_s32(job.lo, vdupq_n_s32(params->act_min));
+    vstrwq_s32(job.hi, vdupq_n_s32(params->act_max));
+    job.x = in;
+    job.step = step;
+    job.strips = (height + 3) / 4;
+    job.adv = 4u * row;
+    job.adv_last = (uint32_t)(height - 4 - 4 * (job.strips > 1 ? job.strips - 2 : 0)) * row;
+    job.groups = (width - 3) / 3;
+    job.tail = (width - 3) % 3;
+    job.filter = filter;
+    job.bias = bias;
+    job.mult = quant->multiplier;
+    job.shift = quant->shift;
+    job.pad = params->pad_value;
+    job.offset = params->output_offset;
+    job.chans = chans;
+    if (general) {
+        edgec_dw_rows_asm_general(&job);
+    } else {
+        edgec_dw_rows_asm(&job);
+    }
+}
+
 /* edgec_depthwise_conv_fast_s8 on Helium, after its argument checks (depth multiplier 1). */
 static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *params,
                                                        const edgec_per_channel_quant *quant,
@@ -587,6 +787,41 @@ static inline edgec_status edgec_depthwise_conv_mve_s8(const edgec_conv_params *
     int8_t *const window = band;
     const int8x16_t pad16 = vdupq_n_s8((int8_t)params->pad_value);
     int8_t *out = output;
+    if (is3x3 && params->stride_h == 1 && params->stride_w == 1 && params->pad_top == 1 && params->pad_left == 1 &&
+        out_h == in_h && out_w == in_w && in_h >= 4 && in_w >= 3 && (size_t)in_w * k.pixel <= EDGEC_DW_MVE_BAND) {
+        /* Four output rows per vector (edgec_dw_rows_image) when every shift is a right shift of at most 24 and
+         * no multiplier is negative (the sign argument of its requantization). */
+        int32_t most = INT32_MIN;
+        int32_t least = INT32_MAX;
+        int32_t least_m = INT32_MAX;
+        int32_t c = 0;
+        for (; c + 4 <= chans; c += 4) {
+            const int32x4_t s4 = vldrwq_s32(quant->shift + c);
+            most = vmaxvq_s32(most, s4);
+            least = vminvq_s32(least, s4);
+            least_m = vminvq_s32(least_m, vldrwq_s32(quant->multiplier + c));
+        }
+        for (; c < chans; ++c) {
+            most = quant->shift[c] > most ? quant->shift[c] : most;
+            least = quant->shift[c] < least ? quant->shift[c] : least;
+            least_m = quant->multiplier[c] < least_m ? quant->multiplier[c] : least_m;
+        }
+        if (most < 0 && least >= -24 && least_m >= 0) {
+            const size_t image = (size_t)in_h * (size_t)in_w * k.pixel;
+            const int general = params->act_min != -128 || params->act_max != 127 || params->output_offset != -128;
+            edgec_mve_fill(band, pad16, (size_t)in_w * k.pixel);
+            for (int32_t b = 0; b < batches; ++b) {
+                if (general) {
+                    edgec_dw_rows_image(params, quant, filter, bias, input + (size_t)b * image,
+                                        output + (size_t)b * image, in_h, in_w, chans, band, 1);
+                } else {
+                    edgec_dw_rows_image(params, quant, filter, bias, input + (size_t)b * image,
+                                        output + (size_t)b * image, in_h, in_w, chans, band, 0);
+                }
+            }
+            return EDGEC_OK;
+        }
+    }
     for (int32_t b = 0; b < batches; ++b) {
         const int8_t *in_batch = input + (size_t)b * (size_t)in_h * (size_t)in_w * k.pixel;
         for (int32_t oy = 0; oy < out_h; ++oy) {
