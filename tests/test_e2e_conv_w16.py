@@ -3,8 +3,8 @@
 On the DSP targets (Cortex-M4 an386, Cortex-M33 an505) the compiler widens every CONV_2D with K <= 576 by default,
 so the cases of tests/test_e2e_conv_fast.py already run this path there; these add what is particular to it:
 K of 1..9 and other sizes that are not a multiple of 4 (zero taps up to Kp), Kp / 4 of every residue mod 8 (the
-entry into the 8-chunk loop) and above 8 chunks, odd channel counts (the last channel in C), dilation, position counts below and
-around multiples of four (the last group recomputed), a tiny output scale (left shifts in the assembly), ReLU6
+entry into the 8-chunk loop) and above 8 chunks, odd channel counts (the last channel in C), dilation, position
+counts 1, 2, 3, 5, 6, 7, 9 and others (an odd last position alone: the one-position assembly), a tiny output scale (left shifts in the assembly), ReLU6
 (the C loop), a nonzero input zero point with padding, and the int8 kernel forced with --conv-weights int8 on the
 same targets. Each run checks which kernel the generated model calls and that outputs equal TFLite's reference
 interpreter and the IR interpreter bit for bit.
@@ -42,15 +42,31 @@ CASES: dict[str, bytes] = {
     "pw_k64_25pos": mb.conv2d_model(input_shape=(1, 5, 5, 64), out_channels=12, kernel=(1, 1), seed=73),
     "c10x4_ic1_s2": mb.conv2d_model(input_shape=(1, 13, 6, 1), out_channels=8, kernel=(10, 4), stride=(2, 2),
                                     padding="SAME", seed=74),
+    # Few positions (an odd last one is a one-position pass: edgec_conv_w16_one_s8 / _folded_s8), odd channels:
+    "pw_k128_9pos": mb.conv2d_model(input_shape=(1, 3, 3, 128), out_channels=13, kernel=(1, 1), seed=75),
+    "pw_k256_1pos": mb.conv2d_model(input_shape=(1, 1, 1, 256), out_channels=9, kernel=(1, 1), seed=76),
+    "pw_k24_2pos": mb.conv2d_model(input_shape=(1, 1, 2, 24), out_channels=6, kernel=(1, 1), seed=77),
+    "pw_k36_3pos": mb.conv2d_model(input_shape=(1, 1, 3, 36), out_channels=11, kernel=(1, 1), seed=78),
+    "c3x3_ic3_5pos": mb.conv2d_model(input_shape=(1, 3, 11, 3), out_channels=7, kernel=(3, 3), stride=(2, 2),
+                                     padding="VALID", seed=79),
+    "c3x3_ic8_6pos": mb.conv2d_model(input_shape=(1, 2, 3, 8), out_channels=5, kernel=(3, 3), padding="SAME",
+                                     input_qparams=(0.05, 11), seed=80),
+    "pw_s2_7pos": mb.conv2d_model(input_shape=(1, 1, 13, 16), out_channels=10, kernel=(1, 1), stride=(1, 2),
+                                  seed=81),
+    "c3x3_ic16_9pos_left_shift": mb.conv2d_model(input_shape=(1, 3, 3, 16), out_channels=8, kernel=(3, 3),
+                                                 padding="SAME", output_qparams=(2e-5, 5), seed=82),
+    "pw_k8_5pos_relu6": mb.conv2d_model(input_shape=(1, 1, 5, 8), out_channels=7, kernel=(1, 1),
+                                        activation="RELU6", seed=83),
 }
 
 pytestmark = pytest.mark.qemu
 
-# Two positions: auto keeps int8 (compiler/conv_layout.eligible), int16 forced runs the kernel's short group.
+# int16 forced: the same choice as auto (compiler/conv_layout.eligible takes any position count).
 FORCED = ("pw_k3_two_positions", "pw_k20_15pos")
 RUNS = [(name, "mps2-an386", "int16" if name in FORCED else "auto") for name in sorted(CASES)] + [
     ("c3x3_ic3_s2", "mps2-an505", "auto"), ("pw_left_shift_k7", "mps2-an505", "auto"),
-    ("pw_k64_25pos", "mps2-an505", "auto"),
+    ("pw_k64_25pos", "mps2-an505", "auto"), ("pw_k128_9pos", "mps2-an505", "auto"),
+    ("c3x3_ic16_9pos_left_shift", "mps2-an505", "auto"),
     ("c3x3_ic3_s2", "mps2-an386", "int8"), ("pw_k9_relu6", "mps2-an386", "int8"),
     ("c3x3_ic3_s2", "mps2-an385", "int16"),  # no DSP: the choice is ignored, int8 OHWI stays
 ]

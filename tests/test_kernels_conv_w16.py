@@ -3,8 +3,8 @@ runtime) against the IR interpreter, and the layout and layer choice of compiler
 
 On the host the kernel runs its portable loop over the same quad buffer and weight layout the Cortex-M4/M33
 assembly reads (edgec_conv_quad_w16.h; on QEMU: tests/test_e2e_conv_w16.py): K of 1..9 and others not a multiple
-of 4 or 8 (the zero taps up to Kp), padding with a nonzero pad value, strides, dilations, position counts below
-four and around multiples of four (the last group repeated), batches, left and right shifts, narrow output
+of 4 or 8 (the zero taps up to Kp), padding with a nonzero pad value, strides, dilations, position counts of 1
+to 9 (an odd last position is a pass of its own, also across rows and batches), batches, left and right shifts, narrow output
 ranges, biases near the int32 limits (wrapping sums) and extreme offsets.
 """
 
@@ -80,6 +80,12 @@ SHAPES = [
     (1, 6, 5, 2, 5, (2, 2), (1, 1), (1, 1), (1, 1)),      # rows of one chunk, border windows row by row
     (1, 7, 9, 1, 3, (3, 8), (1, 2), (1, 3), (1, 1)),      # rows of two chunks partly outside
     (1, 5, 7, 5, 4, (2, 3), (1, 1), (1, 1), (1, 1)),      # rows of 15 bytes: the word copy's overrun, borders
+    # odd position counts: the last one alone (dense 1x1 and unpacked windows, across rows and batches)
+    *[(1, 1, p, 8, 7, (1, 1), (1, 1), (0, 0), (1, 1)) for p in (2, 5, 7, 9)],
+    (3, 2, 2, 8, 5, (1, 1), (2, 2), (0, 0), (1, 1)),      # 3 positions, one per batch: the last in batch 2
+    (1, 3, 3, 3, 7, (3, 3), (1, 1), (1, 1), (1, 1)),      # 9 positions of 3x3 over 3, SAME: the last a border
+    (1, 5, 5, 4, 9, (3, 3), (2, 2), (1, 1), (1, 1)),      # 9 positions of 3x3 stride 2 over whole chunks
+    (1, 1, 1, 9, 1, (1, 1), (1, 1), (0, 0), (1, 1)),      # one position, one channel (all in C)
 ]
 
 
@@ -179,11 +185,9 @@ def test_choice_by_target_and_flash() -> None:
     assert layouts(conv_layout.choose(p, ("dsp",), room)) == ["w16", "ohwi", "ohwi"]
     assert layouts(conv_layout.choose(p, ("dsp",), conv_layout.FLASH_MARGIN - 1)) == ["ohwi"] * 3
     assert layouts(conv_layout.choose(p, ("dsp",), 0, "int16")) == ["w16", "w16", "ohwi"]  # forced
-    # Few positions, not a multiple of 4 (3x3 = 9): int8; 2x2 = 4 and 4x5 = 20 positions: int16.
-    assert layouts(conv_layout.choose(_program(144, out_hw=(3, 3)), ("dsp",), None)) == ["ohwi"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(3, 3)), ("dsp",), None, "int16")) == ["w16"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(2, 2)), ("dsp",), None)) == ["w16"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(4, 5)), ("dsp",), None)) == ["w16"]
+    # Any position count takes int16 (an odd last position is a one-position pass): 1, 3, 3x3 = 9, 4x5 = 20.
+    for hw in ((1, 1), (1, 3), (3, 3), (4, 5)):
+        assert layouts(conv_layout.choose(_program(144, out_hw=hw), ("dsp",), None)) == ["w16"]
     with pytest.raises(ValueError):
         conv_layout.choose(p, ("dsp",), None, "int4")
 

@@ -41,7 +41,7 @@ typedef struct {
 } edgec_w16_pairs;
 
 /* One chunk: r4 the pair buffer, r5 the stream; r0 p0c0, r1 p0c1, r2 p1c0, r3 p1c1. */
-#define EDGEC_W16_CHUNK                                                                                               \
+#define EDGEC_W16_CHUNK2                                                                                              \
         "ldmia.w r5!, {r6, r7, r8, r9}\n\t"                                                                           \
         "ldmia.w r4!, {r10, r11, r12, lr}\n\t"                                                                        \
         "smlad r0, r10, r6, r0\n\t"                                                                                   \
@@ -52,6 +52,14 @@ typedef struct {
         "smlad r2, lr, r7, r2\n\t"                                                                                    \
         "smlad r3, r12, r8, r3\n\t"                                                                                   \
         "smlad r3, lr, r9, r3\n\t"
+/* One chunk of one position (pixel 0's two words, the next chunk's 16 bytes on): r0 c0, r1 c1. */
+#define EDGEC_W16_CHUNK1                                                                                              \
+        "ldmia.w r5!, {r6, r7, r8, r9}\n\t"                                                                           \
+        "ldrd r10, r11, [r4], #16\n\t"                                                                                \
+        "smlad r0, r10, r6, r0\n\t"                                                                                   \
+        "smlad r0, r11, r7, r0\n\t"                                                                                   \
+        "smlad r1, r10, r8, r1\n\t"                                                                                   \
+        "smlad r1, r11, r9, r1\n\t"
 /* One output into lr: edgec_requantize_right with the folded constants (r6 lo, r7 hi, r8 multiplier, r9 r1),
  * the offset included, SSAT to int8; r12 scratch. */
 #define EDGEC_W16_FINISH(a)                                                                                           \
@@ -109,7 +117,7 @@ typedef struct {
 /* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
  * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
  * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
-#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, CHECK, UNFOLDED)                                                               \
+#define EDGEC_W16_PAIRS_ASM(NAME, P, LOOP, CHECK, UNFOLDED)                                                            \
 __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "sub sp, sp, #32\n\t"                                                                                          \
@@ -117,7 +125,7 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         "str r3, [sp, #24]\n\t"                                                                                        \
         "ldm r0, {r1, r2, r5, r6, r7, r8, r9}\n\t" /* quad, quad_end, stream, out, stride, out_end, skip */            \
         "adr.w r3, 2f\n\t"                                                                                             \
-        "movs r4, #40\n\t"                                                                                             \
+        "movs r4, #" EDGEC_W16_BYTES##P "\n\t"                                                                         \
         "mla r3, r9, r4, r3\n\t"                                                                                       \
         "orr r3, r3, #1\n\t"                                                                                           \
         "stm sp, {r1, r2, r6, r7, r8}\n\t"                                                                             \
@@ -128,30 +136,27 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         "ldr pc, [sp, #20]\n\t"                                                                                        \
         ".p2align 2\n"                                                                                                 \
         "2:\n\t"                                                                                                       \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
         LOOP                                                                                                           \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
         "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
         CHECK("5f")                                                                                                    \
         EDGEC_W16_FINISH("r0")                                                                                         \
         "strb lr, [r10]\n\t"                                                                                           \
-        EDGEC_W16_FINISH("r2")                                                                                         \
-        "strb lr, [r10, r11]\n"                                                                                        \
+        EDGEC_W16_SECOND0_##P                                                                                          \
         "3:\n\t"                                                                                                       \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
         CHECK("6f")                                                                                                    \
         EDGEC_W16_FINISH("r1")                                                                                         \
         "strb lr, [r10, #1]\n\t"                                                                                       \
-        EDGEC_W16_FINISH("r3")                                                                                         \
-        "add r4, r10, r11\n\t"                                                                                         \
-        "strb lr, [r4, #1]\n"                                                                                          \
+        EDGEC_W16_SECOND1_##P                                                                                          \
         "4:\n\t"                                                                                                       \
         "adds r10, r10, #2\n\t"                                                                                        \
         "str r10, [sp, #8]\n\t"                                                                                        \
@@ -162,22 +167,44 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         "pop {r4-r11, pc}\n\t"                                                                                           \
         UNFOLDED                                                                                                       \
         EDGEC_THUMB_FUNC_END(NAME));
+/* Per positions P (2 or 1): the chunk, its bytes (the computed entry's step), the second position's two outputs
+ * (none for one position). */
+#define EDGEC_W16_BYTES2 "40"
+#define EDGEC_W16_BYTES1 "24"
+#define EDGEC_W16_SECOND0_2 EDGEC_W16_FINISH("r2") "strb lr, [r10, r11]\n"
+#define EDGEC_W16_SECOND1_2 EDGEC_W16_FINISH("r3") "add r4, r10, r11\n\t" "strb lr, [r4, #1]\n"
+#define EDGEC_W16_SECOND0_1 "\n"
+#define EDGEC_W16_SECOND1_1 "\n"
 /* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the check for an unfolded entry (left out
- * where the C side found every entry folded) and the unfolded requantization it branches to. */
+ * where the C side found every entry folded) and the unfolded requantization it branches to; for one position
+ * that requantization's second output is the first again, stored twice at the same byte (stride 0). */
 #define EDGEC_W16_LOOP "ldr r6, [sp, #4]\n\t" "cmp r4, r6\n\t" "bne 2b\n\t"
 #define EDGEC_W16_CHECK(L) "cmp r9, #22\n\t" "bhi " L "\n\t"
 #define EDGEC_W16_NO_CHECK(L) ""
 #define EDGEC_W16_UNFOLDED_TAILS                                                                                      \
         "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_NO_CHECK, "")
+#define EDGEC_W16_UNFOLDED_TAILS1                                                                                     \
+        "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r0", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r1", "1", "4b")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", 2, EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", 2, EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", 2, "", EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", 2, "", EDGEC_W16_NO_CHECK, "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_one_s8", 1, EDGEC_W16_LOOP, EDGEC_W16_CHECK, EDGEC_W16_UNFOLDED_TAILS1)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_one_folded_s8", 1, EDGEC_W16_LOOP, EDGEC_W16_NO_CHECK, "")
 void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);              /* any Kp, any entry */
 void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);       /* any Kp, every entry folded */
 void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);        /* Kp <= 32, any entry */
 void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st); /* Kp <= 32, every entry folded */
-#undef EDGEC_W16_CHUNK
+void edgec_conv_w16_one_s8(edgec_w16_pairs *st);                /* one position (stride 0), any Kp, any entry */
+void edgec_conv_w16_one_folded_s8(edgec_w16_pairs *st);         /* one position, every entry folded */
+#undef EDGEC_W16_CHUNK2
+#undef EDGEC_W16_CHUNK1
+#undef EDGEC_W16_BYTES2
+#undef EDGEC_W16_BYTES1
+#undef EDGEC_W16_SECOND0_2
+#undef EDGEC_W16_SECOND1_2
+#undef EDGEC_W16_SECOND0_1
+#undef EDGEC_W16_SECOND1_1
 #undef EDGEC_W16_FINISH
 #undef EDGEC_W16_FINISH_RIGHT
 #undef EDGEC_W16_FINISH_LEFT
@@ -187,6 +214,7 @@ void edgec_conv_w16_pairs_short_folded_s8(edgec_w16_pairs *st); /* Kp <= 32, eve
 #undef EDGEC_W16_CHECK
 #undef EDGEC_W16_NO_CHECK
 #undef EDGEC_W16_UNFOLDED_TAILS
+#undef EDGEC_W16_UNFOLDED_TAILS1
 #endif
 
 #endif /* EDGEC_CONV_QUAD_W16_H */

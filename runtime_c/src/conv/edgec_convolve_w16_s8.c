@@ -10,11 +10,12 @@
  * unpacked straight from the input rows, other windows of whole-chunk taps (IC a multiple of 4) tap by tap with
  * the pad value's words for out-of-bounds taps; the rest are copied first with out-of-bounds taps set to
  * pad_value.
- * An odd last position is computed as the last two positions again (the output written twice is the same
- * value); a single position is duplicated and stored once. With the full int8 output range and every channel's
- * shift folded, on the DSP extension, the channel pairs are one assembly loop (edgec_conv_w16_pairs_s8); an odd
- * last channel, narrowed ranges and unfolded shifts take the C loop (SMLAD where there is one) with the general
- * requantization from quant. The weights, biases and folded constants are one stream (edgec_nn.h).
+ * An odd last position (and a single one) is computed alone, as pixel 0 of the buffer: 6 instructions a chunk for
+ * 8 MACs where recomputing the last two positions took 10. With the full int8 output range, on the DSP
+ * extension, the channel pairs are one assembly loop (edgec_conv_w16_pairs_s8, edgec_conv_w16_one_s8 for a
+ * lone position; variants without the unfolded-shift check where every channel's shift is folded); an odd last
+ * channel and narrowed ranges take the C loop (SMLAD where there is one) with the general requantization from
+ * quant. The weights, biases and folded constants are one stream (edgec_nn.h).
  * Stack: the pair buffer (4 words per 4 taps, 2304 bytes at 576 taps) and one 576-byte window copy.
  */
 #include <stddef.h>
@@ -350,15 +351,10 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     int8_t patch[EDGEC_CONV_W16_TAPS + 4]; /* + the last row's word overrun */
     int32_t quad[W16_QUAD_WORDS];
     memset(patch + g.k, 0, kp - g.k);
-    if (positions < 2u) {
-        unpack_position(&g, 0, 0, 0, 0, patch, kp, quad);
-        unpack_position(&g, 0, 0, 0, 1, patch, kp, quad);
-        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, out_c, output);
-        return EDGEC_OK;
-    }
     size_t asm_pairs = 0; /* channel pairs the assembly loop takes; the rest (an odd last channel) in C */
 #if defined(EDGEC_CONV_W16_ASM)
     void (*pairs_loop)(edgec_w16_pairs *) = edgec_conv_w16_pairs_s8;
+    void (*one_loop)(edgec_w16_pairs *) = edgec_conv_w16_one_s8;
     if (params->act_min == -128 && params->act_max == 127) { /* the clamp is one SSAT */
         asm_pairs = out_c / 2u;
         int folded = 1; /* every entry's r1 <= EDGEC_RQ_FOLD_MAX_R1: the loop without the check */
@@ -372,6 +368,7 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         } else {
             pairs_loop = folded ? edgec_conv_w16_pairs_folded_s8 : edgec_conv_w16_pairs_s8;
         }
+        one_loop = folded ? edgec_conv_w16_one_folded_s8 : edgec_conv_w16_one_s8;
     }
     const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
 #endif
@@ -379,22 +376,13 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
                       g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.in_c % 4 == 0;
     int32_t b = 0, oy = 0, ox = 0;
-    for (size_t done = 0; done < positions; done += 2u) {
+    const size_t paired = positions & ~(size_t)1u; /* then an odd last position alone, as pixel 0 */
+    for (size_t done = 0; done < paired; done += 2u) {
         if (dense) {
-            if (done + 2u > positions) {
-                done = positions - 2u;
-            }
             const int8_t *src = input + done * (size_t)g.in_c;
             unpack_chunks(src, (size_t)g.in_c / 4u, quad);
             unpack_chunks(src + (size_t)g.in_c, (size_t)g.in_c / 4u, quad + 2);
         } else {
-            if (done + 2u > positions) { /* the last two positions again (the same values written twice) */
-                done = positions - 2u;
-                const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
-                b = (int32_t)(done / per_image);
-                oy = (int32_t)(done % per_image / (size_t)g.out_w);
-                ox = (int32_t)(done % (size_t)g.out_w);
-            }
             for (int p = 0; p < 2; ++p) {
                 unpack_position(&g, b, oy, ox, p, patch, kp, quad);
                 next_position(&g, &b, &oy, &ox);
@@ -410,6 +398,27 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
 #endif
         if (2u * asm_pairs < out_c) {
             channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out_c, out);
+        }
+    }
+    if (paired < positions) {
+        const size_t done = paired;
+        if (dense) {
+            unpack_chunks(input + done * (size_t)g.in_c, (size_t)g.in_c / 4u, quad);
+        } else {
+            const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
+            unpack_position(&g, (int32_t)(done / per_image), (int32_t)(done % per_image / (size_t)g.out_w),
+                            (int32_t)(done % (size_t)g.out_w), 0, patch, kp, quad);
+        }
+        int8_t *out = output + done * out_c;
+#if defined(EDGEC_CONV_W16_ASM)
+        if (asm_pairs > 0u) {
+            edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, 0u,
+                                  out + 2u * asm_pairs, skip, params->output_offset};
+            one_loop(&st);
+        }
+#endif
+        if (2u * asm_pairs < out_c) {
+            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, asm_pairs, out_c, out);
         }
     }
     return EDGEC_OK;
