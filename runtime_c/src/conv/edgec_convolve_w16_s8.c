@@ -370,7 +370,9 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         }
         one_loop = folded ? edgec_conv_w16_one_folded_s8 : edgec_conv_w16_one_s8;
     }
-    const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
+    /* The loop's state, set once: per pass only the outputs move (the assembly reads it and does not write it). */
+    edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, output, (uint32_t)out_c, output,
+                          (uint32_t)((8u - kp / 4u % 8u) % 8u), params->output_offset};
 #endif
     /* A 1x1 window at stride 1 without padding over whole chunks: position i's window is input[i * IC, +IC). */
     const int dense = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
@@ -391,8 +393,8 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
         if (asm_pairs > 0u) {
-            edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, (uint32_t)out_c,
-                                  out + 2u * asm_pairs, skip, params->output_offset};
+            st.out = out;
+            st.out_end = out + 2u * asm_pairs;
             pairs_loop(&st);
         }
 #endif
@@ -412,8 +414,9 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         int8_t *out = output + done * out_c;
 #if defined(EDGEC_CONV_W16_ASM)
         if (asm_pairs > 0u) {
-            edgec_w16_pairs st = {quad, quad + kp, (const int32_t *)(const void *)filter, out, 0u,
-                                  out + 2u * asm_pairs, skip, params->output_offset};
+            st.out = out;
+            st.stride = 0u;
+            st.out_end = out + 2u * asm_pairs;
             one_loop(&st);
         }
 #endif
