@@ -6,17 +6,18 @@ rounded up to a multiple of 4, as int16) interleaved per group of four taps 4c..
 c0 (w[4c+1], w[4c+3]), c1 (...), c1 (...) (the halfword pairs of the kernel's buffer: SXTB16 and SXTB16 ROR 8
 of four input bytes), then the two channels' folded requantization constants (:func:`w16_table`). The kernel's
 inner step, two positions x two channels, is then one LDM of weights, one of pixels and eight SMLAD (10
-instructions per 16 MACs, no sign extension, no K % 4 tail), and each pass starts from the biases in one LDM.
-The stream takes 2 * Kp + 24 bytes per channel instead of K.
+instructions per 16 MACs, no sign extension, no K % 4 tail), and each pass starts from the biases in one LDM; an
+odd last position is computed as the last two again (9 positions cost 10). The stream takes 2 * Kp + 24 bytes per channel instead of K.
 
 Rule (:func:`choose`): only on targets with the DSP extension and without Helium (the Cortex-M4/M7/M33 path;
-the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the pair buffer). ``conv_weights="int8"`` keeps
-every layer int8; ``"int16"`` widens every layer the target and K allow; ``"auto"`` (the default) also leaves
-outputs of fewer than 16 positions that are not a multiple of 4 in int8 (:func:`eligible`) and widens the rest,
-smallest K first (there the int8 path's per-chunk sign extension and tail cost most), while boot stage plus
-weights plus harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled) stay
-within the target's flash, and the weights within the quantizer's ``--flash-budget`` when compile or run is given
-one. Reports name the layout per layer (``weight_layout``).
+the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the pair buffer) and at least two output positions
+(:func:`eligible`; a single position would take the kernel's C loop; VWW's 1x1 layers over 3x3 positions run
+w16 rather than int8's 1.15 and 1.07 instructions per MAC). ``conv_weights="int8"``
+keeps every layer int8; ``"int16"`` widens every eligible layer; ``"auto"`` (the default) widens them smallest K
+first (there the int8 path's per-chunk sign extension and tail cost most) while boot stage plus weights plus
+harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled) stay within the
+target's flash, and the weights within the quantizer's ``--flash-budget`` when compile or run is given one.
+Reports name the layout per layer (``weight_layout``).
 
 Table (:func:`w16_table`, the kernel's bias argument): per channel the bias and the right-shift constants of
 edgec_rq_right with the output offset folded in, so the assembly loads them with one LDM and needs no QADD.
@@ -173,17 +174,12 @@ def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, outpu
     return words.astype(np.uint32).view(np.int32)
 
 
-MIN_POSITIONS = 16  # below this, a position count that is not a multiple of 4 keeps int8 (see eligible)
-
-
-def eligible(op: ir.Op, features: tuple[str, ...], positions: int = MIN_POSITIONS) -> bool:
+def eligible(op: ir.Op, features: tuple[str, ...], positions: int = 2) -> bool:
     """Whether op may take the int16 layout on a target with these features; positions: its output positions
-    (N * OH * OW). The kernel runs every position four at a time, a last partial group as the last four again, so a
-    small output whose count is not a multiple of 4 (VWW's 3x3 layers: 12 computed for 9) keeps the int8 kernel,
-    whose leftover positions cost less."""
+    (N * OH * OW). The kernel runs positions two at a time (an odd last one as the last two again); a single
+    position would take its C loop, so it keeps int8."""
     return (isinstance(op, ir.Conv2D) and op.weight_bits == 8 and "dsp" in features and "mve" not in features
-            and int(np.prod(op.weights.shape[1:])) <= TAPS
-            and (positions >= MIN_POSITIONS or positions % 4 == 0))
+            and int(np.prod(op.weights.shape[1:])) <= TAPS and positions >= 2)
 
 
 def extra_bytes(op: ir.Conv2D) -> int:
@@ -202,11 +198,10 @@ def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | Non
     if mode == "int8":
         return program
     def positions(op: ir.Op) -> int:
-        shape = program.value(op.outputs[0]).shape
-        return int(np.prod(shape[:-1]))
+        return int(np.prod(program.value(op.outputs[0]).shape[:-1]))
 
     candidates = sorted((i for i, op in enumerate(program.ops)
-                         if eligible(op, features, positions(op) if mode == "auto" else MIN_POSITIONS)),
+                         if eligible(op, features, positions(op) if mode == "auto" else 2)),
                         key=lambda i: int(np.prod(program.ops[i].weights.shape[1:])))
     room = None if mode == "int16" or flash_free is None else flash_free - FLASH_MARGIN
     chosen = set()

@@ -58,16 +58,33 @@ CASES: dict[str, bytes] = {
                                       seed=79),
     "relu_pw_k64": mb.conv2d_model(input_shape=(1, 4, 5, 64), out_channels=12, kernel=(1, 1), activation="RELU",
                                    seed=80),
+    # Few positions (an odd last one is a one-position pass: edgec_conv_w16_one_s8 / _folded_s8), odd channels:
+    "pw_k128_9pos": mb.conv2d_model(input_shape=(1, 3, 3, 128), out_channels=13, kernel=(1, 1), seed=75),
+    "pw_k256_1pos": mb.conv2d_model(input_shape=(1, 1, 1, 256), out_channels=9, kernel=(1, 1), seed=76),
+    "pw_k24_2pos": mb.conv2d_model(input_shape=(1, 1, 2, 24), out_channels=6, kernel=(1, 1), seed=77),
+    "pw_k36_3pos": mb.conv2d_model(input_shape=(1, 1, 3, 36), out_channels=11, kernel=(1, 1), seed=78),
+    "c3x3_ic3_5pos": mb.conv2d_model(input_shape=(1, 3, 11, 3), out_channels=7, kernel=(3, 3), stride=(2, 2),
+                                     padding="VALID", seed=79),
+    "c3x3_ic8_6pos": mb.conv2d_model(input_shape=(1, 2, 3, 8), out_channels=5, kernel=(3, 3), padding="SAME",
+                                     input_qparams=(0.05, 11), seed=80),
+    "pw_s2_7pos": mb.conv2d_model(input_shape=(1, 1, 13, 16), out_channels=10, kernel=(1, 1), stride=(1, 2),
+                                  seed=81),
+    "c3x3_ic16_9pos_left_shift": mb.conv2d_model(input_shape=(1, 3, 3, 16), out_channels=8, kernel=(3, 3),
+                                                 padding="SAME", output_qparams=(2e-5, 5), seed=82),
+    "pw_k8_5pos_relu6": mb.conv2d_model(input_shape=(1, 1, 5, 8), out_channels=7, kernel=(1, 1),
+                                        activation="RELU6", seed=83),
 }
 
 pytestmark = pytest.mark.qemu
 
-# Two positions: auto keeps int8 (compiler/conv_layout.eligible), int16 forced runs the kernel's short group.
-FORCED = ("pw_k3_two_positions", "pw_k20_15pos")
+# int16 forced: the same choice as auto (compiler/conv_layout.eligible takes any position count).
+FORCED = ("pw_k3_two_positions", "pw_k20_15pos", "pw_k256_1pos")  # auto keeps a single position int8
 RUNS = [(name, "mps2-an386", "int16" if name in FORCED else "auto") for name in sorted(CASES)] + [
     ("c3x3_ic3_s2", "mps2-an505", "auto"), ("pw_left_shift_k7", "mps2-an505", "auto"),
     ("pw_k64_25pos", "mps2-an505", "auto"), ("relu_c3x3_ic3_s2", "mps2-an505", "auto"),
     ("relu_pw_k64", "mps2-an505", "auto"),
+    ("pw_k64_25pos", "mps2-an505", "auto"), ("pw_k128_9pos", "mps2-an505", "auto"),
+    ("c3x3_ic16_9pos_left_shift", "mps2-an505", "auto"),
     ("c3x3_ic3_s2", "mps2-an386", "int8"), ("pw_k9_relu6", "mps2-an386", "int8"),
     ("c3x3_ic3_s2", "mps2-an385", "int16"),  # no DSP: the choice is ignored, int8 OHWI stays
 ]

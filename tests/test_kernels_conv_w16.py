@@ -96,6 +96,12 @@ SHAPES = [
     *[(1, 9, 7, ic, 5, (3, 3), (2, 2), (1, 1), (1, 1)) for ic in (1, 2, 4)],
     (1, 8, 8, 8, 16, (1, 1), (1, 1), (0, 0), (1, 1)),     # 1x1 over 8 channels: both windows without loops
     (1, 7, 5, 8, 15, (1, 1), (1, 1), (0, 0), (1, 1)),     # the same, odd positions and channels
+    # odd position counts: the last one alone (dense 1x1 and unpacked windows, across rows and batches)
+    *[(1, 1, p, 8, 7, (1, 1), (1, 1), (0, 0), (1, 1)) for p in (2, 5, 7, 9)],
+    (3, 2, 2, 8, 5, (1, 1), (2, 2), (0, 0), (1, 1)),      # 3 positions, one per batch: the last in batch 2
+    (1, 3, 3, 3, 7, (3, 3), (1, 1), (1, 1), (1, 1)),      # 9 positions of 3x3 over 3, SAME: the last a border
+    (1, 5, 5, 4, 9, (3, 3), (2, 2), (1, 1), (1, 1)),      # 9 positions of 3x3 stride 2 over whole chunks
+    (1, 1, 1, 9, 1, (1, 1), (1, 1), (0, 0), (1, 1)),      # one position, one channel (all in C)
 ]
 
 
@@ -272,11 +278,12 @@ def test_choice_by_target_and_flash() -> None:
     assert layouts(conv_layout.choose(p, ("dsp",), room)) == ["w16", "ohwi", "ohwi"]
     assert layouts(conv_layout.choose(p, ("dsp",), conv_layout.FLASH_MARGIN - 1)) == ["ohwi"] * 3
     assert layouts(conv_layout.choose(p, ("dsp",), 0, "int16")) == ["w16", "w16", "ohwi"]  # forced
-    # Few positions, not a multiple of 4 (3x3 = 9): int8; 2x2 = 4 and 4x5 = 20 positions: int16.
-    assert layouts(conv_layout.choose(_program(144, out_hw=(3, 3)), ("dsp",), None)) == ["ohwi"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(3, 3)), ("dsp",), None, "int16")) == ["w16"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(2, 2)), ("dsp",), None)) == ["w16"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(4, 5)), ("dsp",), None)) == ["w16"]
+    # Two or more positions take int16 (an odd last one recomputes the last two): 3, 3x3 = 9, 4x5 = 20; one keeps
+    # int8 unless forced.
+    for hw in ((1, 3), (3, 3), (4, 5)):
+        assert layouts(conv_layout.choose(_program(144, out_hw=hw), ("dsp",), None)) == ["w16"]
+    assert layouts(conv_layout.choose(_program(144, out_hw=(1, 1)), ("dsp",), None)) == ["ohwi"]
+    assert layouts(conv_layout.choose(_program(144, out_hw=(1, 1)), ("dsp",), None, "int16")) == ["w16"]
     with pytest.raises(ValueError):
         conv_layout.choose(p, ("dsp",), None, "int4")
 
