@@ -1136,8 +1136,9 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
  * lines is in st[] on the stack: 0 record, 1 buffer plane, 2 output, 3 channels left, 4 lines left, 5 the lines,
  * 6 the bytes the pairs of a line store, 7 / 8 the steps from a line's end to the next line's start (buffer,
  * output), 9 the bytes between planes. */
-#define EDGEC_DW3_FUSED_EVEN(P)                                                                                    \
-    static EDGEC_DW3_NOINLINE void dw3_fusede_##P(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines, \
+#define EDGEC_DW3_FUSED_EVEN(P) EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede_##P, P, 1, EDGEC_DW3_PAIR_ASM)
+#define EDGEC_DW3_FUSED_EVEN_AS(NAME, P, S, PAIR)                                                                  \
+    static EDGEC_DW3_NOINLINE void NAME(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines,           \
                                                   int32_t n, size_t row_step, const int32_t *rec, int8_t *out,     \
                                                   size_t out_col, size_t out_row)                                  \
     {                                                                                                              \
@@ -1155,7 +1156,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
         st[4] = lines;                                                                                             \
         st[5] = lines;                                                                                             \
         st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
-        st[7] = (int32_t)(2 * row_step) - 4 * pairs;                                                               \
+        st[7] = (int32_t)(2 * row_step) - 4 * (S) * pairs;                                                         \
         st[8] = (int32_t)out_row - st[6];                                                                          \
         st[9] = 2 * plane;                                                                                         \
         if (lines <= 0 || pairs <= 0 || nch <= 0) {                                                                \
@@ -1183,8 +1184,9 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
             "2:\n\t"                                                                                               \
             "ldr %[x0], %[span]\n\t"                                                                               \
             "add %[end], %[o], %[x0]\n\t"                                                                          \
-            "1:\n\t"                                                                                               \
-            EDGEC_DW3_PAIR_ASM                                                                                     \
+            "1:\n\t" /* two pairs a step: a line has an even number of them */                                        \
+            PAIR                                                                                                   \
+            PAIR                                                                                                   \
             "cmp %[o], %[end]\n\t"                                                                                 \
             "bne 1b\n\t"                                                                                           \
             "ldr %[x0], %[pstep]\n\t"                                                                              \
@@ -1213,7 +1215,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
              * would exceed GCC's 30 operands */                                                                   \
             : [rec] "m"(st[0]), [bufp] "m"(st[1]), [outp] "m"(st[2]), [nch] "m"(st[3]), [left] "m"(st[4]),         \
               [mk] "m"(mk), [sc] "m"(sc), [nlines] "m"(st[5]), [span] "m"(st[6]), [pstep] "m"(st[7]), [ostep] "m"(st[8]), [pbytes] "m"(st[9]), \
-              [o1] "i"(2 * (P) - 4), [o2] "i"(4 * (P) - 4)                                                         \
+              [o1] "i"(2 * (P) - 4), [o2] "i"(4 * (P) - 4), [q] "i"(2 * (P))                                       \
             : "cc", "memory");                                                                                     \
     }
 EDGEC_DW3_FUSED_EVEN(8)
@@ -1530,6 +1532,10 @@ EDGEC_DW3_FUSED_FIX(dw3_fusedf1_6, 8, EDGEC_DW3_PAIR_S1_AT(0) EDGEC_DW3_PAIR_S1_
 EDGEC_DW3_FUSED_FIX(dw3_fusedf1_3, 8, EDGEC_DW3_PAIR_S1_AT(0) EDGEC_DW3_TAIL_AT(2))
 EDGEC_DW3_FUSED_FIX(dw3_fusedf2_6, 16, EDGEC_DW3_PAIR_S2_AT(0) EDGEC_DW3_PAIR_S2_AT(1) EDGEC_DW3_PAIR_S2_AT(2))
 EDGEC_DW3_FUSED_FIX(dw3_fusedf2_3, 16, EDGEC_DW3_PAIR_S2_AT(0) EDGEC_DW3_TAIL_AT(4))
+/* Stride 2 with an even number of pairs a line (dw3_fusede_<P>'s loop on EDGEC_DW3_PAIR_S2_ASM). */
+EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede2_16, 16, 2, EDGEC_DW3_PAIR_S2_ASM)
+EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede2_32, 32, 2, EDGEC_DW3_PAIR_S2_ASM)
+EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede2_64, 64, 2, EDGEC_DW3_PAIR_S2_ASM)
 EDGEC_DW3_FUSED_CH(8, 1)
 EDGEC_DW3_FUSED_CH(16, 1)
 EDGEC_DW3_FUSED_CH(8, 2)
@@ -1613,6 +1619,14 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
                         EDGEC_DW3_CALL(dw3_fusedf2_3);
                     } else {
                         EDGEC_DW3_CALL(dw3_fusedf1_3);
+                    }
+                } else if (stride2 && !(out_w & 3) && g->wp >= 16 && g->wp <= 64) { /* even pairs a line */
+                    if (g->wp == 16) {
+                        EDGEC_DW3_CALL(dw3_fusede2_16);
+                    } else if (g->wp == 32) {
+                        EDGEC_DW3_CALL(dw3_fusede2_32);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusede2_64);
                     }
                 } else if (stride2) { /* dw3_fusedc2_<wp> */
                     if (g->wp == 8) {
