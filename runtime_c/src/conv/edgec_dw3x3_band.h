@@ -25,10 +25,13 @@
  *    buffer rows are a fixed 8..128 halfwords apart and assembly loops do the multiply-accumulates and the
  *    requantization of a line together, no accumulator array (dw3_fused_* for long stride-1 lines, unrolled by
  *    two; dw3_fusede_* for an even number of pairs a line, every channel of a chunk in one statement, the tiled
- *    bands' case; dw3_fusedc1_* / dw3_fusedc2_* for short stride-1 lines and every stride-2 line). Short calls
- *    copy eight channels a chunk. Costs on the Cortex-M4: KWS 1.97 instructions per MAC, its tiled bands of
- *    four rows about 2.6; MobileNet's stride-1 layers 1.9-2.4, stride 2 3.2-4.6 (the copy of four inputs per
- *    output is a third of it).
+ *    bands' case, two pairs a loop step; dw3_fusede2_* the same at stride 2; dw3_fusedf*_6 / dw3_fusedf*_3 for
+ *    lines of exactly 6 or 3 outputs, unrolled, MobileNet's small maps; dw3_fusedc1_* / dw3_fusedc2_* for other
+ *    short stride-1 lines and the other stride-2 lines). Short calls copy eight channels a chunk. With DSP the
+ *    copy is assembly (dw3_rows4: PKHBT / PKHTB gather two pixels' bytes, SXTB16 widens them, 24 instructions
+ *    per 16 halfwords, one STRD a plane when the planes are word aligned, unaligned STRs at an odd pad_left).
+ *    Costs on the Cortex-M4: KWS 1.90 instructions per MAC; MobileNet's stride-1 layers 1.8-2.0 (2.65 on
+ *    3x3x256), stride 2 2.7-2.8 (3.5 on 6x6 -> 3x3; the copy of four inputs per output is about a third).
  * Stack: the buffer is 2 KiB when the shape's rows fit in it, else 4 KiB, plus 516 bytes of accumulators.
  * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there, unless the
  * fused loops take it.
