@@ -203,21 +203,27 @@ static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *
 }
 
 #if EDGEC_DW3_ASM
+/* Pixels a and b (registers a, b) into the four planes' words (a_c, b_c), stored at AT(d<c>): EDGEC_DW3_POST4
+ * (post-incremented) or EDGEC_DW3_UP4 (four planes up, the upper channels of eight). */
+#define EDGEC_DW3_POST4(d) "[%[" #d "]], #4"
+#define EDGEC_DW3_UP4(d) "[%[" #d "], %[p4]]"
+#define EDGEC_DW3_SPLIT4_ASM(AT)                                                                                   \
+    "pkhbt %[t0], %[a], %[b], lsl #16\n\t"                                                                         \
+    "pkhtb %[b], %[b], %[a], asr #16\n\t"                                                                          \
+    "sxtb16 %[c], %[t0]\n\t"                                                                                       \
+    "str %[c], " AT(d0) "\n\t"                                                                                     \
+    "sxtb16 %[c], %[t0], ror #8\n\t"                                                                               \
+    "str %[c], " AT(d1) "\n\t"                                                                                     \
+    "sxtb16 %[c], %[b]\n\t"                                                                                        \
+    "str %[c], " AT(d2) "\n\t"                                                                                     \
+    "sxtb16 %[c], %[b], ror #8\n\t"                                                                                \
+    "str %[c], " AT(d3) "\n\t"
 /* The rows of a pair (PAIR) or a pixel alone (ONE) of dw3_row4, the planes' pointers post-incremented. */
 #define EDGEC_DW3_PAIR4_ASM                                                                                        \
     "ldr %[a], [%[s]]\n\t"                                                                                         \
     "ldr %[b], [%[s], %[pix]]\n\t"                                                                                 \
     "add %[s], %[s], %[pix], lsl #1\n\t"                                                                           \
-    "pkhbt %[t0], %[a], %[b], lsl #16\n\t"                                                                         \
-    "pkhtb %[b], %[b], %[a], asr #16\n\t"                                                                          \
-    "sxtb16 %[c], %[t0]\n\t"                                                                                       \
-    "str %[c], [%[d0]], #4\n\t"                                                                                    \
-    "sxtb16 %[c], %[t0], ror #8\n\t"                                                                               \
-    "str %[c], [%[d1]], #4\n\t"                                                                                    \
-    "sxtb16 %[c], %[b]\n\t"                                                                                        \
-    "str %[c], [%[d2]], #4\n\t"                                                                                    \
-    "sxtb16 %[c], %[b], ror #8\n\t"                                                                                \
-    "str %[c], [%[d3]], #4\n\t"
+    EDGEC_DW3_SPLIT4_ASM(EDGEC_DW3_POST4)
 #define EDGEC_DW3_ONE4_ASM                                                                                         \
     "ldr %[a], [%[s]]\n\t"                                                                                         \
     "add %[s], %[s], %[pix]\n\t"                                                                                   \
@@ -229,6 +235,17 @@ static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *
     "asr %[c], %[c], #16\n\t"                                                                                      \
     "strh %[b], [%[d2]], #2\n\t"                                                                                   \
     "strh %[c], [%[d3]], #2\n\t"
+/* From a row's end to the next row's start (input and planes), and the row count. */
+#define EDGEC_DW3_NEXTROW_ASM                                                                                      \
+    "ldr %[a], %[sgap]\n\t"                                                                                        \
+    "add %[s], %[s], %[a]\n\t"                                                                                     \
+    "ldr %[a], %[dgap]\n\t"                                                                                        \
+    "add %[d0], %[d0], %[a]\n\t"                                                                                   \
+    "add %[d1], %[d1], %[a]\n\t"                                                                                   \
+    "add %[d2], %[d2], %[a]\n\t"                                                                                   \
+    "add %[d3], %[d3], %[a]\n\t"                                                                                   \
+    "subs %[rows], %[rows], #1\n\t"                                                                                \
+    "bne 0b\n\t"
 /* Every row of dw3_rows4 in one statement: per row the quads (STR: EDGEC_DW3_STRD or EDGEC_DW3_STR2), the pair
  * and the pixel alone that the mode word asks for, then the steps to the next row (st[]: 0 quads, 1 mode, 2 / 3
  * the bytes from a row's end to the next row's start in the input and in the planes). */
@@ -243,15 +260,7 @@ static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *
                      "ldr %[a], %[mode]\n\t"                                                                       \
                      "lsls %[a], %[a], #31\n\t"                                                                    \
                      "bpl 4f\n\t" EDGEC_DW3_ONE4_ASM "4:\n\t"                                                      \
-                     "ldr %[a], %[sgap]\n\t"                                                                       \
-                     "add %[s], %[s], %[a]\n\t"                                                                    \
-                     "ldr %[a], %[dgap]\n\t"                                                                       \
-                     "add %[d0], %[d0], %[a]\n\t"                                                                  \
-                     "add %[d1], %[d1], %[a]\n\t"                                                                  \
-                     "add %[d2], %[d2], %[a]\n\t"                                                                  \
-                     "add %[d3], %[d3], %[a]\n\t"                                                                  \
-                     "subs %[rows], %[rows], #1\n\t"                                                               \
-                     "bne 0b\n\t"                                                                                  \
+                     EDGEC_DW3_NEXTROW_ASM                                                                         \
                      : [s] "+r"(src), [d0] "+r"(d), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "=&r"(n),     \
                        [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1),     \
                        [rows] "+r"(rows)                                                                           \
@@ -271,29 +280,11 @@ static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *
                      "add %[t1], %[s], %[pix]\n\t"                                                                 \
                      "ldr %[a], [%[s], #4]\n\t"                                                                    \
                      "ldr %[b], [%[t1], #4]\n\t"                                                                   \
-                     "pkhbt %[t0], %[a], %[b], lsl #16\n\t"                                                        \
-                     "pkhtb %[b], %[b], %[a], asr #16\n\t"                                                         \
-                     "sxtb16 %[c], %[t0]\n\t"                                                                      \
-                     "str %[c], [%[d0], %[p4]]\n\t"                                                                \
-                     "sxtb16 %[c], %[t0], ror #8\n\t"                                                              \
-                     "str %[c], [%[d1], %[p4]]\n\t"                                                                \
-                     "sxtb16 %[c], %[b]\n\t"                                                                       \
-                     "str %[c], [%[d2], %[p4]]\n\t"                                                                \
-                     "sxtb16 %[c], %[b], ror #8\n\t"                                                               \
-                     "str %[c], [%[d3], %[p4]]\n\t"                                                                \
+                     EDGEC_DW3_SPLIT4_ASM(EDGEC_DW3_UP4)                                                           \
                      "ldr %[a], [%[s]]\n\t"                                                                        \
                      "ldr %[b], [%[t1]]\n\t"                                                                       \
                      "add %[s], %[s], %[pix], lsl #1\n\t"                                                          \
-                     "pkhbt %[t0], %[a], %[b], lsl #16\n\t"                                                        \
-                     "pkhtb %[b], %[b], %[a], asr #16\n\t"                                                         \
-                     "sxtb16 %[c], %[t0]\n\t"                                                                      \
-                     "str %[c], [%[d0]], #4\n\t"                                                                   \
-                     "sxtb16 %[c], %[t0], ror #8\n\t"                                                              \
-                     "str %[c], [%[d1]], #4\n\t"                                                                   \
-                     "sxtb16 %[c], %[b]\n\t"                                                                       \
-                     "str %[c], [%[d2]], #4\n\t"                                                                   \
-                     "sxtb16 %[c], %[b], ror #8\n\t"                                                               \
-                     "str %[c], [%[d3]], #4\n\t"                                                                   \
+                     EDGEC_DW3_SPLIT4_ASM(EDGEC_DW3_POST4)                                                         \
                      "subs %[n], %[n], #1\n\t"                                                                     \
                      "bne 1b\n\t"                                                                                  \
                      "2:\n\t"                                                                                      \
@@ -309,15 +300,7 @@ static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *
                      "asr %[c], %[c], #16\n\t"                                                                     \
                      "strh %[b], [%[d2], %[p4]]\n\t"                                                               \
                      "strh %[c], [%[d3], %[p4]]\n\t" EDGEC_DW3_ONE4_ASM "4:\n\t"                                   \
-                     "ldr %[a], %[sgap]\n\t"                                                                       \
-                     "add %[s], %[s], %[a]\n\t"                                                                    \
-                     "ldr %[a], %[dgap]\n\t"                                                                       \
-                     "add %[d0], %[d0], %[a]\n\t"                                                                  \
-                     "add %[d1], %[d1], %[a]\n\t"                                                                  \
-                     "add %[d2], %[d2], %[a]\n\t"                                                                  \
-                     "add %[d3], %[d3], %[a]\n\t"                                                                  \
-                     "subs %[rows], %[rows], #1\n\t"                                                               \
-                     "bne 0b\n\t"                                                                                  \
+                     EDGEC_DW3_NEXTROW_ASM                                                                         \
                      : [s] "+r"(src), [d0] "+r"(d), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "=&r"(n),     \
                        [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [t0] "=&r"(t0), [t1] "=&r"(t1),                   \
                        [rows] "+r"(rows)                                                                           \
@@ -1132,6 +1115,46 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
               [t2] "i"(4 * (P))                                                                                    \
             : "cc", "memory");                                                                                     \
     }
+/* The channel loop of the chunk kernels (dw3_fusede_<P>, dw3_fusedc<S>_<P>, dw3_fusedf<S>_<n>): the head loads
+ * the channel's pair words and bias from its table record into registers and its requantization constants to
+ * the stack (mk, sc), and points p and o at its plane and output; the next step moves to the next channel. */
+#define EDGEC_DW3_CH_HEAD_ASM                                                                                      \
+    "ldr %[x0], %[rec]\n\t"                                                                                        \
+    "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                               \
+    "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                           \
+    "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                          \
+    "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                        \
+    "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                          \
+    "strd %[s0], %[s1], %[mk]\n\t"                                                                                 \
+    "str %[x1], %[sc]\n\t"                                                                                         \
+    "add %[x0], %[x0], #40\n\t"                                                                                    \
+    "str %[x0], %[rec]\n\t"                                                                                        \
+    "ldr %[p], %[bufp]\n\t"                                                                                        \
+    "ldr %[o], %[outp]\n\t"
+#define EDGEC_DW3_CH_NEXT_ASM                                                                                      \
+    "ldr %[x0], %[bufp]\n\t"                                                                                       \
+    "ldr %[x1], %[pbytes]\n\t"                                                                                     \
+    "add %[x0], %[x0], %[x1]\n\t"                                                                                  \
+    "str %[x0], %[bufp]\n\t"                                                                                       \
+    "ldr %[x0], %[outp]\n\t"                                                                                       \
+    "add %[x0], %[x0], #1\n\t"                                                                                     \
+    "str %[x0], %[outp]\n\t"                                                                                       \
+    "ldr %[x0], %[nch]\n\t"                                                                                        \
+    "subs %[x0], %[x0], #1\n\t"                                                                                    \
+    "str %[x0], %[nch]\n\t"                                                                                        \
+    "bne 0b\n\t"
+/* The C side of that channel loop's state: mk and sc (m, K; s and the output stride) and st[0..3] (record,
+ * plane, output, channels left). */
+#define EDGEC_DW3_CH_STATE                                                                                         \
+    int64_t mk = 0, sc = 0;                                                                                        \
+    {                                                                                                              \
+        const int32_t sc_w[2] = {0, (int32_t)out_col};                                                             \
+        memcpy(&sc, sc_w, sizeof sc);                                                                              \
+    }                                                                                                              \
+    st[0] = (int32_t)(uintptr_t)rec;                                                                               \
+    st[1] = (int32_t)(uintptr_t)buf;                                                                               \
+    st[2] = (int32_t)(uintptr_t)out;                                                                               \
+    st[3] = nch
 /* dw3_fused_<P> for lines of an even number of outputs (KWS's tiled bands: lines of four), every channel of the
  * chunk in one assembly statement: the channel's pair words, bias and constants are loaded from its table record
  * at the top of the channel loop, and the line loop has no odd-pair entry or odd-output tail, so a short call
@@ -1147,15 +1170,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
     {                                                                                                              \
         const int32_t pairs = n >> 1;                                                                              \
         int32_t st[10];                                                                                            \
-        int64_t mk = 0, sc = 0;                                                                                    \
-        {                                                                                                          \
-            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
-            memcpy(&sc, sc_w, sizeof sc);                                                                          \
-        }                                                                                                          \
-        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
-        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
-        st[2] = (int32_t)(uintptr_t)out;                                                                           \
-        st[3] = nch;                                                                                               \
+        EDGEC_DW3_CH_STATE;                                                                                        \
         st[4] = lines;                                                                                             \
         st[5] = lines;                                                                                             \
         st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
@@ -1170,18 +1185,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
         int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
         __asm__ volatile(                                                                                          \
             "0:\n\t"                                                                                               \
-            "ldr %[x0], %[rec]\n\t"                                                                                \
-            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
-            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
-            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
-            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
-            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
-            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
-            "str %[x1], %[sc]\n\t"                                                                                 \
-            "add %[x0], %[x0], #40\n\t"                                                                            \
-            "str %[x0], %[rec]\n\t"                                                                                \
-            "ldr %[p], %[bufp]\n\t"                                                                                \
-            "ldr %[o], %[outp]\n\t"                                                                                \
+            EDGEC_DW3_CH_HEAD_ASM                                                                                  \
             "ldr %[x0], %[nlines]\n\t"                                                                             \
             "str %[x0], %[left]\n\t"                                                                               \
             "2:\n\t"                                                                                               \
@@ -1200,17 +1204,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
             "subs %[x0], %[x0], #1\n\t"                                                                            \
             "str %[x0], %[left]\n\t"                                                                               \
             "bne 2b\n\t"                                                                                           \
-            "ldr %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x1], %[pbytes]\n\t"                                                                             \
-            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
-            "str %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x0], %[outp]\n\t"                                                                               \
-            "add %[x0], %[x0], #1\n\t"                                                                             \
-            "str %[x0], %[outp]\n\t"                                                                               \
-            "ldr %[x0], %[nch]\n\t"                                                                                \
-            "subs %[x0], %[x0], #1\n\t"                                                                            \
-            "str %[x0], %[nch]\n\t"                                                                                \
-            "bne 0b\n\t"                                                                                           \
+            EDGEC_DW3_CH_NEXT_ASM                                                                                  \
             : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
               [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
               [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                     \
@@ -1319,15 +1313,7 @@ EDGEC_DW3_FUSED_LINE(64)
     {                                                                                                              \
         const int32_t pairs = n >> 1;                                                                              \
         int32_t st[11];                                                                                            \
-        int64_t mk = 0, sc = 0;                                                                                    \
-        {                                                                                                          \
-            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
-            memcpy(&sc, sc_w, sizeof sc);                                                                          \
-        }                                                                                                          \
-        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
-        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
-        st[2] = (int32_t)(uintptr_t)out;                                                                           \
-        st[3] = nch;                                                                                               \
+        EDGEC_DW3_CH_STATE;                                                                                        \
         st[4] = lines;                                                                                             \
         st[5] = lines;                                                                                             \
         st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
@@ -1343,18 +1329,7 @@ EDGEC_DW3_FUSED_LINE(64)
         int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
         __asm__ volatile(                                                                                          \
             "0:\n\t"                                                                                               \
-            "ldr %[x0], %[rec]\n\t"                                                                                \
-            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
-            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
-            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
-            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
-            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
-            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
-            "str %[x1], %[sc]\n\t"                                                                                 \
-            "add %[x0], %[x0], #40\n\t"                                                                            \
-            "str %[x0], %[rec]\n\t"                                                                                \
-            "ldr %[p], %[bufp]\n\t"                                                                                \
-            "ldr %[o], %[outp]\n\t"                                                                                \
+            EDGEC_DW3_CH_HEAD_ASM                                                                                  \
             "ldr %[x0], %[nlines]\n\t"                                                                             \
             "str %[x0], %[left]\n\t"                                                                               \
             "2:\n\t"                                                                                               \
@@ -1381,17 +1356,7 @@ EDGEC_DW3_FUSED_LINE(64)
             "subs %[x0], %[x0], #1\n\t"                                                                            \
             "str %[x0], %[left]\n\t"                                                                               \
             "bne 2b\n\t"                                                                                           \
-            "ldr %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x1], %[pbytes]\n\t"                                                                             \
-            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
-            "str %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x0], %[outp]\n\t"                                                                               \
-            "add %[x0], %[x0], #1\n\t"                                                                             \
-            "str %[x0], %[outp]\n\t"                                                                               \
-            "ldr %[x0], %[nch]\n\t"                                                                                \
-            "subs %[x0], %[x0], #1\n\t"                                                                            \
-            "str %[x0], %[nch]\n\t"                                                                                \
-            "bne 0b\n\t"                                                                                           \
+            EDGEC_DW3_CH_NEXT_ASM                                                                                  \
             : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
               [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
               [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                   \
@@ -1404,54 +1369,39 @@ EDGEC_DW3_FUSED_LINE(64)
 /* Pair J of a line of fixed length at immediate offsets from the line's start (p is not advanced): stride 1,
  * columns 2J..2J + 3, and stride 2, columns 4J..4J + 4 (the loop pairs' EDGEC_DW3_PAIR_S<S>_ASM). */
 #define EDGEC_DW3_AT(R, X) "[%[p], %[q]*" #R "+" X "]"
+/* Kernel row R of pair J (accumulating onto C0 and C1: the bias in row 0, the sums after it). */
+#define EDGEC_DW3_S1_ROW_AT(R, J, A, B, C0, C1)                                                                    \
+    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(R, #J "*4") "\n\t"                                                          \
+    "smlad %[s0], %[x0], %[" #A "], %[" #C0 "]\n\t"                                                                \
+    "smlabt %[s0], %[x1], %[" #B "], %[s0]\n\t"                                                                    \
+    "smlad %[s1], %[x1], %[" #B "], %[" #C1 "]\n\t"                                                                \
+    "smlatb %[s1], %[x0], %[" #A "], %[s1]\n\t"
+#define EDGEC_DW3_S2_ROW_AT(R, J, A, B, C0, C1)                                                                    \
+    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(R, #J "*8") "\n\t"                                                          \
+    "smlad %[s0], %[x0], %[" #A "], %[" #C0 "]\n\t"                                                                \
+    "smlabt %[s0], %[x1], %[" #B "], %[s0]\n\t"                                                                    \
+    "smlad %[s1], %[x1], %[" #A "], %[" #C1 "]\n\t"                                                                \
+    "ldr %[x0], " EDGEC_DW3_AT(R, #J "*8+8") "\n\t"                                                                \
+    "smlabt %[s1], %[x0], %[" #B "], %[s1]\n\t"
 #define EDGEC_DW3_PAIR_S1_AT(J)                                                                                    \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(0, #J "*4") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
-    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
-    "smlad %[s1], %[x1], %[b0], %[bias]\n\t"                                                                       \
-    "smlatb %[s1], %[x0], %[a0], %[s1]\n\t"                                                                        \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(1, #J "*4") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
-    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
-    "smlad %[s1], %[x1], %[b1], %[s1]\n\t"                                                                         \
-    "smlatb %[s1], %[x0], %[a1], %[s1]\n\t"                                                                        \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(2, #J "*4") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
-    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
-    "smlad %[s1], %[x1], %[b2], %[s1]\n\t"                                                                         \
-    "smlatb %[s1], %[x0], %[a2], %[s1]\n\t"                                                                        \
+    EDGEC_DW3_S1_ROW_AT(0, J, a0, b0, bias, bias)                                                                  \
+    EDGEC_DW3_S1_ROW_AT(1, J, a1, b1, s0, s1)                                                                      \
+    EDGEC_DW3_S1_ROW_AT(2, J, a2, b2, s0, s1)                                                                      \
     EDGEC_DW3_RQ2_ASM
 #define EDGEC_DW3_PAIR_S2_AT(J)                                                                                    \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(0, #J "*8") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
-    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
-    "smlad %[s1], %[x1], %[a0], %[bias]\n\t"                                                                       \
-    "ldr %[x0], " EDGEC_DW3_AT(0, #J "*8+8") "\n\t"                                                                \
-    "smlabt %[s1], %[x0], %[b0], %[s1]\n\t"                                                                        \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(1, #J "*8") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
-    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
-    "smlad %[s1], %[x1], %[a1], %[s1]\n\t"                                                                         \
-    "ldr %[x0], " EDGEC_DW3_AT(1, #J "*8+8") "\n\t"                                                                \
-    "smlabt %[s1], %[x0], %[b1], %[s1]\n\t"                                                                        \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(2, #J "*8") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
-    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
-    "smlad %[s1], %[x1], %[a2], %[s1]\n\t"                                                                         \
-    "ldr %[x0], " EDGEC_DW3_AT(2, #J "*8+8") "\n\t"                                                                \
-    "smlabt %[s1], %[x0], %[b2], %[s1]\n\t"                                                                        \
+    EDGEC_DW3_S2_ROW_AT(0, J, a0, b0, bias, bias)                                                                  \
+    EDGEC_DW3_S2_ROW_AT(1, J, a1, b1, s0, s1)                                                                      \
+    EDGEC_DW3_S2_ROW_AT(2, J, a2, b2, s0, s1)                                                                      \
     EDGEC_DW3_RQ2_ASM
 /* A line's single last output at column C (EDGEC_DW3_TAIL_ASM at an offset). */
+#define EDGEC_DW3_TAIL_ROW_AT(R, C, A, B, C0)                                                                      \
+    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(R, #C "*2") "\n\t"                                                          \
+    "smlad %[s0], %[x0], %[" #A "], %[" #C0 "]\n\t"                                                                \
+    "smlabt %[s0], %[x1], %[" #B "], %[s0]\n\t"
 #define EDGEC_DW3_TAIL_AT(C)                                                                                       \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(0, #C "*2") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a0], %[bias]\n\t"                                                                       \
-    "smlabt %[s0], %[x1], %[b0], %[s0]\n\t"                                                                        \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(1, #C "*2") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a1], %[s0]\n\t"                                                                         \
-    "smlabt %[s0], %[x1], %[b1], %[s0]\n\t"                                                                        \
-    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(2, #C "*2") "\n\t"                                                          \
-    "smlad %[s0], %[x0], %[a2], %[s0]\n\t"                                                                         \
-    "smlabt %[s0], %[x1], %[b2], %[s0]\n\t"                                                                        \
+    EDGEC_DW3_TAIL_ROW_AT(0, C, a0, b0, bias)                                                                      \
+    EDGEC_DW3_TAIL_ROW_AT(1, C, a1, b1, s0)                                                                        \
+    EDGEC_DW3_TAIL_ROW_AT(2, C, a2, b2, s0)                                                                        \
     "ldrd %[x0], %[x1], %[mk]\n\t"                                                                                 \
     "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                        \
     "ldr %[x0], %[sc]\n\t"                                                                                         \
@@ -1469,15 +1419,7 @@ EDGEC_DW3_FUSED_LINE(64)
                                         size_t out_col, size_t out_row)                                            \
     {                                                                                                              \
         int32_t st[8];                                                                                             \
-        int64_t mk = 0, sc = 0;                                                                                    \
-        {                                                                                                          \
-            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
-            memcpy(&sc, sc_w, sizeof sc);                                                                          \
-        }                                                                                                          \
-        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
-        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
-        st[2] = (int32_t)(uintptr_t)out;                                                                           \
-        st[3] = nch;                                                                                               \
+        EDGEC_DW3_CH_STATE;                                                                                        \
         st[4] = lines;                                                                                             \
         st[5] = (int32_t)(2 * row_step);                                                                           \
         st[6] = (int32_t)out_row - (int32_t)((size_t)(n & ~1) * out_col);                                         \
@@ -1490,18 +1432,7 @@ EDGEC_DW3_FUSED_LINE(64)
         int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias, left;                                                \
         __asm__ volatile(                                                                                          \
             "0:\n\t"                                                                                               \
-            "ldr %[x0], %[rec]\n\t"                                                                                \
-            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
-            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
-            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
-            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
-            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
-            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
-            "str %[x1], %[sc]\n\t"                                                                                 \
-            "add %[x0], %[x0], #40\n\t"                                                                            \
-            "str %[x0], %[rec]\n\t"                                                                                \
-            "ldr %[p], %[bufp]\n\t"                                                                                \
-            "ldr %[o], %[outp]\n\t"                                                                                \
+            EDGEC_DW3_CH_HEAD_ASM                                                                                  \
             "ldr %[left], %[nlines]\n\t"                                                                           \
             "2:\n\t"                                                                                               \
             LINE                                                                                                   \
@@ -1511,17 +1442,7 @@ EDGEC_DW3_FUSED_LINE(64)
             "add %[o], %[o], %[x0]\n\t"                                                                            \
             "subs %[left], %[left], #1\n\t"                                                                        \
             "bne 2b\n\t"                                                                                           \
-            "ldr %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x1], %[pbytes]\n\t"                                                                             \
-            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
-            "str %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x0], %[outp]\n\t"                                                                               \
-            "add %[x0], %[x0], #1\n\t"                                                                             \
-            "str %[x0], %[outp]\n\t"                                                                               \
-            "ldr %[x0], %[nch]\n\t"                                                                                \
-            "subs %[x0], %[x0], #1\n\t"                                                                            \
-            "str %[x0], %[nch]\n\t"                                                                                \
-            "bne 0b\n\t"                                                                                           \
+            EDGEC_DW3_CH_NEXT_ASM                                                                                  \
             : [p] "=&r"(p), [o] "=&r"(o), [left] "=&r"(left), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),     \
               [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
               [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                   \
