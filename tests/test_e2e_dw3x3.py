@@ -36,6 +36,16 @@ CASES: dict[str, bytes] = {
                                                       activation="RELU", input_qparams=(0.05, 50), seed=50),
     "s2_valid_w2_c11_pairs": mb.depthwise_conv2d_model(input_shape=(1, 13, 5, 11), kernel=(3, 3), stride=(2, 2),
                                                        padding="VALID", input_qparams=(0.05, -128), seed=48),
+    # stride 2: even and odd inputs, SAME and VALID, channels off multiples of 4, a tall narrow map (bands)
+    "s2_same_even_c10": mb.depthwise_conv2d_model(input_shape=(1, 16, 14, 10), kernel=(3, 3), stride=(2, 2),
+                                                  padding="SAME", activation="RELU", input_qparams=(0.05, 17), seed=60),
+    "s2_valid_odd_c7": mb.depthwise_conv2d_model(input_shape=(1, 15, 17, 7), kernel=(3, 3), stride=(2, 2),
+                                                 padding="VALID", input_qparams=(0.05, -60), seed=61),
+    "s2_same_tall_c5": mb.depthwise_conv2d_model(input_shape=(1, 61, 9, 5), kernel=(3, 3), stride=(2, 2),
+                                                 padding="SAME", activation="RELU6", input_qparams=(0.05, 3), seed=62),
+    # stride 1 rows whose copy ends in a pair and a pixel alone (input width 4k + 3), word aligned (VALID)
+    "s1_valid_w11_c8": mb.depthwise_conv2d_model(input_shape=(1, 7, 11, 8), kernel=(3, 3), padding="VALID",
+                                                 input_qparams=(0.05, -9), seed=63),
 }
 
 # The fused line loops (edgec_dw3x3_band.h dw3_fused_*, dw3_fusede_*, dw3_fusedc*: stride 1 or 2 along the line, the
@@ -68,6 +78,36 @@ FUSED: dict[str, bytes] = {
     "s1_same_6x6_c20_fusedc1": mb.depthwise_conv2d_model(input_shape=(1, 6, 6, 20), kernel=(3, 3), padding="SAME",
                                                          activation="RELU", input_qparams=(0.05, -128),
                                                          output_qparams=(0.04, -128), seed=59),
+    # the fixed lines (dw3_fusedf<S>_<6|3>): MobileNet's 6x6 and 3x3 maps, both strides, SAME and VALID, channel
+    # counts off multiples of 8 (a short chunk after chunks of eight)
+    "s1_same_3x3_c13_fusedf": mb.depthwise_conv2d_model(input_shape=(1, 3, 3, 13), kernel=(3, 3), padding="SAME",
+                                                        activation="RELU", input_qparams=(0.05, 40),
+                                                        output_qparams=(0.05, -128), seed=64),
+    "s1_valid_8x5_c9_fusedf": mb.depthwise_conv2d_model(input_shape=(1, 8, 5, 9), kernel=(3, 3), padding="VALID",
+                                                        input_qparams=(0.05, -2), output_qparams=(0.05, -128),
+                                                        seed=65),
+    "s2_same_12x12_c20_fusedf": mb.depthwise_conv2d_model(input_shape=(1, 12, 12, 20), kernel=(3, 3), stride=(2, 2),
+                                                          padding="SAME", activation="RELU",
+                                                          input_qparams=(0.05, -128), output_qparams=(0.05, -128),
+                                                          seed=66),
+    "s2_valid_13x13_c6_fusedf": mb.depthwise_conv2d_model(input_shape=(1, 13, 13, 6), kernel=(3, 3), stride=(2, 2),
+                                                          padding="VALID", input_qparams=(0.05, 90),
+                                                          output_qparams=(0.05, -128), seed=67),
+    "s2_same_6x6_c19_fusedf": mb.depthwise_conv2d_model(input_shape=(1, 6, 6, 19), kernel=(3, 3), stride=(2, 2),
+                                                        padding="SAME", input_qparams=(0.05, -30),
+                                                        output_qparams=(0.05, -128), seed=68),
+    # stride 2, an even number of pairs a line (dw3_fusede2_<P>): pitches 16, 32 and 64, a tall map in bands
+    "s2_same_8x8_c11_fusede2": mb.depthwise_conv2d_model(input_shape=(1, 8, 8, 11), kernel=(3, 3), stride=(2, 2),
+                                                         padding="SAME", input_qparams=(0.05, 5),
+                                                         output_qparams=(0.05, -128), seed=69),
+    "s2_valid_17x17_c6_fusede2": mb.depthwise_conv2d_model(input_shape=(1, 17, 17, 6), kernel=(3, 3),
+                                                           stride=(2, 2), padding="VALID",
+                                                           input_qparams=(0.05, -77), output_qparams=(0.05, -128),
+                                                           seed=70),
+    "s2_same_tall_w48_c5_fusede2": mb.depthwise_conv2d_model(input_shape=(1, 40, 48, 5), kernel=(3, 3),
+                                                             stride=(2, 2), padding="SAME", activation="RELU",
+                                                             input_qparams=(0.05, 12), output_qparams=(0.05, -128),
+                                                             seed=71),
 }
 
 pytestmark = pytest.mark.qemu
@@ -83,7 +123,8 @@ def test_dw3x3_bit_identical(name: str, target: str, tmp_path) -> None:
 @pytest.mark.parametrize("name", sorted(FUSED))
 def test_dw3x3_fused_bit_identical(name: str, tmp_path) -> None:
     targets = ["mps2-an386"] + (["mps2-an505"] if name in ("s1_same_kws_fused", "s1_same_t8_c12_fusede",
-                                                           "s2_same_c12_fusedc2") else [])
+                                                           "s2_same_c12_fusedc2", "s2_same_12x12_c20_fusedf",
+                                                           "s2_same_tall_w48_c5_fusede2") else [])
     for target in targets:
         model = FUSED[name]
         assert_bit_identical(model, build_model(model, target, tmp_path / target), range(2))

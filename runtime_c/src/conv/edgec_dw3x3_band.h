@@ -25,10 +25,13 @@
  *    buffer rows are a fixed 8..128 halfwords apart and assembly loops do the multiply-accumulates and the
  *    requantization of a line together, no accumulator array (dw3_fused_* for long stride-1 lines, unrolled by
  *    two; dw3_fusede_* for an even number of pairs a line, every channel of a chunk in one statement, the tiled
- *    bands' case; dw3_fusedc1_* / dw3_fusedc2_* for short stride-1 lines and every stride-2 line). Short calls
- *    copy eight channels a chunk. Costs on the Cortex-M4: KWS 1.97 instructions per MAC, its tiled bands of
- *    four rows about 2.6; MobileNet's stride-1 layers 1.9-2.4, stride 2 3.2-4.6 (the copy of four inputs per
- *    output is a third of it).
+ *    bands' case, two pairs a loop step; dw3_fusede2_* the same at stride 2; dw3_fusedf*_6 / dw3_fusedf*_3 for
+ *    lines of exactly 6 or 3 outputs, unrolled, MobileNet's small maps; dw3_fusedc1_* / dw3_fusedc2_* for other
+ *    short stride-1 lines and the other stride-2 lines). Short calls copy eight channels a chunk. With DSP the
+ *    copy is assembly (dw3_rows4: PKHBT / PKHTB gather two pixels' bytes, SXTB16 widens them, 24 instructions
+ *    per 16 halfwords, one STRD a plane when the planes are word aligned, unaligned STRs at an odd pad_left).
+ *    Costs on the Cortex-M4: KWS 1.90 instructions per MAC; MobileNet's stride-1 layers 1.8-2.0 (2.65 on
+ *    3x3x256), stride 2 2.7-2.8 (3.5 on 6x6 -> 3x3; the copy of four inputs per output is about a third).
  * Stack: the buffer is 2 KiB when the shape's rows fit in it, else 4 KiB, plus 516 bytes of accumulators.
  * Stride 2 with at most 9 outputs (36 without DSP) keeps the general path, which is cheaper there, unless the
  * fused loops take it.
@@ -96,110 +99,263 @@ static inline int32_t dw3_word(const int16_t *p, int32_t i)
 }
 
 #if defined(EDGEC_DOT_DSP)
-/* Buffer rows [r0, r1), all inside the input, of four channels c0..c0 + 3: two pixels a step (SXTB16 splits even
- * and odd channels, PKHBT / PKHTB pair the pixels), the odd last pixel from one load. Out of line and with one
- * source and one destination pointer a row, so that a row of a few pixels costs little besides its pixels (short
- * rows and the halo rows that tiled calls copy again). */
-static EDGEC_DW3_NOINLINE void dw3_copy4(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t r0, int32_t r1,
-                                         int32_t first_row, int32_t c0)
+static inline int32_t dw3_pkhbt(int32_t lo, int32_t hi)
 {
-    const size_t p = (size_t)plane;
-    const size_t pixel = g->in_col;
-    const size_t src_row = g->in_row;
-    const int32_t wp = g->wp;
-    const int32_t pairs = g->conv_cols >> 1;
-    const int odd = g->conv_cols & 1;
-    const int8_t *src_r = g->input + (size_t)(first_row + r0) * src_row + (size_t)c0;
-    int16_t *dst_r = buf + (size_t)r0 * (size_t)wp + g->pad_left;
-    for (int32_t r = r0; r < r1; ++r) {
-        const int8_t *src = src_r;
-        int16_t *dst = dst_r;
-        for (int32_t k = 0; k < pairs; ++k) {
+    int32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+
+static inline int32_t dw3_pkhtb(int32_t hi, int32_t lo)
+{
+    int32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+
+/* The quad step of dw3_row4 (four pixels), STR selecting STRD (aligned planes) or two STRs (planes at an odd
+ * halfword, which the cores with the DSP extension store unaligned). */
+#define EDGEC_DW3_ROW4_ASM(STR)                                                                                    \
+    "1:\n\t"                                                                                                       \
+    "ldr %[a], [%[s]]\n\t"                                                                                         \
+    "ldr %[b], [%[s], %[pix]]\n\t"                                                                                 \
+    "add %[s], %[s], %[pix], lsl #1\n\t"                                                                           \
+    "ldr %[c], [%[s]]\n\t"                                                                                         \
+    "ldr %[e], [%[s], %[pix]]\n\t"                                                                                 \
+    "add %[s], %[s], %[pix], lsl #1\n\t"                                                                           \
+    "pkhbt %[t0], %[a], %[b], lsl #16\n\t"                                                                         \
+    "pkhtb %[b], %[b], %[a], asr #16\n\t"                                                                          \
+    "pkhbt %[a], %[c], %[e], lsl #16\n\t"                                                                          \
+    "pkhtb %[e], %[e], %[c], asr #16\n\t"                                                                          \
+    "sxtb16 %[c], %[t0]\n\t"                                                                                       \
+    "sxtb16 %[t1], %[a]\n\t"                                                                                       \
+    STR(d0)                                                                                                        \
+    "sxtb16 %[c], %[t0], ror #8\n\t"                                                                               \
+    "sxtb16 %[t1], %[a], ror #8\n\t"                                                                               \
+    STR(d1)                                                                                                        \
+    "sxtb16 %[c], %[b]\n\t"                                                                                        \
+    "sxtb16 %[t1], %[e]\n\t"                                                                                       \
+    STR(d2)                                                                                                        \
+    "sxtb16 %[c], %[b], ror #8\n\t"                                                                                \
+    "sxtb16 %[t1], %[e], ror #8\n\t"                                                                               \
+    STR(d3)                                                                                                        \
+    "subs %[n], %[n], #1\n\t"                                                                                      \
+    "bne 1b\n\t"
+#define EDGEC_DW3_STRD(d) "strd %[c], %[t1], [%[" #d "]], #8\n\t"
+#define EDGEC_DW3_STR2(d) "str %[c], [%[" #d "]], #4\n\tstr %[t1], [%[" #d "]], #4\n\t"
+
+/* One buffer row of the four channels of src (cols pixels, pixel bytes apart) into the planes d, d + p, d + 2p,
+ * d + 3p. Two pixels a and b become the four channels' words (a_c, b_c) by two PKHs and four SXTB16s: PKHBT /
+ * PKHTB gather bytes (a0 a1 b0 b1) and (a2 a3 b2 b3), whose even and odd bytes SXTB16 sign-extends. Four pixels
+ * a step (in assembly: 24 instructions for 16 halfwords, one STRD a plane where the planes are word aligned),
+ * then a pair and a pixel alone. */
+static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *d, size_t p, int32_t cols)
+{
+    int16_t *d1 = d + p, *d2 = d + 2 * p, *d3 = d + 3 * p;
+    int32_t quads = cols >> 2;
+    if (quads > 0) {
+        for (; quads > 0; --quads) {
             const int32_t a = edgec_load_s8x4(src);
             const int32_t b = edgec_load_s8x4(src + pixel);
             src += 2 * pixel;
-            const int32_t ae = __sxtb16(a);
-            const int32_t be = __sxtb16(b);
-            const int32_t ao = edgec_sxtb16_odd(a);
-            const int32_t bo = edgec_sxtb16_odd(b);
-            int32_t v0, v1, v2, v3;
-            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
-            __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
-            __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
-            __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
-            dw3_store2(dst, v0);
-            dw3_store2(dst + p, v1);
-            dw3_store2(dst + 2 * p, v2);
-            dw3_store2(dst + 3 * p, v3);
-            dst += 2;
+            const int32_t c = edgec_load_s8x4(src);
+            const int32_t e = edgec_load_s8x4(src + pixel);
+            src += 2 * pixel;
+            const int32_t t0 = dw3_pkhbt(a, b), t1 = dw3_pkhtb(b, a);
+            const int32_t t2 = dw3_pkhbt(c, e), t3 = dw3_pkhtb(e, c);
+            dw3_store2(d, __sxtb16(t0));
+            dw3_store2(d + 2, __sxtb16(t2));
+            dw3_store2(d1, edgec_sxtb16_odd(t0));
+            dw3_store2(d1 + 2, edgec_sxtb16_odd(t2));
+            dw3_store2(d2, __sxtb16(t1));
+            dw3_store2(d2 + 2, __sxtb16(t3));
+            dw3_store2(d3, edgec_sxtb16_odd(t1));
+            dw3_store2(d3 + 2, edgec_sxtb16_odd(t3));
+            d += 4;
+            d1 += 4;
+            d2 += 4;
+            d3 += 4;
         }
-        if (odd) {
-            const int32_t a = edgec_load_s8x4(src);
-            const int32_t ae = __sxtb16(a);
-            const int32_t ao = edgec_sxtb16_odd(a);
-            dst[0] = (int16_t)ae;
-            dst[p] = (int16_t)ao;
-            dst[2 * p] = (int16_t)(ae >> 16);
-            dst[3 * p] = (int16_t)(ao >> 16);
-        }
-        src_r += src_row;
-        dst_r += wp;
+    }
+    if (cols & 2) {
+        const int32_t a = edgec_load_s8x4(src);
+        const int32_t b = edgec_load_s8x4(src + pixel);
+        src += 2 * pixel;
+        const int32_t t0 = dw3_pkhbt(a, b), t1 = dw3_pkhtb(b, a);
+        dw3_store2(d, __sxtb16(t0));
+        dw3_store2(d1, edgec_sxtb16_odd(t0));
+        dw3_store2(d2, __sxtb16(t1));
+        dw3_store2(d3, edgec_sxtb16_odd(t1));
+        d += 2;
+        d1 += 2;
+        d2 += 2;
+        d3 += 2;
+    }
+    if (cols & 1) {
+        const int32_t a = edgec_load_s8x4(src);
+        const int32_t e = __sxtb16(a);
+        const int32_t o = edgec_sxtb16_odd(a);
+        *d = (int16_t)e;
+        *d1 = (int16_t)o;
+        *d2 = (int16_t)(e >> 16);
+        *d3 = (int16_t)(o >> 16);
     }
 }
 
-/* dw3_copy4 for eight channels c0..c0 + 7 (the chunk of short calls, whose rows are few pixels: half the calls
- * and row steps of two chunks of four). */
-static EDGEC_DW3_NOINLINE void dw3_copy8(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t r0, int32_t r1,
-                                         int32_t first_row, int32_t c0)
+#if EDGEC_DW3_ASM
+/* Pixels a and b (registers a, b) into the four planes' words (a_c, b_c), stored at AT(d<c>): EDGEC_DW3_POST4
+ * (post-incremented) or EDGEC_DW3_UP4 (four planes up, the upper channels of eight). */
+#define EDGEC_DW3_POST4(d) "[%[" #d "]], #4"
+#define EDGEC_DW3_UP4(d) "[%[" #d "], %[p4]]"
+#define EDGEC_DW3_SPLIT4_ASM(AT)                                                                                   \
+    "pkhbt %[t0], %[a], %[b], lsl #16\n\t"                                                                         \
+    "pkhtb %[b], %[b], %[a], asr #16\n\t"                                                                          \
+    "sxtb16 %[c], %[t0]\n\t"                                                                                       \
+    "str %[c], " AT(d0) "\n\t"                                                                                     \
+    "sxtb16 %[c], %[t0], ror #8\n\t"                                                                               \
+    "str %[c], " AT(d1) "\n\t"                                                                                     \
+    "sxtb16 %[c], %[b]\n\t"                                                                                        \
+    "str %[c], " AT(d2) "\n\t"                                                                                     \
+    "sxtb16 %[c], %[b], ror #8\n\t"                                                                                \
+    "str %[c], " AT(d3) "\n\t"
+/* The rows of a pair (PAIR) or a pixel alone (ONE) of dw3_row4, the planes' pointers post-incremented. */
+#define EDGEC_DW3_PAIR4_ASM                                                                                        \
+    "ldr %[a], [%[s]]\n\t"                                                                                         \
+    "ldr %[b], [%[s], %[pix]]\n\t"                                                                                 \
+    "add %[s], %[s], %[pix], lsl #1\n\t"                                                                           \
+    EDGEC_DW3_SPLIT4_ASM(EDGEC_DW3_POST4)
+#define EDGEC_DW3_ONE4_ASM                                                                                         \
+    "ldr %[a], [%[s]]\n\t"                                                                                         \
+    "add %[s], %[s], %[pix]\n\t"                                                                                   \
+    "sxtb16 %[b], %[a]\n\t"                                                                                        \
+    "sxtb16 %[c], %[a], ror #8\n\t"                                                                                \
+    "strh %[b], [%[d0]], #2\n\t"                                                                                   \
+    "strh %[c], [%[d1]], #2\n\t"                                                                                   \
+    "asr %[b], %[b], #16\n\t"                                                                                      \
+    "asr %[c], %[c], #16\n\t"                                                                                      \
+    "strh %[b], [%[d2]], #2\n\t"                                                                                   \
+    "strh %[c], [%[d3]], #2\n\t"
+/* From a row's end to the next row's start (input and planes), and the row count. */
+#define EDGEC_DW3_NEXTROW_ASM                                                                                      \
+    "ldr %[a], %[sgap]\n\t"                                                                                        \
+    "add %[s], %[s], %[a]\n\t"                                                                                     \
+    "ldr %[a], %[dgap]\n\t"                                                                                        \
+    "add %[d0], %[d0], %[a]\n\t"                                                                                   \
+    "add %[d1], %[d1], %[a]\n\t"                                                                                   \
+    "add %[d2], %[d2], %[a]\n\t"                                                                                   \
+    "add %[d3], %[d3], %[a]\n\t"                                                                                   \
+    "subs %[rows], %[rows], #1\n\t"                                                                                \
+    "bne 0b\n\t"
+/* Every row of dw3_rows4 in one statement: per row the quads (STR: EDGEC_DW3_STRD or EDGEC_DW3_STR2), the pair
+ * and the pixel alone that the mode word asks for, then the steps to the next row (st[]: 0 quads, 1 mode, 2 / 3
+ * the bytes from a row's end to the next row's start in the input and in the planes). */
+#define EDGEC_DW3_ROWS4_ASM(STR)                                                                                   \
+    __asm__ volatile("0:\n\t"                                                                                      \
+                     "ldr %[n], %[quads]\n\t"                                                                      \
+                     "cmp %[n], #0\n\t"                                                                            \
+                     "beq 2f\n\t" EDGEC_DW3_ROW4_ASM(STR) "2:\n\t"                                                 \
+                     "ldr %[a], %[mode]\n\t"                                                                       \
+                     "lsls %[a], %[a], #31\n\t" /* C: a pair, N: a pixel alone */                                  \
+                     "bcc 3f\n\t" EDGEC_DW3_PAIR4_ASM "3:\n\t"                                                     \
+                     "ldr %[a], %[mode]\n\t"                                                                       \
+                     "lsls %[a], %[a], #31\n\t"                                                                    \
+                     "bpl 4f\n\t" EDGEC_DW3_ONE4_ASM "4:\n\t"                                                      \
+                     EDGEC_DW3_NEXTROW_ASM                                                                         \
+                     : [s] "+r"(src), [d0] "+r"(d), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "=&r"(n),     \
+                       [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [e] "=&r"(e), [t0] "=&r"(t0), [t1] "=&r"(t1),     \
+                       [rows] "+r"(rows)                                                                           \
+                     : [pix] "r"(pixel), [quads] "m"(st[0]), [mode] "m"(st[1]), [sgap] "m"(st[2]),                 \
+                       [dgap] "m"(st[3])                                                                           \
+                     : "cc", "memory")
+
+/* Eight channels a row (the chunk of short calls): two pixels a step, the upper four channels' words stored at a
+ * register offset of four planes (26 instructions for 32 halfwords), then a pixel alone, in one statement for
+ * every row (a short row pays about fourteen instructions besides its pixels, half of two passes of four). */
+#define EDGEC_DW3_ROWS8_ASM                                                                                        \
+    __asm__ volatile("0:\n\t"                                                                                      \
+                     "ldr %[n], %[pairs]\n\t"                                                                      \
+                     "cmp %[n], #0\n\t"                                                                            \
+                     "beq 2f\n\t"                                                                                  \
+                     "1:\n\t"                                                                                      \
+                     "add %[t1], %[s], %[pix]\n\t"                                                                 \
+                     "ldr %[a], [%[s], #4]\n\t"                                                                    \
+                     "ldr %[b], [%[t1], #4]\n\t"                                                                   \
+                     EDGEC_DW3_SPLIT4_ASM(EDGEC_DW3_UP4)                                                           \
+                     "ldr %[a], [%[s]]\n\t"                                                                        \
+                     "ldr %[b], [%[t1]]\n\t"                                                                       \
+                     "add %[s], %[s], %[pix], lsl #1\n\t"                                                          \
+                     EDGEC_DW3_SPLIT4_ASM(EDGEC_DW3_POST4)                                                         \
+                     "subs %[n], %[n], #1\n\t"                                                                     \
+                     "bne 1b\n\t"                                                                                  \
+                     "2:\n\t"                                                                                      \
+                     "ldr %[a], %[mode]\n\t"                                                                       \
+                     "cmp %[a], #0\n\t"                                                                            \
+                     "beq 4f\n\t"                                                                                  \
+                     "ldr %[a], [%[s], #4]\n\t"                                                                    \
+                     "sxtb16 %[b], %[a]\n\t"                                                                       \
+                     "sxtb16 %[c], %[a], ror #8\n\t"                                                               \
+                     "strh %[b], [%[d0], %[p4]]\n\t"                                                               \
+                     "strh %[c], [%[d1], %[p4]]\n\t"                                                               \
+                     "asr %[b], %[b], #16\n\t"                                                                     \
+                     "asr %[c], %[c], #16\n\t"                                                                     \
+                     "strh %[b], [%[d2], %[p4]]\n\t"                                                               \
+                     "strh %[c], [%[d3], %[p4]]\n\t" EDGEC_DW3_ONE4_ASM "4:\n\t"                                   \
+                     EDGEC_DW3_NEXTROW_ASM                                                                         \
+                     : [s] "+r"(src), [d0] "+r"(d), [d1] "+r"(d1), [d2] "+r"(d2), [d3] "+r"(d3), [n] "=&r"(n),     \
+                       [a] "=&r"(a), [b] "=&r"(b), [c] "=&r"(c), [t0] "=&r"(t0), [t1] "=&r"(t1),                   \
+                       [rows] "+r"(rows)                                                                           \
+                     : [pix] "r"(pixel), [p4] "r"(4 * 2 * p), [pairs] "m"(st[0]), [mode] "m"(st[1]),               \
+                       [sgap] "m"(st[2]), [dgap] "m"(st[3])                                                        \
+                     : "cc", "memory")
+
+/* rows (>= 1) buffer rows of dw3_row4, src_row bytes apart in the input and wp halfwords in the planes, in one
+ * assembly statement (a row of a few pixels pays about twenty instructions besides its pixels). */
+static EDGEC_DW3_INLINE void dw3_rows4(const int8_t *src, size_t pixel, int16_t *d, size_t p, int32_t cols,
+                                       int32_t rows, size_t src_row, int32_t wp, int eight)
+{
+    int16_t *d1 = d + p, *d2 = d + 2 * p, *d3 = d + 3 * p;
+    int32_t st[4];
+    st[0] = eight ? cols >> 1 : cols >> 2;
+    st[1] = eight ? cols & 1 : cols & 3;
+    st[2] = (int32_t)(src_row - (size_t)cols * pixel);
+    st[3] = 2 * (wp - cols);
+    int32_t n, a, b, c, e, t0, t1;
+    if (eight) {
+        EDGEC_DW3_ROWS8_ASM;
+    } else if (((uintptr_t)d & 2) == 0) {
+        EDGEC_DW3_ROWS4_ASM(EDGEC_DW3_STRD);
+    } else {
+        EDGEC_DW3_ROWS4_ASM(EDGEC_DW3_STR2);
+    }
+}
+#endif
+
+/* Buffer rows [r0, r1), all inside the input, of the n (4 or 8) channels c0..c0 + n - 1, four at a time
+ * (dw3_row4). Out of line, so that a row of a few pixels costs little besides its pixels (short rows and the
+ * halo rows that tiled calls copy again); eight channels a chunk halve the calls of short calls. */
+static EDGEC_DW3_NOINLINE void dw3_copy4(const dw3_geom *g, int16_t *buf, int32_t plane, int32_t r0, int32_t r1,
+                                         int32_t first_row, int32_t c0, int32_t n)
 {
     const size_t p = (size_t)plane;
     const size_t pixel = g->in_col;
     const size_t src_row = g->in_row;
     const int32_t wp = g->wp;
-    const int32_t pairs = g->conv_cols >> 1;
-    const int odd = g->conv_cols & 1;
-    const int8_t *src_r = g->input + (size_t)(first_row + r0) * src_row + (size_t)c0;
-    int16_t *dst_r = buf + (size_t)r0 * (size_t)wp + g->pad_left;
-    for (int32_t r = r0; r < r1; ++r) {
-        const int8_t *src = src_r;
-        int16_t *dst = dst_r;
-        for (int32_t k = 0; k < pairs; ++k) {
-            for (int32_t h = 0; h < 2; ++h) {
-                const int32_t a = edgec_load_s8x4(src + 4 * h);
-                const int32_t b = edgec_load_s8x4(src + pixel + 4 * h);
-                const int32_t ae = __sxtb16(a);
-                const int32_t be = __sxtb16(b);
-                const int32_t ao = edgec_sxtb16_odd(a);
-                const int32_t bo = edgec_sxtb16_odd(b);
-                int32_t v0, v1, v2, v3;
-                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v0) : "r"(ae), "r"(be));
-                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v2) : "r"(ae), "r"(be));
-                __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(v1) : "r"(ao), "r"(bo));
-                __asm__("pkhtb %0, %2, %1, asr #16" : "=r"(v3) : "r"(ao), "r"(bo));
-                int16_t *d = dst + (size_t)(4 * h) * p;
-                dw3_store2(d, v0);
-                dw3_store2(d + p, v1);
-                dw3_store2(d + 2 * p, v2);
-                dw3_store2(d + 3 * p, v3);
-            }
-            src += 2 * pixel;
-            dst += 2;
+    const int32_t cols = g->conv_cols;
+    const int8_t *src = g->input + (size_t)(first_row + r0) * src_row + (size_t)c0;
+    int16_t *dst = buf + (size_t)r0 * (size_t)wp + g->pad_left;
+#if EDGEC_DW3_ASM
+    dw3_rows4(src, pixel, dst, p, cols, r1 - r0, src_row, wp, n == 8);
+#else
+    for (int32_t h = 0; h < n; h += 4) {
+        const int8_t *s = src + h;
+        int16_t *d = dst + (size_t)h * p;
+        for (int32_t r = r0; r < r1; ++r) {
+            dw3_row4(s, pixel, d, p, cols);
+            s += src_row;
+            d += wp;
         }
-        if (odd) {
-            for (int32_t h = 0; h < 2; ++h) {
-                const int32_t a = edgec_load_s8x4(src + 4 * h);
-                const int32_t ae = __sxtb16(a);
-                const int32_t ao = edgec_sxtb16_odd(a);
-                int16_t *d = dst + (size_t)(4 * h) * p;
-                d[0] = (int16_t)ae;
-                d[p] = (int16_t)ao;
-                d[2 * p] = (int16_t)(ae >> 16);
-                d[3 * p] = (int16_t)(ao >> 16);
-            }
-        }
-        src_r += src_row;
-        dst_r += wp;
     }
+#endif
 }
 #endif
 
@@ -216,28 +372,20 @@ static EDGEC_DW3_NOINLINE void dw3_copy_rows(const dw3_geom *g, int16_t *buf, in
     const int32_t cols = g->conv_cols;
     const size_t pixel = g->in_col;
 #if defined(EDGEC_DOT_DSP)
-    if (n == 4 || n == 8) { /* pad rows here, the rows inside the input (one run) by dw3_copy4 / dw3_copy8 */
+    if (n == 4 || n == 8) { /* pad rows here, the rows inside the input (one run) by dw3_copy4 */
         int32_t r0 = -first_row > 0 ? -first_row : 0;
         int32_t r1 = g->in_h - first_row < rows ? g->in_h - first_row : rows;
         r0 = r0 < rows ? r0 : rows;
         r1 = r1 > r0 ? r1 : r0;
         if (!repad) { /* the pad rows stay: only the run */
             if (r1 > r0) {
-                if (n == 8) {
-                    dw3_copy8(g, buf, plane, r0, r1, first_row, c0);
-                } else {
-                    dw3_copy4(g, buf, plane, r0, r1, first_row, c0);
-                }
+                dw3_copy4(g, buf, plane, r0, r1, first_row, c0, n);
             }
             return;
         }
         for (int32_t r = 0; r < rows; ++r) {
             if (r == r0 && r1 > r0) {
-                if (n == 8) {
-                    dw3_copy8(g, buf, plane, r0, r1, first_row, c0);
-                } else {
-                    dw3_copy4(g, buf, plane, r0, r1, first_row, c0);
-                }
+                dw3_copy4(g, buf, plane, r0, r1, first_row, c0, n);
                 r = r1 - 1;
                 continue;
             }
@@ -967,6 +1115,46 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
               [t2] "i"(4 * (P))                                                                                    \
             : "cc", "memory");                                                                                     \
     }
+/* The channel loop of the chunk kernels (dw3_fusede_<P>, dw3_fusedc<S>_<P>, dw3_fusedf<S>_<n>): the head loads
+ * the channel's pair words and bias from its table record into registers and its requantization constants to
+ * the stack (mk, sc), and points p and o at its plane and output; the next step moves to the next channel. */
+#define EDGEC_DW3_CH_HEAD_ASM                                                                                      \
+    "ldr %[x0], %[rec]\n\t"                                                                                        \
+    "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                               \
+    "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                           \
+    "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                          \
+    "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                        \
+    "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                          \
+    "strd %[s0], %[s1], %[mk]\n\t"                                                                                 \
+    "str %[x1], %[sc]\n\t"                                                                                         \
+    "add %[x0], %[x0], #40\n\t"                                                                                    \
+    "str %[x0], %[rec]\n\t"                                                                                        \
+    "ldr %[p], %[bufp]\n\t"                                                                                        \
+    "ldr %[o], %[outp]\n\t"
+#define EDGEC_DW3_CH_NEXT_ASM                                                                                      \
+    "ldr %[x0], %[bufp]\n\t"                                                                                       \
+    "ldr %[x1], %[pbytes]\n\t"                                                                                     \
+    "add %[x0], %[x0], %[x1]\n\t"                                                                                  \
+    "str %[x0], %[bufp]\n\t"                                                                                       \
+    "ldr %[x0], %[outp]\n\t"                                                                                       \
+    "add %[x0], %[x0], #1\n\t"                                                                                     \
+    "str %[x0], %[outp]\n\t"                                                                                       \
+    "ldr %[x0], %[nch]\n\t"                                                                                        \
+    "subs %[x0], %[x0], #1\n\t"                                                                                    \
+    "str %[x0], %[nch]\n\t"                                                                                        \
+    "bne 0b\n\t"
+/* The C side of that channel loop's state: mk and sc (m, K; s and the output stride) and st[0..3] (record,
+ * plane, output, channels left). */
+#define EDGEC_DW3_CH_STATE                                                                                         \
+    int64_t mk = 0, sc = 0;                                                                                        \
+    {                                                                                                              \
+        const int32_t sc_w[2] = {0, (int32_t)out_col};                                                             \
+        memcpy(&sc, sc_w, sizeof sc);                                                                              \
+    }                                                                                                              \
+    st[0] = (int32_t)(uintptr_t)rec;                                                                               \
+    st[1] = (int32_t)(uintptr_t)buf;                                                                               \
+    st[2] = (int32_t)(uintptr_t)out;                                                                               \
+    st[3] = nch
 /* dw3_fused_<P> for lines of an even number of outputs (KWS's tiled bands: lines of four), every channel of the
  * chunk in one assembly statement: the channel's pair words, bias and constants are loaded from its table record
  * at the top of the channel loop, and the line loop has no odd-pair entry or odd-output tail, so a short call
@@ -974,26 +1162,19 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
  * lines is in st[] on the stack: 0 record, 1 buffer plane, 2 output, 3 channels left, 4 lines left, 5 the lines,
  * 6 the bytes the pairs of a line store, 7 / 8 the steps from a line's end to the next line's start (buffer,
  * output), 9 the bytes between planes. */
-#define EDGEC_DW3_FUSED_EVEN(P)                                                                                    \
-    static EDGEC_DW3_NOINLINE void dw3_fusede_##P(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines, \
+#define EDGEC_DW3_FUSED_EVEN(P) EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede_##P, P, 1, EDGEC_DW3_PAIR_ASM)
+#define EDGEC_DW3_FUSED_EVEN_AS(NAME, P, S, PAIR)                                                                  \
+    static EDGEC_DW3_NOINLINE void NAME(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines,           \
                                                   int32_t n, size_t row_step, const int32_t *rec, int8_t *out,     \
                                                   size_t out_col, size_t out_row)                                  \
     {                                                                                                              \
         const int32_t pairs = n >> 1;                                                                              \
         int32_t st[10];                                                                                            \
-        int64_t mk = 0, sc = 0;                                                                                    \
-        {                                                                                                          \
-            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
-            memcpy(&sc, sc_w, sizeof sc);                                                                          \
-        }                                                                                                          \
-        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
-        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
-        st[2] = (int32_t)(uintptr_t)out;                                                                           \
-        st[3] = nch;                                                                                               \
+        EDGEC_DW3_CH_STATE;                                                                                        \
         st[4] = lines;                                                                                             \
         st[5] = lines;                                                                                             \
         st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
-        st[7] = (int32_t)(2 * row_step) - 4 * pairs;                                                               \
+        st[7] = (int32_t)(2 * row_step) - 4 * (S) * pairs;                                                         \
         st[8] = (int32_t)out_row - st[6];                                                                          \
         st[9] = 2 * plane;                                                                                         \
         if (lines <= 0 || pairs <= 0 || nch <= 0) {                                                                \
@@ -1004,25 +1185,15 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
         int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
         __asm__ volatile(                                                                                          \
             "0:\n\t"                                                                                               \
-            "ldr %[x0], %[rec]\n\t"                                                                                \
-            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
-            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
-            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
-            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
-            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
-            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
-            "str %[x1], %[sc]\n\t"                                                                                 \
-            "add %[x0], %[x0], #40\n\t"                                                                            \
-            "str %[x0], %[rec]\n\t"                                                                                \
-            "ldr %[p], %[bufp]\n\t"                                                                                \
-            "ldr %[o], %[outp]\n\t"                                                                                \
+            EDGEC_DW3_CH_HEAD_ASM                                                                                  \
             "ldr %[x0], %[nlines]\n\t"                                                                             \
             "str %[x0], %[left]\n\t"                                                                               \
             "2:\n\t"                                                                                               \
             "ldr %[x0], %[span]\n\t"                                                                               \
             "add %[end], %[o], %[x0]\n\t"                                                                          \
-            "1:\n\t"                                                                                               \
-            EDGEC_DW3_PAIR_ASM                                                                                     \
+            "1:\n\t" /* two pairs a step: a line has an even number of them */                                        \
+            PAIR                                                                                                   \
+            PAIR                                                                                                   \
             "cmp %[o], %[end]\n\t"                                                                                 \
             "bne 1b\n\t"                                                                                           \
             "ldr %[x0], %[pstep]\n\t"                                                                              \
@@ -1033,17 +1204,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
             "subs %[x0], %[x0], #1\n\t"                                                                            \
             "str %[x0], %[left]\n\t"                                                                               \
             "bne 2b\n\t"                                                                                           \
-            "ldr %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x1], %[pbytes]\n\t"                                                                             \
-            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
-            "str %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x0], %[outp]\n\t"                                                                               \
-            "add %[x0], %[x0], #1\n\t"                                                                             \
-            "str %[x0], %[outp]\n\t"                                                                               \
-            "ldr %[x0], %[nch]\n\t"                                                                                \
-            "subs %[x0], %[x0], #1\n\t"                                                                            \
-            "str %[x0], %[nch]\n\t"                                                                                \
-            "bne 0b\n\t"                                                                                           \
+            EDGEC_DW3_CH_NEXT_ASM                                                                                  \
             : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
               [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
               [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                     \
@@ -1051,7 +1212,7 @@ static EDGEC_DW3_NOINLINE void dw3_requant_t(const int32_t *acc, int32_t rows, i
              * would exceed GCC's 30 operands */                                                                   \
             : [rec] "m"(st[0]), [bufp] "m"(st[1]), [outp] "m"(st[2]), [nch] "m"(st[3]), [left] "m"(st[4]),         \
               [mk] "m"(mk), [sc] "m"(sc), [nlines] "m"(st[5]), [span] "m"(st[6]), [pstep] "m"(st[7]), [ostep] "m"(st[8]), [pbytes] "m"(st[9]), \
-              [o1] "i"(2 * (P) - 4), [o2] "i"(4 * (P) - 4)                                                         \
+              [o1] "i"(2 * (P) - 4), [o2] "i"(4 * (P) - 4), [q] "i"(2 * (P))                                       \
             : "cc", "memory");                                                                                     \
     }
 EDGEC_DW3_FUSED_EVEN(8)
@@ -1152,15 +1313,7 @@ EDGEC_DW3_FUSED_LINE(64)
     {                                                                                                              \
         const int32_t pairs = n >> 1;                                                                              \
         int32_t st[11];                                                                                            \
-        int64_t mk = 0, sc = 0;                                                                                    \
-        {                                                                                                          \
-            const int32_t sc_w[2] = {0, (int32_t)out_col};                                                         \
-            memcpy(&sc, sc_w, sizeof sc);                                                                          \
-        }                                                                                                          \
-        st[0] = (int32_t)(uintptr_t)rec;                                                                           \
-        st[1] = (int32_t)(uintptr_t)buf;                                                                           \
-        st[2] = (int32_t)(uintptr_t)out;                                                                           \
-        st[3] = nch;                                                                                               \
+        EDGEC_DW3_CH_STATE;                                                                                        \
         st[4] = lines;                                                                                             \
         st[5] = lines;                                                                                             \
         st[6] = (int32_t)((size_t)(2 * pairs) * out_col);                                                         \
@@ -1176,18 +1329,7 @@ EDGEC_DW3_FUSED_LINE(64)
         int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias;                                                      \
         __asm__ volatile(                                                                                          \
             "0:\n\t"                                                                                               \
-            "ldr %[x0], %[rec]\n\t"                                                                                \
-            "ldrd %[a0], %[a1], [%[x0]]\n\t"                                                                       \
-            "ldrd %[a2], %[b0], [%[x0], #8]\n\t"                                                                   \
-            "ldrd %[b1], %[b2], [%[x0], #16]\n\t"                                                                  \
-            "ldrd %[bias], %[s0], [%[x0], #24]\n\t"                                                                \
-            "ldrd %[s1], %[x1], [%[x0], #32]\n\t"                                                                  \
-            "strd %[s0], %[s1], %[mk]\n\t"                                                                         \
-            "str %[x1], %[sc]\n\t"                                                                                 \
-            "add %[x0], %[x0], #40\n\t"                                                                            \
-            "str %[x0], %[rec]\n\t"                                                                                \
-            "ldr %[p], %[bufp]\n\t"                                                                                \
-            "ldr %[o], %[outp]\n\t"                                                                                \
+            EDGEC_DW3_CH_HEAD_ASM                                                                                  \
             "ldr %[x0], %[nlines]\n\t"                                                                             \
             "str %[x0], %[left]\n\t"                                                                               \
             "2:\n\t"                                                                                               \
@@ -1214,17 +1356,7 @@ EDGEC_DW3_FUSED_LINE(64)
             "subs %[x0], %[x0], #1\n\t"                                                                            \
             "str %[x0], %[left]\n\t"                                                                               \
             "bne 2b\n\t"                                                                                           \
-            "ldr %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x1], %[pbytes]\n\t"                                                                             \
-            "add %[x0], %[x0], %[x1]\n\t"                                                                          \
-            "str %[x0], %[bufp]\n\t"                                                                               \
-            "ldr %[x0], %[outp]\n\t"                                                                               \
-            "add %[x0], %[x0], #1\n\t"                                                                             \
-            "str %[x0], %[outp]\n\t"                                                                               \
-            "ldr %[x0], %[nch]\n\t"                                                                                \
-            "subs %[x0], %[x0], #1\n\t"                                                                            \
-            "str %[x0], %[nch]\n\t"                                                                                \
-            "bne 0b\n\t"                                                                                           \
+            EDGEC_DW3_CH_NEXT_ASM                                                                                  \
             : [p] "=&r"(p), [o] "=&r"(o), [end] "=&r"(end), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),       \
               [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
               [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                   \
@@ -1234,6 +1366,100 @@ EDGEC_DW3_FUSED_LINE(64)
               [ostep] "m"(st[8]), [pbytes] "m"(st[9]), [mode] "m"(st[10]), [q] "i"(2 * (P))                        \
             : "cc", "memory");                                                                                     \
     }
+/* Pair J of a line of fixed length at immediate offsets from the line's start (p is not advanced): stride 1,
+ * columns 2J..2J + 3, and stride 2, columns 4J..4J + 4 (the loop pairs' EDGEC_DW3_PAIR_S<S>_ASM). */
+#define EDGEC_DW3_AT(R, X) "[%[p], %[q]*" #R "+" X "]"
+/* Kernel row R of pair J (accumulating onto C0 and C1: the bias in row 0, the sums after it). */
+#define EDGEC_DW3_S1_ROW_AT(R, J, A, B, C0, C1)                                                                    \
+    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(R, #J "*4") "\n\t"                                                          \
+    "smlad %[s0], %[x0], %[" #A "], %[" #C0 "]\n\t"                                                                \
+    "smlabt %[s0], %[x1], %[" #B "], %[s0]\n\t"                                                                    \
+    "smlad %[s1], %[x1], %[" #B "], %[" #C1 "]\n\t"                                                                \
+    "smlatb %[s1], %[x0], %[" #A "], %[s1]\n\t"
+#define EDGEC_DW3_S2_ROW_AT(R, J, A, B, C0, C1)                                                                    \
+    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(R, #J "*8") "\n\t"                                                          \
+    "smlad %[s0], %[x0], %[" #A "], %[" #C0 "]\n\t"                                                                \
+    "smlabt %[s0], %[x1], %[" #B "], %[s0]\n\t"                                                                    \
+    "smlad %[s1], %[x1], %[" #A "], %[" #C1 "]\n\t"                                                                \
+    "ldr %[x0], " EDGEC_DW3_AT(R, #J "*8+8") "\n\t"                                                                \
+    "smlabt %[s1], %[x0], %[" #B "], %[s1]\n\t"
+#define EDGEC_DW3_PAIR_S1_AT(J)                                                                                    \
+    EDGEC_DW3_S1_ROW_AT(0, J, a0, b0, bias, bias)                                                                  \
+    EDGEC_DW3_S1_ROW_AT(1, J, a1, b1, s0, s1)                                                                      \
+    EDGEC_DW3_S1_ROW_AT(2, J, a2, b2, s0, s1)                                                                      \
+    EDGEC_DW3_RQ2_ASM
+#define EDGEC_DW3_PAIR_S2_AT(J)                                                                                    \
+    EDGEC_DW3_S2_ROW_AT(0, J, a0, b0, bias, bias)                                                                  \
+    EDGEC_DW3_S2_ROW_AT(1, J, a1, b1, s0, s1)                                                                      \
+    EDGEC_DW3_S2_ROW_AT(2, J, a2, b2, s0, s1)                                                                      \
+    EDGEC_DW3_RQ2_ASM
+/* A line's single last output at column C (EDGEC_DW3_TAIL_ASM at an offset). */
+#define EDGEC_DW3_TAIL_ROW_AT(R, C, A, B, C0)                                                                      \
+    "ldrd %[x0], %[x1], " EDGEC_DW3_AT(R, #C "*2") "\n\t"                                                          \
+    "smlad %[s0], %[x0], %[" #A "], %[" #C0 "]\n\t"                                                                \
+    "smlabt %[s0], %[x1], %[" #B "], %[s0]\n\t"
+#define EDGEC_DW3_TAIL_AT(C)                                                                                       \
+    EDGEC_DW3_TAIL_ROW_AT(0, C, a0, b0, bias)                                                                      \
+    EDGEC_DW3_TAIL_ROW_AT(1, C, a1, b1, s0)                                                                        \
+    EDGEC_DW3_TAIL_ROW_AT(2, C, a2, b2, s0)                                                                        \
+    "ldrd %[x0], %[x1], %[mk]\n\t"                                                                                 \
+    "smmlar %[s0], %[s0], %[x0], %[x1]\n\t"                                                                        \
+    "ldr %[x0], %[sc]\n\t"                                                                                         \
+    "asr %[s0], %[s0], %[x0]\n\t"                                                                                  \
+    "ssat %[s0], #8, %[s0]\n\t"                                                                                    \
+    "strb %[s0], [%[o]]\n\t"
+
+/* Lines of a fixed length, LINE: the pairs (and a last output alone) unrolled at immediate offsets, so that a
+ * line pays six instructions besides its outputs (the loop kernel's dw3_fusedc<S>_<P> about twenty on lines of
+ * three pairs): MobileNet's 6x6 and 3x3 maps (lines of 6 and 3, stride 1 or 2). Otherwise dw3_fusedc<S>_<P>'s
+ * channel loop, with the lines counted in the register the loop's end pointer takes there. */
+#define EDGEC_DW3_FUSED_FIX(NAME, P, LINE)                                                                         \
+    static EDGEC_DW3_NOINLINE void NAME(const int16_t *buf, int32_t plane, int32_t nch, int32_t lines,           \
+                                        int32_t n, size_t row_step, const int32_t *rec, int8_t *out,               \
+                                        size_t out_col, size_t out_row)                                            \
+    {                                                                                                              \
+        int32_t st[8];                                                                                             \
+        EDGEC_DW3_CH_STATE;                                                                                        \
+        st[4] = lines;                                                                                             \
+        st[5] = (int32_t)(2 * row_step);                                                                           \
+        st[6] = (int32_t)out_row - (int32_t)((size_t)(n & ~1) * out_col);                                         \
+        st[7] = 2 * plane;                                                                                         \
+        if (lines <= 0 || nch <= 0) {                                                                              \
+            return;                                                                                                \
+        }                                                                                                          \
+        const int16_t *p;                                                                                          \
+        int8_t *o;                                                                                                 \
+        int32_t s0, s1, x0, x1, a0, a1, a2, b0, b1, b2, bias, left;                                                \
+        __asm__ volatile(                                                                                          \
+            "0:\n\t"                                                                                               \
+            EDGEC_DW3_CH_HEAD_ASM                                                                                  \
+            "ldr %[left], %[nlines]\n\t"                                                                           \
+            "2:\n\t"                                                                                               \
+            LINE                                                                                                   \
+            "ldr %[x0], %[pstep]\n\t"                                                                              \
+            "add %[p], %[p], %[x0]\n\t"                                                                            \
+            "ldr %[x0], %[ostep]\n\t"                                                                              \
+            "add %[o], %[o], %[x0]\n\t"                                                                            \
+            "subs %[left], %[left], #1\n\t"                                                                        \
+            "bne 2b\n\t"                                                                                           \
+            EDGEC_DW3_CH_NEXT_ASM                                                                                  \
+            : [p] "=&r"(p), [o] "=&r"(o), [left] "=&r"(left), [s0] "=&r"(s0), [s1] "=&r"(s1), [x0] "=&r"(x0),     \
+              [x1] "=&r"(x1), [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [b0] "=&r"(b0), [b1] "=&r"(b1),     \
+              [b2] "=&r"(b2), [bias] "=&r"(bias)                                                                   \
+            /* st[], mk and sc are written too (see dw3_fusede_<P>) */                                             \
+            : [rec] "m"(st[0]), [bufp] "m"(st[1]), [outp] "m"(st[2]), [nch] "m"(st[3]), [mk] "m"(mk),              \
+              [sc] "m"(sc), [nlines] "m"(st[4]), [pstep] "m"(st[5]), [ostep] "m"(st[6]), [pbytes] "m"(st[7]),        \
+              [q] "i"(2 * (P))                                                                                     \
+            : "cc", "memory");                                                                                     \
+    }
+EDGEC_DW3_FUSED_FIX(dw3_fusedf1_6, 8, EDGEC_DW3_PAIR_S1_AT(0) EDGEC_DW3_PAIR_S1_AT(1) EDGEC_DW3_PAIR_S1_AT(2))
+EDGEC_DW3_FUSED_FIX(dw3_fusedf1_3, 8, EDGEC_DW3_PAIR_S1_AT(0) EDGEC_DW3_TAIL_AT(2))
+EDGEC_DW3_FUSED_FIX(dw3_fusedf2_6, 16, EDGEC_DW3_PAIR_S2_AT(0) EDGEC_DW3_PAIR_S2_AT(1) EDGEC_DW3_PAIR_S2_AT(2))
+EDGEC_DW3_FUSED_FIX(dw3_fusedf2_3, 16, EDGEC_DW3_PAIR_S2_AT(0) EDGEC_DW3_TAIL_AT(4))
+/* Stride 2 with an even number of pairs a line (dw3_fusede_<P>'s loop on EDGEC_DW3_PAIR_S2_ASM). */
+EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede2_16, 16, 2, EDGEC_DW3_PAIR_S2_ASM)
+EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede2_32, 32, 2, EDGEC_DW3_PAIR_S2_ASM)
+EDGEC_DW3_FUSED_EVEN_AS(dw3_fusede2_64, 64, 2, EDGEC_DW3_PAIR_S2_ASM)
 EDGEC_DW3_FUSED_CH(8, 1)
 EDGEC_DW3_FUSED_CH(16, 1)
 EDGEC_DW3_FUSED_CH(8, 2)
@@ -1306,7 +1532,27 @@ static void dw3_run(const dw3_geom *g, int16_t *buf, const int8_t *filter, const
             if (g->fused) { /* the chunk's channels in one call */
                 const int32_t *rec = table + EDGEC_DW3_T_HEADER + (size_t)c0 * EDGEC_DW3_T_WORDS;
 #define EDGEC_DW3_CALL(f) f(buf, plane, n, band, out_w, (size_t)k.row_step, rec, obase + c0, g->out_col, g->out_row)
-                if (stride2) { /* dw3_fusedc2_<wp> */
+                if (out_w == 6 && g->wp == 8 * (1 + stride2)) { /* the fixed lines of MobileNet's small maps */
+                    if (stride2) {
+                        EDGEC_DW3_CALL(dw3_fusedf2_6);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusedf1_6);
+                    }
+                } else if (out_w == 3 && g->wp == 8 * (1 + stride2)) {
+                    if (stride2) {
+                        EDGEC_DW3_CALL(dw3_fusedf2_3);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusedf1_3);
+                    }
+                } else if (stride2 && !(out_w & 3) && g->wp >= 16 && g->wp <= 64) { /* even pairs a line */
+                    if (g->wp == 16) {
+                        EDGEC_DW3_CALL(dw3_fusede2_16);
+                    } else if (g->wp == 32) {
+                        EDGEC_DW3_CALL(dw3_fusede2_32);
+                    } else {
+                        EDGEC_DW3_CALL(dw3_fusede2_64);
+                    }
+                } else if (stride2) { /* dw3_fusedc2_<wp> */
                     if (g->wp == 8) {
                         EDGEC_DW3_CALL(dw3_fusedc2_8);
                     } else if (g->wp == 16) {
