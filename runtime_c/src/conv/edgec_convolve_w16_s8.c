@@ -10,8 +10,8 @@
  * unpacked straight from the input rows, as are interior 3x3 windows over 3 channels (taken from the position
  * loop itself), other windows of whole-chunk taps (IC a multiple of 4) tap by tap with the pad value's words for
  * out-of-bounds taps; the rest are copied first with out-of-bounds taps set to pad_value.
- * An odd last position is computed as the last two positions again (the output written twice is the same
- * value); a single position is duplicated and stored once. With the full int8 output range and every channel's
+ * An odd last position (or a single one) is computed alone as pixel 0 of the buffer (edgec_conv_w16_one_*: 6
+ * instructions a chunk for 8 MACs, its own state with stride 0). With the full int8 output range and every channel's
  * shift folded, on the DSP extension, the channel pairs are one assembly loop (edgec_conv_w16_pairs_s8); an odd
  * last channel, narrowed ranges and unfolded shifts take the C loop (SMLAD where there is one) with the general
  * requantization from quant (a doubled stream: its own constants, as the assembly). The weights, biases and
