@@ -7,14 +7,14 @@ c0 (w[4c+1], w[4c+3]), c1 (...), c1 (...) (the halfword pairs of the kernel's bu
 of four input bytes), then the two channels' folded requantization constants (:func:`w16_table`). The kernel's
 inner step, two positions x two channels, is then one LDM of weights, one of pixels and eight SMLAD (10
 instructions per 16 MACs, no sign extension, no K % 4 tail), and each pass starts from the biases in one LDM; an
-odd last position is computed as the last two again (9 positions cost 10). The stream takes 2 * Kp + 24 bytes per channel instead of K.
+odd last position (or a single one) is a pass of one position over the same stream (one LDM of weights, one LDRD
+of pixels and four SMLAD: 6 instructions per 8 MACs). The stream takes 2 * Kp + 24 bytes per channel instead of K.
 
 Rule (:func:`choose`): only on targets with the DSP extension and without Helium (the Cortex-M4/M7/M33 path;
-the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the pair buffer) and at least two output positions
-(:func:`eligible`; a single position would take the kernel's C loop; VWW's 1x1 layers over 3x3 positions run
-w16 rather than int8's 1.15 and 1.07 instructions per MAC). ``conv_weights="int8"``
-keeps every layer int8; ``"int16"`` widens every eligible layer; ``"auto"`` (the default) widens them smallest K
-first (there the int8 path's per-chunk sign extension and tail cost most) while boot stage plus weights plus
+the M3 and M55 keep int8 OHWI), only int8 weights with K <= 576 (the pair buffer) (:func:`eligible`), whatever the
+output's position count (an odd last position is the one-position pass; VWW's 1x1 layers over 3x3 positions run
+w16 rather than int8's 1.15 and 1.07 instructions per MAC). ``conv_weights="int8"`` keeps every layer int8;
+``"int16"`` widens every eligible layer; ``"auto"`` (the default) widens them smallest K first (there the int8 path's per-chunk sign extension and tail cost most) while boot stage plus weights plus
 harness code plus FLASH_MARGIN (the model and runtime code, not known before it is compiled) stay within the
 target's flash, and the weights within the quantizer's ``--flash-budget`` when compile or run is given one.
 Reports name the layout per layer (``weight_layout``).
@@ -174,12 +174,11 @@ def w16_table(bias: np.ndarray, multiplier: np.ndarray, shift: np.ndarray, outpu
     return words.astype(np.uint32).view(np.int32)
 
 
-def eligible(op: ir.Op, features: tuple[str, ...], positions: int = 2) -> bool:
-    """Whether op may take the int16 layout on a target with these features; positions: its output positions
-    (N * OH * OW). The kernel runs positions two at a time (an odd last one as the last two again); a single
-    position would take its C loop, so it keeps int8."""
+def eligible(op: ir.Op, features: tuple[str, ...]) -> bool:
+    """Whether op may take the int16 layout on a target with these features. Any output position count: the kernel
+    runs positions two at a time and an odd last one (or a single one) alone, not the last two again."""
     return (isinstance(op, ir.Conv2D) and op.weight_bits == 8 and "dsp" in features and "mve" not in features
-            and int(np.prod(op.weights.shape[1:])) <= TAPS and positions >= 2)
+            and int(np.prod(op.weights.shape[1:])) <= TAPS)
 
 
 def extra_bytes(op: ir.Conv2D) -> int:
@@ -197,11 +196,7 @@ def choose(program: ir.Program, features: tuple[str, ...], flash_free: int | Non
         raise ValueError(f"conv weights must be one of {', '.join(CHOICES)}, not {mode!r}")
     if mode == "int8":
         return program
-    def positions(op: ir.Op) -> int:
-        return int(np.prod(program.value(op.outputs[0]).shape[:-1]))
-
-    candidates = sorted((i for i, op in enumerate(program.ops)
-                         if eligible(op, features, positions(op) if mode == "auto" else 2)),
+    candidates = sorted((i for i, op in enumerate(program.ops) if eligible(op, features)),
                         key=lambda i: int(np.prod(program.ops[i].weights.shape[1:])))
     room = None if mode == "int16" or flash_free is None else flash_free - FLASH_MARGIN
     chosen = set()

@@ -78,7 +78,7 @@ CASES: dict[str, bytes] = {
 pytestmark = pytest.mark.qemu
 
 # int16 forced: the same choice as auto (compiler/conv_layout.eligible takes any position count).
-FORCED = ("pw_k3_two_positions", "pw_k20_15pos", "pw_k256_1pos")  # auto keeps a single position int8
+FORCED = ("pw_k3_two_positions", "pw_k20_15pos")
 RUNS = [(name, "mps2-an386", "int16" if name in FORCED else "auto") for name in sorted(CASES)] + [
     ("c3x3_ic3_s2", "mps2-an505", "auto"), ("pw_left_shift_k7", "mps2-an505", "auto"),
     ("pw_k64_25pos", "mps2-an505", "auto"), ("relu_c3x3_ic3_s2", "mps2-an505", "auto"),

@@ -278,12 +278,9 @@ def test_choice_by_target_and_flash() -> None:
     assert layouts(conv_layout.choose(p, ("dsp",), room)) == ["w16", "ohwi", "ohwi"]
     assert layouts(conv_layout.choose(p, ("dsp",), conv_layout.FLASH_MARGIN - 1)) == ["ohwi"] * 3
     assert layouts(conv_layout.choose(p, ("dsp",), 0, "int16")) == ["w16", "w16", "ohwi"]  # forced
-    # Two or more positions take int16 (an odd last one recomputes the last two): 3, 3x3 = 9, 4x5 = 20; one keeps
-    # int8 unless forced.
-    for hw in ((1, 3), (3, 3), (4, 5)):
+    # Any position count takes int16 (an odd last position is a one-position pass): 1, 3, 3x3 = 9, 4x5 = 20.
+    for hw in ((1, 1), (1, 3), (3, 3), (4, 5)):
         assert layouts(conv_layout.choose(_program(144, out_hw=hw), ("dsp",), None)) == ["w16"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(1, 1)), ("dsp",), None)) == ["ohwi"]
-    assert layouts(conv_layout.choose(_program(144, out_hw=(1, 1)), ("dsp",), None, "int16")) == ["w16"]
     with pytest.raises(ValueError):
         conv_layout.choose(p, ("dsp",), None, "int4")
 

@@ -51,7 +51,7 @@ typedef struct {
 } edgec_w16_pairs;
 
 /* One chunk: r4 the pair buffer, r5 the stream; r0 p0c0, r1 p0c1, r2 p1c0, r3 p1c1. */
-#define EDGEC_W16_CHUNK                                                                                               \
+#define EDGEC_W16_CHUNK2                                                                                              \
         "ldmia.w r5!, {r6, r7, r8, r9}\n\t"                                                                           \
         "ldmia.w r4!, {r10, r11, r12, lr}\n\t"                                                                        \
         "smlad r0, r10, r6, r0\n\t"                                                                                   \
@@ -62,6 +62,20 @@ typedef struct {
         "smlad r2, lr, r7, r2\n\t"                                                                                    \
         "smlad r3, r12, r8, r3\n\t"                                                                                   \
         "smlad r3, lr, r9, r3\n\t"
+/* One chunk of one position (pixel 0's two words, then on to the next chunk's): r0 c0, r1 c1. */
+#define EDGEC_W16_CHUNK1                                                                                               \
+        "ldmia.w r5!, {r6, r7, r8, r9}\n\t"                                                                            \
+        "ldrd r10, r11, [r4], #16\n\t"                                                                                 \
+        "smlad r0, r10, r6, r0\n\t"                                                                                    \
+        "smlad r0, r11, r7, r0\n\t"                                                                                    \
+        "smlad r1, r10, r8, r1\n\t"                                                                                    \
+        "smlad r1, r11, r9, r1\n\t"
+/* Per position count P (2 or 1): a chunk's bytes (the computed entry's step; every chunk instruction is 32-bit)
+ * and what only a pass over two positions does (EDGEC_W16_IF2(x) is x, EDGEC_W16_IF1(x) nothing). */
+#define EDGEC_W16_BYTES2 "40"
+#define EDGEC_W16_BYTES1 "24"
+#define EDGEC_W16_IF2(x) x
+#define EDGEC_W16_IF1(x)
 /* One output into d: edgec_requantize_right with the folded constants (r6 lo, r7 hi, r8 multiplier, r9 r1),
  * the offset included, SSAT to int8; r12 scratch. */
 #define EDGEC_W16_FINISH(a, d)                                                                                        \
@@ -134,22 +148,22 @@ typedef struct {
         "b " BACK "\n"
 
 /* Locals on the stack: [sp] quad, [sp, 4] quad_end, [sp, 8] out, [sp, 12] stride, [sp, 16] out_end,
- * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. Each channel's r1 (r9) above
- * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to the unfolded requantization. */
-#define EDGEC_W16_PAIRS_ASM(NAME, LOOP, TAIL, UNFOLDED)                                                               \
+ * [sp, 20] the loop's entry address (Thumb bit set), [sp, 24] the output offset. P: the positions of a pass (2,
+ * or 1: pixel 0 of the buffer alone, its own state with stride 0 as its entry is another). */
+#define EDGEC_W16_PAIRS_ASM(NAME, P, LOOP, TAIL, UNFOLDED)                                                             \
 __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                                                                   \
         "push {r4-r11, lr}\n\t"                                                                                        \
         "sub sp, sp, #32\n\t"                                                                                          \
-        "ldm r0, {r1, r2, r3, r4, r6, r7, r8}\n\t" /* quad, quad_end, out, stride, out_end, entry, offset */          \
+        "ldm r0, {r1, r2, r3, r4, r6, r7, r8}\n\t" /* quad, quad_end, out, stride, out_end, entry, offset */           \
         "cbnz r7, 7f\n\t"                                                                                              \
         "ldr r9, [r0, #32]\n\t" /* skip: the entry made once */                                                        \
         "adr.w r7, 2f\n\t"                                                                                             \
-        "movs r5, #40\n\t"                                                                                             \
+        "movs r5, #" EDGEC_W16_BYTES##P "\n\t"                                                                         \
         "mla r7, r9, r5, r7\n\t"                                                                                       \
         "orr r7, r7, #1\n\t"                                                                                           \
         "str r7, [r0, #20]\n"                                                                                          \
         "7:\n\t"                                                                                                       \
-        "ldr r5, [r0, #28]\n\t" /* stream */                                                                            \
+        "ldr r5, [r0, #28]\n\t" /* stream */                                                                           \
         "stm sp, {r1, r2, r3, r4, r6, r7, r8}\n"                                                                       \
         "1:\n\t"                                                                                                       \
         "ldm r5!, {r0, r1, r2, r3}\n\t" /* the biases */                                                               \
@@ -157,80 +171,83 @@ __asm__(EDGEC_THUMB_FUNC_BEGIN(NAME)                                            
         "ldr pc, [sp, #20]\n\t"                                                                                        \
         ".p2align 2\n"                                                                                                 \
         "2:\n\t"                                                                                                       \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
-        EDGEC_W16_CHUNK                                                                                                \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
+        EDGEC_W16_CHUNK##P                                                                                             \
         LOOP                                                                                                           \
         TAIL                                                                                                           \
         "add sp, sp, #32\n\t"                                                                                          \
-        "pop {r4-r11, pc}\n\t"                                                                                           \
+        "pop {r4-r11, pc}\n\t"                                                                                         \
         UNFOLDED                                                                                                       \
         EDGEC_THUMB_FUNC_END(NAME));
 /* The loop back over the next eight chunks (left out where Kp / 4 <= 8), the pass's tail (below: with the check
  * for an unfolded entry, or without it where the C side found every entry folded or the stream doubled) and the
  * unfolded requantization the check branches to. */
 #define EDGEC_W16_LOOP "ldr r6, [sp, #4]\n\t" "cmp r4, r6\n\t" "bne 2b\n\t"
-/* After the chunks: the four outputs, then the next pass. Checked: each channel whose r1 (r9) is above
- * EDGEC_RQ_FOLD_MAX_R1 branches to its unfolded tail. Plain (every entry folded, or doubled): p0c0 is kept in r4
- * and stored last with the output pointer's post-increment. */
-#define EDGEC_W16_TAIL_CHECKED                                                                                         \
+/* After the chunks: the outputs of P positions, then the next pass. Checked: each channel whose r1 (r9) is above
+ * EDGEC_RQ_FOLD_MAX_R1 (22; -1 for an unfolded entry) branches to its unfolded tail. Plain (every entry folded,
+ * or doubled): p0c0 is kept in r4 and stored last with the output pointer's post-increment. */
+#define EDGEC_W16_TAIL_CHECKED(P)                                                                                      \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
         "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
         "cmp r9, #22\n\t"                                                                                              \
         "bhi 5f\n\t"                                                                                                   \
         EDGEC_W16_FINISH("r0", "lr")                                                                                   \
         "strb lr, [r10]\n\t"                                                                                           \
-        EDGEC_W16_FINISH("r2", "lr")                                                                                   \
-        "strb lr, [r10, r11]\n"                                                                                        \
+        EDGEC_W16_IF##P(EDGEC_W16_FINISH("r2", "lr") "strb lr, [r10, r11]\n\t")                                        \
         "3:\n\t"                                                                                                       \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
         "cmp r9, #22\n\t"                                                                                              \
         "bhi 6f\n\t"                                                                                                   \
         EDGEC_W16_FINISH("r1", "lr")                                                                                   \
         "strb lr, [r10, #1]\n\t"                                                                                       \
-        EDGEC_W16_FINISH("r3", "lr")                                                                                   \
-        "add r4, r10, r11\n\t"                                                                                         \
-        "strb lr, [r4, #1]\n"                                                                                          \
+        EDGEC_W16_IF##P(EDGEC_W16_FINISH("r3", "lr") "add r4, r10, r11\n\t" "strb lr, [r4, #1]\n\t")                   \
         "4:\n\t"                                                                                                       \
         "adds r10, r10, #2\n\t"                                                                                        \
         "str r10, [sp, #8]\n\t"                                                                                        \
         "ldr r4, [sp, #16]\n\t"                                                                                        \
         "cmp r10, r4\n\t"                                                                                              \
         "bne 1b\n\t"
-#define EDGEC_W16_TAIL_PLAIN(FINISH)                                                                                   \
+#define EDGEC_W16_TAIL_PLAIN(FINISH, P)                                                                                \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c0's constants */                                                           \
         "ldrd r10, r11, [sp, #8]\n\t" /* out, stride */                                                                \
         FINISH("r0", "r4")                                                                                             \
-        FINISH("r2", "lr")                                                                                             \
-        "strb lr, [r10, r11]\n\t"                                                                                      \
+        EDGEC_W16_IF##P(FINISH("r2", "lr") "strb lr, [r10, r11]\n\t")                                                  \
         "ldm r5!, {r6, r7, r8, r9}\n\t" /* c1's constants */                                                           \
         FINISH("r1", "lr")                                                                                             \
         "strb lr, [r10, #1]\n\t"                                                                                       \
-        FINISH("r3", "lr")                                                                                             \
-        "add r0, r10, r11\n\t"                                                                                         \
-        "strb lr, [r0, #1]\n\t"                                                                                        \
+        EDGEC_W16_IF##P(FINISH("r3", "lr") "add r0, r10, r11\n\t" "strb lr, [r0, #1]\n\t")                             \
         "strb r4, [r10], #2\n\t"                                                                                       \
         "str r10, [sp, #8]\n\t"                                                                                        \
         "ldr r4, [sp, #16]\n\t"                                                                                        \
         "cmp r10, r4\n\t"                                                                                              \
         "bne 1b\n\t"
-#define EDGEC_W16_UNFOLDED_TAILS                                                                                      \
-        "5:\n\t" EDGEC_W16_UNFOLDED("r0", "r2", "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", "r3", "1", "4b")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_CHECKED, EDGEC_W16_UNFOLDED_TAILS)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_folded_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH), "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", "", EDGEC_W16_TAIL_CHECKED, EDGEC_W16_UNFOLDED_TAILS)
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH), "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_doubled_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED),
+/* The unfolded requantization of both positions' outputs; for one position (stride 0) its second output is the
+ * first again, stored twice to the same byte. */
+#define EDGEC_W16_UNFOLDED_TAILS(B0, B1)                                                                               \
+        "5:\n\t" EDGEC_W16_UNFOLDED("r0", B0, "0", "3b") "6:\n\t" EDGEC_W16_UNFOLDED("r1", B1, "1", "4b")
+#define EDGEC_W16_UNFOLDED2 EDGEC_W16_UNFOLDED_TAILS("r2", "r3")
+#define EDGEC_W16_UNFOLDED1 EDGEC_W16_UNFOLDED_TAILS("r0", "r1")
+/* The pass of P positions in every variant (Kp / 4 <= 8 without the loop back: the SHORT ones, two positions
+ * only, as the one-position pass runs at most once a layer). */
+#define EDGEC_W16_VARIANTS(P, NAME)                                                                                    \
+EDGEC_W16_PAIRS_ASM(NAME "_s8", P, EDGEC_W16_LOOP, EDGEC_W16_TAIL_CHECKED(P), EDGEC_W16_UNFOLDED##P)                   \
+EDGEC_W16_PAIRS_ASM(NAME "_folded_s8", P, EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH, P), "")               \
+EDGEC_W16_PAIRS_ASM(NAME "_doubled_s8", P, EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED, P), "")      \
+EDGEC_W16_PAIRS_ASM(NAME "_signed_s8", P, EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_SIGNED, P), "")
+EDGEC_W16_VARIANTS(2, "edgec_conv_w16_pairs")
+EDGEC_W16_VARIANTS(1, "edgec_conv_w16_one")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_s8", 2, "", EDGEC_W16_TAIL_CHECKED(2), EDGEC_W16_UNFOLDED2)
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_folded_s8", 2, "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH, 2), "")
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_doubled_s8", 2, "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED, 2),
                     "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_doubled_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_DOUBLED), "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_signed_s8", EDGEC_W16_LOOP, EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_SIGNED),
+EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_signed_s8", 2, "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_SIGNED, 2),
                     "")
-EDGEC_W16_PAIRS_ASM("edgec_conv_w16_pairs_short_signed_s8", "", EDGEC_W16_TAIL_PLAIN(EDGEC_W16_FINISH_SIGNED), "")
 void edgec_conv_w16_pairs_s8(edgec_w16_pairs *st);               /* any Kp, any entry */
 void edgec_conv_w16_pairs_folded_s8(edgec_w16_pairs *st);        /* any Kp, every entry folded */
 void edgec_conv_w16_pairs_short_s8(edgec_w16_pairs *st);         /* Kp <= 32, any entry */
@@ -239,7 +256,17 @@ void edgec_conv_w16_pairs_doubled_s8(edgec_w16_pairs *st);       /* any Kp, a do
 void edgec_conv_w16_pairs_short_doubled_s8(edgec_w16_pairs *st); /* Kp <= 32, a doubled stream */
 void edgec_conv_w16_pairs_signed_s8(edgec_w16_pairs *st);        /* any Kp, doubled, offset not -128 */
 void edgec_conv_w16_pairs_short_signed_s8(edgec_w16_pairs *st);  /* Kp <= 32, doubled, offset not -128 */
-#undef EDGEC_W16_CHUNK
+/* One position (pixel 0; the state's stride 0), any Kp: */
+void edgec_conv_w16_one_s8(edgec_w16_pairs *st);                 /* any entry */
+void edgec_conv_w16_one_folded_s8(edgec_w16_pairs *st);          /* every entry folded */
+void edgec_conv_w16_one_doubled_s8(edgec_w16_pairs *st);         /* a doubled stream */
+void edgec_conv_w16_one_signed_s8(edgec_w16_pairs *st);          /* doubled, offset not -128 */
+#undef EDGEC_W16_CHUNK2
+#undef EDGEC_W16_CHUNK1
+#undef EDGEC_W16_BYTES2
+#undef EDGEC_W16_BYTES1
+#undef EDGEC_W16_IF2
+#undef EDGEC_W16_IF1
 #undef EDGEC_W16_FINISH
 #undef EDGEC_W16_FINISH_DOUBLED
 #undef EDGEC_W16_FINISH_SIGNED
@@ -251,6 +278,9 @@ void edgec_conv_w16_pairs_short_signed_s8(edgec_w16_pairs *st);  /* Kp <= 32, do
 #undef EDGEC_W16_TAIL_CHECKED
 #undef EDGEC_W16_TAIL_PLAIN
 #undef EDGEC_W16_UNFOLDED_TAILS
+#undef EDGEC_W16_UNFOLDED2
+#undef EDGEC_W16_UNFOLDED1
+#undef EDGEC_W16_VARIANTS
 #endif
 
 #endif /* EDGEC_CONV_QUAD_W16_H */

@@ -10,8 +10,8 @@
  * unpacked straight from the input rows, as are interior 3x3 windows over 3 channels (taken from the position
  * loop itself), other windows of whole-chunk taps (IC a multiple of 4) tap by tap with the pad value's words for
  * out-of-bounds taps; the rest are copied first with out-of-bounds taps set to pad_value.
- * An odd last position is computed as the last two positions again (the output written twice is the same
- * value); a single position is duplicated and stored once. With the full int8 output range and every channel's
+ * An odd last position (or a single one) is computed alone as pixel 0 of the buffer (edgec_conv_w16_one_*: 6
+ * instructions a chunk for 8 MACs, its own state with stride 0). With the full int8 output range and every channel's
  * shift folded, on the DSP extension, the channel pairs are one assembly loop (edgec_conv_w16_pairs_s8); an odd
  * last channel, narrowed ranges and unfolded shifts take the C loop (SMLAD where there is one) with the general
  * requantization from quant (a doubled stream: its own constants, as the assembly). The weights, biases and
@@ -458,6 +458,20 @@ static w16_rows9 rows9_span(const w16_geometry *g)
     return r;
 }
 
+/* The window of position (b, oy, ox) as pixel p of the quad buffer: straight from the input rows where rows9
+ * takes it, else unpack_position. */
+static inline void unpack_pixel(const w16_geometry *g, const w16_rows9 *r, int32_t b, int32_t oy, int32_t ox, int p,
+                                int8_t *patch, size_t kp, int32_t *quad)
+{
+    if ((uint32_t)(oy - r->y0) < r->rows && (uint32_t)(ox - r->x0) < r->cols) {
+        unpack_rows9(g->input + (r->origin + (ptrdiff_t)((size_t)b * g->image_bytes + (size_t)oy * r->y_step +
+                                                         (size_t)ox * r->x_step)),
+                     r->step, quad + 2 * p);
+    } else {
+        unpack_position(g, b, oy, ox, p, patch, kp, quad);
+    }
+}
+
 /* The next output position in (b, oy, ox) order. */
 static inline void next_position(const w16_geometry *g, int32_t *b, int32_t *oy, int32_t *ox)
 {
@@ -497,15 +511,10 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
     /* compiler/conv_layout.py doubles a whole layer's stream or none of it: its first entry tells */
     const int32_t mark = word_at(filter, 4u + kp + 3u);
     const int doubled = mark == (int32_t)EDGEC_W16_DOUBLED ? 1 : mark == (int32_t)EDGEC_W16_DOUBLED_SIGNED ? 2 : 0;
-    if (positions < 2u) {
-        unpack_position(&g, 0, 0, 0, 0, patch, kp, quad);
-        unpack_position(&g, 0, 0, 0, 1, patch, kp, quad);
-        channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, 0, out_c, doubled, output);
-        return EDGEC_OK;
-    }
     size_t asm_pairs = 0; /* channel pairs the assembly loop takes; the rest (an odd last channel) in C */
 #if defined(EDGEC_CONV_W16_ASM)
     void (*pairs_loop)(edgec_w16_pairs *) = edgec_conv_w16_pairs_s8;
+    void (*one_loop)(edgec_w16_pairs *) = edgec_conv_w16_one_s8; /* an odd last position */
     if (params->act_min == -128 && params->act_max == 127) { /* the clamp is one SSAT */
         asm_pairs = out_c / 2u;
         int folded = 1; /* every entry's r1 <= EDGEC_RQ_FOLD_MAX_R1: the loop without the check */
@@ -516,12 +525,17 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
         }
         if (doubled == 1) {
             pairs_loop = kp <= 32u ? edgec_conv_w16_pairs_short_doubled_s8 : edgec_conv_w16_pairs_doubled_s8;
+            one_loop = edgec_conv_w16_one_doubled_s8;
         } else if (doubled == 2) {
             pairs_loop = kp <= 32u ? edgec_conv_w16_pairs_short_signed_s8 : edgec_conv_w16_pairs_signed_s8;
+            one_loop = edgec_conv_w16_one_signed_s8;
         } else if (kp <= 32u) {
             pairs_loop = folded ? edgec_conv_w16_pairs_short_folded_s8 : edgec_conv_w16_pairs_short_s8;
         } else {
             pairs_loop = folded ? edgec_conv_w16_pairs_folded_s8 : edgec_conv_w16_pairs_s8;
+        }
+        if (!doubled && folded) {
+            one_loop = edgec_conv_w16_one_folded_s8;
         }
     }
     const uint32_t skip = (uint32_t)((8u - kp / 4u % 8u) % 8u);
@@ -534,29 +548,13 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
                       g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w && g.in_c % 4 == 0;
     const w16_rows9 rows9 = rows9_span(&g);
     int32_t b = 0, oy = 0, ox = 0;
-    for (size_t done = 0; done < positions; done += 2u) {
+    const size_t paired = positions & ~(size_t)1u; /* then an odd last position alone, as pixel 0 */
+    for (size_t done = 0; done < paired; done += 2u) {
         if (dense) {
-            if (done + 2u > positions) {
-                done = positions - 2u;
-            }
             unpack_dense_pair(input + done * (size_t)g.in_c, (size_t)g.in_c, quad);
         } else {
-            if (done + 2u > positions) { /* the last two positions again (the same values written twice) */
-                done = positions - 2u;
-                const size_t per_image = (size_t)g.out_h * (size_t)g.out_w;
-                b = (int32_t)(done / per_image);
-                oy = (int32_t)(done % per_image / (size_t)g.out_w);
-                ox = (int32_t)(done % (size_t)g.out_w);
-            }
             for (int p = 0; p < 2; ++p) {
-                if ((uint32_t)(oy - rows9.y0) < rows9.rows && (uint32_t)(ox - rows9.x0) < rows9.cols) {
-                    unpack_rows9(input + (rows9.origin + (ptrdiff_t)((size_t)b * g.image_bytes +
-                                                                     (size_t)oy * rows9.y_step +
-                                                                     (size_t)ox * rows9.x_step)),
-                                 rows9.step, quad + 2 * p);
-                } else {
-                    unpack_position(&g, b, oy, ox, p, patch, kp, quad);
-                }
+                unpack_pixel(&g, &rows9, b, oy, ox, p, patch, kp, quad);
                 next_position(&g, &b, &oy, &ox);
             }
         }
@@ -570,6 +568,24 @@ edgec_status edgec_convolve_w16_s8(const edgec_conv_params *params, const edgec_
 #endif
         if (2u * asm_pairs < out_c) {
             channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 2, asm_pairs, out_c, doubled, out);
+        }
+    }
+    if (paired < positions) { /* (b, oy, ox) is that position */
+        if (dense) {
+            unpack_chunks(input + paired * (size_t)g.in_c, (size_t)g.in_c / 4u, quad);
+        } else {
+            unpack_pixel(&g, &rows9, b, oy, ox, 0, patch, kp, quad);
+        }
+        int8_t *out = output + paired * out_c;
+#if defined(EDGEC_CONV_W16_ASM)
+        if (asm_pairs > 0u) { /* its own state: stride 0, and its entry steps over chunks of another size */
+            edgec_w16_pairs one = {quad, quad + kp, out, 0u, out + 2u * asm_pairs, 0u, params->output_offset,
+                                   (const int32_t *)(const void *)filter, skip};
+            one_loop(&one);
+        }
+#endif
+        if (2u * asm_pairs < out_c) {
+            channels_c(quad, filter, kp, table, quant, params, (int32_t)out_c, 1, asm_pairs, out_c, doubled, out);
         }
     }
     return EDGEC_OK;
