@@ -144,61 +144,36 @@ static inline int32_t dw3_pkhtb(int32_t hi, int32_t lo)
 #define EDGEC_DW3_STRD(d) "strd %[c], %[t1], [%[" #d "]], #8\n\t"
 #define EDGEC_DW3_STR2(d) "str %[c], [%[" #d "]], #4\n\tstr %[t1], [%[" #d "]], #4\n\t"
 
+/* Pixels a and b (their four channels' bytes) as the four planes' words (a_c, b_c) at d, d + p, d + 2p, d + 3p. */
+static EDGEC_DW3_INLINE void dw3_pair_planes(int16_t *d, size_t p, int32_t a, int32_t b)
+{
+    const int32_t t0 = dw3_pkhbt(a, b), t1 = dw3_pkhtb(b, a);
+    dw3_store2(d, __sxtb16(t0));
+    dw3_store2(d + p, edgec_sxtb16_odd(t0));
+    dw3_store2(d + 2 * p, __sxtb16(t1));
+    dw3_store2(d + 3 * p, edgec_sxtb16_odd(t1));
+}
+
 /* One buffer row of the four channels of src (cols pixels, pixel bytes apart) into the planes d, d + p, d + 2p,
  * d + 3p. Two pixels a and b become the four channels' words (a_c, b_c) by two PKHs and four SXTB16s: PKHBT /
- * PKHTB gather bytes (a0 a1 b0 b1) and (a2 a3 b2 b3), whose even and odd bytes SXTB16 sign-extends. Four pixels
- * a step (in assembly: 24 instructions for 16 halfwords, one STRD a plane where the planes are word aligned),
- * then a pair and a pixel alone. */
+ * PKHTB gather bytes (a0 a1 b0 b1) and (a2 a3 b2 b3), whose even and odd bytes SXTB16 sign-extends
+ * (dw3_pair_planes). Here a pair a step, then a pixel alone; the assembly copy below takes four pixels a step
+ * (24 instructions for 16 halfwords, one STRD a plane where the planes are word aligned). */
 static EDGEC_DW3_INLINE void dw3_row4(const int8_t *src, size_t pixel, int16_t *d, size_t p, int32_t cols)
 {
-    int16_t *d1 = d + p, *d2 = d + 2 * p, *d3 = d + 3 * p;
-    int32_t quads = cols >> 2;
-    if (quads > 0) {
-        for (; quads > 0; --quads) {
-            const int32_t a = edgec_load_s8x4(src);
-            const int32_t b = edgec_load_s8x4(src + pixel);
-            src += 2 * pixel;
-            const int32_t c = edgec_load_s8x4(src);
-            const int32_t e = edgec_load_s8x4(src + pixel);
-            src += 2 * pixel;
-            const int32_t t0 = dw3_pkhbt(a, b), t1 = dw3_pkhtb(b, a);
-            const int32_t t2 = dw3_pkhbt(c, e), t3 = dw3_pkhtb(e, c);
-            dw3_store2(d, __sxtb16(t0));
-            dw3_store2(d + 2, __sxtb16(t2));
-            dw3_store2(d1, edgec_sxtb16_odd(t0));
-            dw3_store2(d1 + 2, edgec_sxtb16_odd(t2));
-            dw3_store2(d2, __sxtb16(t1));
-            dw3_store2(d2 + 2, __sxtb16(t3));
-            dw3_store2(d3, edgec_sxtb16_odd(t1));
-            dw3_store2(d3 + 2, edgec_sxtb16_odd(t3));
-            d += 4;
-            d1 += 4;
-            d2 += 4;
-            d3 += 4;
-        }
-    }
-    if (cols & 2) {
-        const int32_t a = edgec_load_s8x4(src);
-        const int32_t b = edgec_load_s8x4(src + pixel);
+    for (int32_t pairs = cols >> 1; pairs > 0; --pairs) {
+        dw3_pair_planes(d, p, edgec_load_s8x4(src), edgec_load_s8x4(src + pixel));
         src += 2 * pixel;
-        const int32_t t0 = dw3_pkhbt(a, b), t1 = dw3_pkhtb(b, a);
-        dw3_store2(d, __sxtb16(t0));
-        dw3_store2(d1, edgec_sxtb16_odd(t0));
-        dw3_store2(d2, __sxtb16(t1));
-        dw3_store2(d3, edgec_sxtb16_odd(t1));
         d += 2;
-        d1 += 2;
-        d2 += 2;
-        d3 += 2;
     }
     if (cols & 1) {
         const int32_t a = edgec_load_s8x4(src);
         const int32_t e = __sxtb16(a);
         const int32_t o = edgec_sxtb16_odd(a);
-        *d = (int16_t)e;
-        *d1 = (int16_t)o;
-        *d2 = (int16_t)(e >> 16);
-        *d3 = (int16_t)(o >> 16);
+        d[0] = (int16_t)e;
+        d[p] = (int16_t)o;
+        d[2 * p] = (int16_t)(e >> 16);
+        d[3 * p] = (int16_t)(o >> 16);
     }
 }
 
