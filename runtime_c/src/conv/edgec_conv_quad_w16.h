@@ -17,9 +17,13 @@
  * what lets Kp be a multiple of 4 rather than 8 (K = 27: 7 chunks, not 8). After the chunks each output is the
  * six-instruction folded requantization (AND/ADDS/ADC, SMLAL, ASR, SSAT) and one STRB, or for a doubled stream
  * (compiler/conv_layout.py) three (SMMLAR, ASR, SSAT; four with the sign's ADD where the output offset is not
- * -128) and one STRB; with the constants' two LDM and
- * the pass's bookkeeping (bias LDM, buffer reload, computed entry, output pointer, bound) about 39 instructions
- * of a folded pass and 27 of a doubled one go to the four outputs (two more a channel to check it is folded).
+ * -128) and one STRB; with the constants' two LDM and the pass's bookkeeping (bias LDM, buffer reload,
+ * computed entry, output pointer, bound) about 39 instructions of a folded pass and 27 of a doubled one go to the
+ * four outputs (two more a channel to check it is folded).
+ *
+ * One position: the same functions built for one position (edgec_conv_w16_one_*_s8) take an odd last position,
+ * or a single one, as pixel 0 of the buffer: per chunk one LDM of weights, one LDRD of its two pixel words and
+ * four SMLAD (6 instructions for 8 MACs, 24 bytes a chunk for the computed entry), two outputs a pass.
  */
 #ifndef EDGEC_CONV_QUAD_W16_H
 #define EDGEC_CONV_QUAD_W16_H
